@@ -1,0 +1,257 @@
+"""Batch normalisation: the graph, the three backward forms, cs231n-style API.
+
+The graph (one definition of each step, numeric and symbolic side by side)::
+
+    x (m, D) → μ → x−μ → σ² → √(σ²+ε) → x̂ → y = γx̂ + β → L = Σ dout·y
+
+Statistics are taken over ``axes`` (``(0,)`` for batch norm on (m, D)).
+The nodes x̂, σ² and μ carry path labels, so ``Graph.backward`` splits dx
+into the three terms of the chain rule (seed 001, eq. 10)::
+
+    dx = ∂L/∂x̂·∂x̂/∂x  +  ∂L/∂σ²·∂σ²/∂x  +  ∂L/∂μ·∂μ/∂x
+          (path "xhat")    (path "var")      (path "mu")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from bnviz import symbolic as S
+from bnviz.graph import (
+    Backward,
+    Div,
+    Dot,
+    Graph,
+    Mean,
+    MeanSquare,
+    Node,
+    ScaleShift,
+    SqrtPlus,
+    Sub,
+)
+
+Array = np.ndarray
+
+PATHS = ("xhat", "var", "mu")
+"""Path labels, in the order of seed 001's eq. (10)."""
+
+# Symbols of every node and leaf (element i of a vector, or a per-feature scalar)
+SYM = {
+    "x": S.vector("x", "x"),
+    "mu": S.scalar("mu", r"\mu"),
+    "xc": S.vector("xc", r"(x - \mu)"),
+    "var": S.scalar("var", r"\sigma^{2}", nonnegative=True),
+    "std": S.scalar("std", r"\sqrt{\sigma^{2} + \varepsilon}", positive=True),
+    "xhat": S.vector("xhat", r"\hat{x}"),
+    "y": S.vector("y", "y"),
+    "L": S.scalar("L", "L"),
+    "gamma": S.scalar("gamma", r"\gamma"),
+    "beta": S.scalar("beta", r"\beta"),
+    "dout": S.vector("dout", r"\frac{\partial L}{\partial y}"),
+}
+GRAD = {name: S.grad_symbol(name, base) for name, base in SYM.items() if name not in ("L", "dout")}
+GRAD["y"] = SYM["dout"]  # the upstream gradient is given
+
+i, j, m = S.i, S.j, S.m
+X, XC, XHAT, Y, DOUT = SYM["x"], SYM["xc"], SYM["xhat"], SYM["y"], SYM["dout"]
+
+
+def bn_graph(eps: float, axes: tuple[int, ...] = (0,)) -> Graph:
+    """The batch-norm graph with statistics over ``axes`` of x."""
+    return Graph(
+        (
+            Node("mu", Mean(axes), ("x",), sp.Sum(X[j], (j, 1, m)) / m, path="mu"),
+            Node("xc", Sub(), ("x", "mu"), X[i] - SYM["mu"]),
+            Node("var", MeanSquare(axes), ("xc",), sp.Sum(XC[j] ** 2, (j, 1, m)) / m, path="var"),
+            Node("std", SqrtPlus(eps), ("var",), sp.sqrt(SYM["var"] + S.eps)),
+            Node("xhat", Div(), ("xc", "std"), XC[i] / SYM["std"], path="xhat"),
+            Node("y", ScaleShift(), ("xhat", "gamma", "beta"), SYM["gamma"] * XHAT[i] + SYM["beta"]),
+            Node("L", Dot(), ("y", "dout"), sp.Sum(DOUT[j] * Y[j], (j, 1, m))),
+        )
+    )
+
+
+STRUCTURE = bn_graph(0.0)
+"""The graph's shape (names, edges, symbols); ε only matters numerically."""
+
+
+# ------------------------------------------------------------ numeric API --
+
+
+@dataclass(frozen=True)
+class BNResult:
+    """Forward values and backward record of one batch.
+
+    values: x, gamma, beta, dout and every node (mu, xc, var, std, xhat, y, L);
+            per-feature statistics keep their reduced axes (shape (1, D)).
+    back:   the graph's backward record (grads, edges, paths).
+    """
+
+    values: dict[str, Array]
+    back: Backward
+
+    @property
+    def dx(self) -> Array:
+        return self.back.grads["x"]
+
+    def path(self, label: str) -> Array:
+        """The part of dx that came through path ``label`` ("xhat", "var", "mu")."""
+        return self.back.paths["x"][label]
+
+
+def bn_run(x: Array, gamma: Array, beta: Array, dout: Array, eps: float,
+           axes: tuple[int, ...] = (0,)) -> BNResult:
+    """Forward and staged backward through the graph.
+
+    x, dout: (m, D); gamma, beta: anything that broadcasts against x, e.g.
+    (D,). Statistics over ``axes`` (``(0,)``: batch norm).
+    """
+    g = bn_graph(eps, axes)
+    leaves = {
+        "x": np.asarray(x, dtype=float),
+        "gamma": np.asarray(gamma, dtype=float),
+        "beta": np.asarray(beta, dtype=float),
+        "dout": np.asarray(dout, dtype=float),
+    }
+    values = g.forward(leaves)
+    return BNResult(values, g.backward(values))
+
+
+def batchnorm_forward(x: Array, gamma: Array, beta: Array, eps: float) -> tuple[Array, tuple]:
+    """Training-mode batch norm. x: (m, D); gamma, beta: (D,). Returns (out, cache)."""
+    mu = x.mean(axis=0)
+    var = x.var(axis=0)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat = (x - mu) * inv_std
+    return gamma * xhat + beta, (xhat, gamma, inv_std)
+
+
+def batchnorm_backward_alt(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
+    """cs231n's simplified form: dx = (1/m)(1/√(σ²+ε))(m·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂)).
+
+    dout: (m, D). Returns dx (m, D), dgamma (D,), dbeta (D,).
+    """
+    xhat, gamma, inv_std = cache
+    n = dout.shape[0]
+    dxhat = dout * gamma
+    dx = inv_std / n * (n * dxhat - dxhat.sum(axis=0) - xhat * (dxhat * xhat).sum(axis=0))
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+
+
+def batchnorm_backward_caffe(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
+    """Caffe's form with Y = x̂ (seed 004): dE/dX = (dE/dY − mean(dE/dY) − mean(dE/dY·Y)·Y)/√(var+ε).
+
+    Caffe's BatchNorm layer has no γ, β (a Scale layer follows), so its
+    dE/dY is our dx̂ = γ·dout. dout: (m, D). Returns dx, dgamma, dbeta.
+    """
+    xhat, gamma, inv_std = cache
+    dEdY = dout * gamma
+    dx = (dEdY - dEdY.mean(axis=0) - (dEdY * xhat).mean(axis=0) * xhat) * inv_std
+    return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
+
+
+def batchnorm_backward_staged(dout: Array, x: Array, gamma: Array, eps: float) -> tuple[Array, Array, Array]:
+    """The graph's staged backward, in the same (dx, dgamma, dbeta) shape."""
+    r = bn_run(x, gamma, np.zeros_like(np.asarray(gamma, dtype=float)), dout, eps)
+    return r.dx, r.back.grads["gamma"].ravel(), r.back.grads["beta"].ravel()
+
+
+BACKWARD_FORMS = ("staged", "alt", "caffe")
+
+
+def all_backward_forms(x: Array, gamma: Array, beta: Array, dout: Array,
+                       eps: float) -> dict[str, tuple[Array, Array, Array]]:
+    """dx, dgamma, dbeta from each of the three forms. x, dout: (m, D)."""
+    _, cache = batchnorm_forward(x, gamma, beta, eps)
+    return {
+        "staged": batchnorm_backward_staged(dout, x, gamma, eps),
+        "alt": batchnorm_backward_alt(dout, cache),
+        "caffe": batchnorm_backward_caffe(dout, cache),
+    }
+
+
+# ----------------------------------------------------------- symbolic API --
+
+
+@dataclass(frozen=True)
+class BNDerivation:
+    """Every BN formula, derived once by SymPy (general batch size m).
+
+    definitions[name]:  the node's defining expression (element i)
+    local[(c, p)]:      local derivative ∂c/∂p of each edge
+    back:               chain-rule gradients, edge terms and path split
+    paths:              ∂L/∂x_i split by path, in terms of ∂L/∂x̂, ∂L/∂σ², ∂L/∂μ
+    expanded[name]:     ∂L/∂name with unlabelled intermediates substituted
+                        (in terms of ∂L/∂x̂, ∂L/∂σ², x, μ, σ², ε), as in seed 001
+    dx_total:           d L / d x_i differentiated directly from L(x),
+                        reduced; equal to the closed form
+    dx_closed:          the same in terms of x̂ and ∂L/∂x̂ (cs231n's "alt")
+    """
+
+    definitions: dict[str, sp.Expr]
+    local: dict[tuple[str, str], sp.Expr]
+    back: S.SymbolicBackward
+    paths: dict[str, sp.Expr]
+    expanded: dict[str, sp.Expr]
+    dx_total: sp.Expr
+    dx_closed: sp.Expr
+
+
+def _display(expr: sp.Expr) -> sp.Expr:
+    """Write the intermediates x−μ and √(σ²+ε) out, as the seeds do."""
+    expr = expr.replace(
+        lambda e: isinstance(e, sp.Indexed) and e.base == XC,
+        lambda e: X[e.indices[0]] - SYM["mu"],
+    )
+    return expr.subs(SYM["std"], sp.sqrt(SYM["var"] + S.eps))
+
+
+@lru_cache(maxsize=1)
+def bn_derivation() -> BNDerivation:
+    """Derive the BN forward and backward symbolically (~0.5 s, cached)."""
+    nodes = STRUCTURE.nodes
+    back = S.symbolic_backward(nodes, SYM, GRAD, "L", sp.Integer(1))
+    local = {(n.name, p): S.local_derivative(n.sym, SYM[p]) for n in nodes for p in n.inputs
+             if p in GRAD}
+    definitions = {n.name: n.sym for n in nodes}
+
+    # the chain rule with unlabelled nodes (std, xc) substituted away
+    g = {k: (v[i] if isinstance(v, sp.IndexedBase) else v) for k, v in GRAD.items()}
+    expanded = {
+        "dout": g["y"],
+        "beta": back.chain["beta"],
+        "gamma": back.chain["gamma"],
+        "xhat": back.chain["xhat"],
+        "std": back.chain["std"],
+        "var": _display(back.chain["var"].subs(g["std"], back.chain["std"])),
+        "xc": back.chain["xc"],
+        "mu": _display(sum(back.paths["mu"].values(), sp.S.Zero)),
+        "x": back.chain["x"],
+    }
+    paths = {lab: _display(back.paths["x"][lab]) for lab in PATHS}
+
+    # d L / d x_k straight from L(x): the TESTING-NOTES recipe
+    mu_s, var_s = SYM["mu"], SYM["var"]
+    mu_e = sp.Sum(X[j], (j, 1, m)) / m
+    var_e = sp.Sum((X[j] - mu_e) ** 2, (j, 1, m)) / m
+    xhat_e = (X[j] - mu_e) / sp.sqrt(var_e + S.eps)
+    loss = sp.Sum(DOUT[j] * (SYM["gamma"] * xhat_e + SYM["beta"]), (j, 1, m))
+    d = sp.diff(loss, X[i])
+    d = d.xreplace({sp.Sum(X[j], (j, 1, m)): m * mu_s})
+    d = d.xreplace({sp.Sum((X[j] - mu_s) ** 2, (j, 1, m)): m * var_s})
+    dx_total = S.reduce_sums(d, {sp.Sum(X[j], (j, 1, m)): m * mu_s})
+
+    # the same in x̂ and ∂L/∂x̂: substitute x = μ + s·x̂, dout = ∂L/∂x̂ / γ
+    s = sp.Symbol("s", positive=True)
+    r = dx_total.subs(var_s, s**2 - S.eps)
+    r = r.replace(lambda e: isinstance(e, sp.Indexed) and e.base == X,
+                  lambda e: mu_s + s * XHAT[e.indices[0]])
+    r = r.replace(lambda e: isinstance(e, sp.Indexed) and e.base == DOUT,
+                  lambda e: GRAD["xhat"][e.indices[0]] / SYM["gamma"])
+    inner = sp.expand(S.reduce_sums(r) * m * s)
+    dx_closed = sp.Mul(1 / (m * sp.sqrt(var_s + S.eps)), inner, evaluate=False)
+    return BNDerivation(definitions, local, back, paths, expanded, dx_total, dx_closed)

@@ -1,0 +1,207 @@
+"""SymPy side of the graph: symbols, symbolic chain rule, general-m reduction.
+
+A graph node's ``sym`` is one output element written with the symbols below:
+element nodes use the free index ``i`` (``x[i] - mu``), reductions sum over
+``j`` from 1 to ``m`` (``Sum(x[j], (j, 1, m)) / m``). From those expressions
+this module *derives* every formula a learner sees:
+
+* ``local_derivative``: ∂child/∂parent for one edge;
+* ``symbolic_backward``: ∂L/∂node as a chain-rule sum over the node's
+  children, and the same split by path label, exactly like the numeric
+  ``Graph.backward``;
+* ``reduce_sums``: the reduction that turns SymPy's nested sums of
+  Kronecker deltas into closed forms (``doit``/``simplify`` fail on them; see
+  TESTING-NOTES.md).
+
+Numbers are recovered from the expressions with :func:`evaluate` (``lambdify``
+with 1-based arrays), which is how the tests check that every derived formula
+reproduces the NumPy values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from sympy.concrete.delta import deltasummation
+
+# ---------------------------------------------------------------- symbols --
+
+i, j = sp.symbols("i j", integer=True, positive=True)
+m = sp.Symbol("m", integer=True, positive=True)
+eps = sp.Symbol("epsilon", nonnegative=True)
+
+_LATEX_NAMES: dict[sp.Symbol, str] = {eps: r"\varepsilon"}
+
+
+def vector(name: str, tex: str) -> sp.IndexedBase:
+    """A per-sample quantity (one value per i), printed as ``tex``."""
+    base = sp.IndexedBase(name)
+    _LATEX_NAMES[base.label] = tex
+    return base
+
+
+def scalar(name: str, tex: str, **assumptions: Any) -> sp.Symbol:
+    """A per-feature quantity (one value for the batch), printed as ``tex``."""
+    sym = sp.Symbol(name, **assumptions)
+    _LATEX_NAMES[sym] = tex
+    return sym
+
+
+def grad_symbol(name: str, base: sp.Basic) -> sp.Basic:
+    """The placeholder for ∂L/∂(node); an IndexedBase if the node is a vector."""
+    node_tex = latex(base[i] if isinstance(base, sp.IndexedBase) else base)
+    node_tex = node_tex.split("_{")[0] if isinstance(base, sp.IndexedBase) else node_tex
+    tex = r"\frac{\partial L}{\partial %s}" % node_tex
+    if isinstance(base, sp.IndexedBase):
+        return vector("d_" + name, tex)
+    return scalar("d_" + name, tex)
+
+
+def latex(expr: sp.Basic) -> str:
+    """LaTeX with the project's symbol names (``\\varepsilon``, ``\\hat{x}``...)."""
+    return sp.latex(expr, symbol_names=_LATEX_NAMES)
+
+
+def is_vector(expr: sp.Basic) -> bool:
+    """Does an element expression depend on the free element index ``i``?"""
+    return i in expr.free_symbols
+
+
+# -------------------------------------------------------------- reduction --
+
+
+def reduce_sums(expr: sp.Basic, rewrites: Mapping[sp.Basic, sp.Basic] | None = None) -> sp.Expr:
+    """Evaluate sums of Kronecker deltas and pull constants out of sums.
+
+    Works bottom-up: inside every ``Sum`` the summand is expanded into terms;
+    a term with a ``KroneckerDelta`` in the summation index is summed with
+    ``deltasummation``; a term free of the index is multiplied by the number
+    of terms; factors free of the index move outside. ``rewrites`` maps a
+    reduced ``Sum`` to a name (``Sum(x[j]) -> m*mu``).
+    """
+    rewrites = rewrites or {}
+    if not isinstance(expr, sp.Basic) or not expr.args:
+        return expr
+    if isinstance(expr, sp.Sum):
+        body = reduce_sums(expr.function, rewrites)
+        (v, lo, hi), = expr.limits
+        out = sp.S.Zero
+        for term in sp.Add.make_args(sp.expand(body)):
+            const, dep = term.as_independent(v, as_Add=False)
+            if dep == 1:
+                out += const * (hi - lo + 1)
+            elif dep.has(sp.KroneckerDelta):
+                out += const * deltasummation(dep, (v, lo, hi), no_piecewise=True)
+            else:
+                s = sp.Sum(dep, (v, lo, hi))
+                out += const * rewrites.get(s, s)
+        return out
+    return expr.func(*(reduce_sums(a, rewrites) for a in expr.args))
+
+
+def to_index(expr: sp.Basic, old: sp.Symbol, new: sp.Symbol) -> sp.Basic:
+    """Rename a free element index (``i`` -> ``j``) without touching dummies."""
+    return expr.subs(old, new)
+
+
+def local_derivative(child_sym: sp.Expr, parent: sp.Basic) -> sp.Expr:
+    """∂child/∂parent, element-wise: ∂c_i/∂p_i, ∂c_i/∂p, ∂c/∂p_i or ∂c/∂p."""
+    wrt = parent[i] if isinstance(parent, sp.IndexedBase) else parent
+    if is_vector(child_sym) and isinstance(parent, sp.IndexedBase):
+        return sp.diff(child_sym, wrt)  # element-wise: off-diagonal terms vanish
+    return reduce_sums(sp.diff(child_sym, wrt))
+
+
+def contribution(child_sym: sp.Expr, parent: sp.Basic, upstream: sp.Expr) -> sp.Expr:
+    """The part of ∂L/∂parent (element i) that flows through one edge.
+
+    ``upstream`` is ∂L/∂child (element i if the child is a vector).
+    """
+    wrt = parent[i] if isinstance(parent, sp.IndexedBase) else parent
+    if is_vector(child_sym):
+        term = to_index(upstream, i, j) * sp.diff(to_index(child_sym, i, j), wrt)
+        return reduce_sums(sp.Sum(term, (j, 1, m)))
+    return reduce_sums(upstream * sp.diff(child_sym, wrt))
+
+
+@dataclass(frozen=True)
+class SymbolicBackward:
+    """Symbolic counterpart of :class:`bnviz.graph.Backward`.
+
+    chain[name]:      ∂L/∂name written with its children's gradient symbols
+    edges[(c, p)]:    the term of chain[p] that comes through edge c -> p
+    paths[name][lab]: ∂L/∂name split by path label, in terms of the labelled
+                      nodes' gradient symbols
+    """
+
+    chain: dict[str, sp.Expr]
+    edges: dict[tuple[str, str], sp.Expr]
+    paths: dict[str, dict[str | None, sp.Expr]]
+
+
+def symbolic_backward(
+    nodes: tuple[Any, ...],
+    symbols: Mapping[str, sp.Basic],
+    grads: Mapping[str, sp.Basic],
+    output: str,
+    seed: sp.Expr,
+) -> SymbolicBackward:
+    """Walk ``nodes`` (objects with ``name``, ``inputs``, ``sym``, ``path``) in
+    reverse and derive every gradient, as ``Graph.backward`` does numerically.
+
+    symbols: node/leaf name -> its symbol (IndexedBase for vectors)
+    grads:   node/leaf name -> its gradient placeholder (``grad_symbol``)
+    seed:    ∂L/∂output
+    """
+
+    def elem(name: str) -> sp.Basic:
+        if name == output:
+            return seed
+        g = grads[name]
+        return g[i] if isinstance(g, sp.IndexedBase) else g
+
+    chain: dict[str, sp.Expr] = {output: seed}
+    edges: dict[tuple[str, str], sp.Expr] = {}
+    paths: dict[str, dict[str | None, sp.Expr]] = {output: {None: seed}}
+    for n in reversed(nodes):
+        if n.name not in chain:
+            continue
+        parts = {n.path: elem(n.name)} if n.path else paths[n.name]
+        for p in n.inputs:
+            if p not in grads:
+                continue  # a constant leaf (eps, dout)
+            term = contribution(n.sym, symbols[p], elem(n.name))
+            edges[(n.name, p)] = term
+            chain[p] = chain.get(p, sp.S.Zero) + term
+            dest = paths.setdefault(p, {})
+            for lab, up in parts.items():
+                dest[lab] = dest.get(lab, sp.S.Zero) + contribution(n.sym, symbols[p], up)
+    return SymbolicBackward(chain, edges, paths)
+
+
+# ------------------------------------------------------------- evaluation --
+
+
+def evaluate(expr: sp.Expr, values: Mapping[sp.Basic, Any], count: int) -> np.ndarray:
+    """Evaluate an element expression numerically.
+
+    values: symbol -> number, or IndexedBase -> 1-D array of length ``count``
+    (0-based; shifted here to SymPy's 1-based indices). Returns an array of
+    length ``count`` if the expression depends on ``i``, else a scalar.
+    """
+    args = list(values)
+    nums = [
+        np.concatenate([[np.nan], np.asarray(v, dtype=float)])
+        if isinstance(s, sp.IndexedBase)
+        else v
+        for s, v in values.items()
+    ]
+    fn = sp.lambdify([*args, m, i], expr, modules="numpy")
+    idx = np.arange(1, count + 1)
+    if is_vector(expr):
+        return np.asarray([fn(*nums, count, k) for k in idx], dtype=float)
+    return np.asarray(fn(*nums, count, 1), dtype=float)
