@@ -89,10 +89,12 @@ class BNResult:
     values: x, gamma, beta, dout and every node (mu, xc, var, std, xhat, y, L);
             per-feature statistics keep their reduced axes (shape (1, D)).
     back:   the graph's backward record (grads, edges, paths).
+    eps:    the ε used
     """
 
     values: dict[str, Array]
     back: Backward
+    eps: float
 
     @property
     def dx(self) -> Array:
@@ -118,7 +120,7 @@ def bn_run(x: Array, gamma: Array, beta: Array, dout: Array, eps: float,
         "dout": np.asarray(dout, dtype=float),
     }
     values = g.forward(leaves)
-    return BNResult(values, g.backward(values))
+    return BNResult(values, g.backward(values), float(eps))
 
 
 def batchnorm_forward(x: Array, gamma: Array, beta: Array, eps: float) -> tuple[Array, tuple]:
@@ -201,7 +203,7 @@ class BNDerivation:
     dx_closed: sp.Expr
 
 
-def _display(expr: sp.Expr) -> sp.Expr:
+def display_form(expr: sp.Expr) -> sp.Expr:
     """Write the intermediates x−μ and √(σ²+ε) out, as the seeds do."""
     expr = expr.replace(
         lambda e: isinstance(e, sp.Indexed) and e.base == XC,
@@ -226,13 +228,13 @@ def bn_derivation() -> BNDerivation:
         "beta": back.chain["beta"],
         "gamma": back.chain["gamma"],
         "xhat": back.chain["xhat"],
-        "std": back.chain["std"],
-        "var": _display(back.chain["var"].subs(g["std"], back.chain["std"])),
+        "std": display_form(back.chain["std"]),
+        "var": display_form(back.chain["var"].subs(g["std"], back.chain["std"])),
         "xc": back.chain["xc"],
-        "mu": _display(sum(back.paths["mu"].values(), sp.S.Zero)),
+        "mu": display_form(sum(back.paths["mu"].values(), sp.S.Zero)),
         "x": back.chain["x"],
     }
-    paths = {lab: _display(back.paths["x"][lab]) for lab in PATHS}
+    paths = {lab: display_form(back.paths["x"][lab]) for lab in PATHS}
 
     # d L / d x_k straight from L(x): the TESTING-NOTES recipe
     mu_s, var_s = SYM["mu"], SYM["var"]
@@ -243,7 +245,7 @@ def bn_derivation() -> BNDerivation:
     d = sp.diff(loss, X[i])
     d = d.xreplace({sp.Sum(X[j], (j, 1, m)): m * mu_s})
     d = d.xreplace({sp.Sum((X[j] - mu_s) ** 2, (j, 1, m)): m * var_s})
-    dx_total = S.reduce_sums(d, {sp.Sum(X[j], (j, 1, m)): m * mu_s})
+    dx_total = sp.together(S.reduce_sums(d, {sp.Sum(X[j], (j, 1, m)): m * mu_s}))
 
     # the same in x̂ and ∂L/∂x̂: substitute x = μ + s·x̂, dout = ∂L/∂x̂ / γ
     s = sp.Symbol("s", positive=True)

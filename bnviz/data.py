@@ -1,0 +1,161 @@
+"""The batch on screen: drawn from a distribution or typed in, and checked.
+
+Every check raises :class:`bnviz.i18n.InputError` with a catalog key, so the
+page shows a sentence and the CLI prints one line and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bnviz.i18n import InputError
+from bnviz.settings import Settings
+
+Array = np.ndarray
+MAX_ROWS, MAX_COLS = 512, 16
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One BN layer's inputs, all float64.
+
+    x, dout:     (m, D) input batch and upstream gradient ∂L/∂y
+    gamma, beta: (D,)
+    eps:         ε
+    notes:       catalog keys (with fields) of things worth telling the learner
+    """
+
+    x: Array
+    dout: Array
+    gamma: Array
+    beta: Array
+    eps: float
+    notes: tuple[tuple[str, dict], ...] = field(default=())
+
+    @property
+    def m(self) -> int:
+        return self.x.shape[0]
+
+    @property
+    def d(self) -> int:
+        return self.x.shape[1]
+
+
+def parse_matrix(text: str, what: str) -> Array:
+    """Numbers typed by a learner: one row per line, separated by commas or spaces.
+
+    Returns (rows, cols) float64. Raises InputError for empty, non-numeric,
+    ragged, non-finite or oversized input. Only ``float()`` touches the text.
+    """
+    rows = [line for line in text.replace(";", "\n").splitlines() if line.strip()]
+    if not rows:
+        raise InputError("error.empty", what=what)
+    out: list[list[float]] = []
+    for r, line in enumerate(rows, start=1):
+        tokens = line.replace(",", " ").split()
+        row = []
+        for tok in tokens:
+            try:
+                v = float(tok)
+            except ValueError:
+                raise InputError("error.not_number", what=what, token=tok[:20], row=r) from None
+            if not math.isfinite(v):
+                raise InputError("error.not_finite", what=what, token=tok[:20], row=r)
+            row.append(v)
+        out.append(row)
+    widths = {len(r) for r in out}
+    if len(widths) > 1:
+        raise InputError("error.ragged", what=what, first=len(out[0]),
+                         row=next(i for i, r in enumerate(out, 1) if len(r) != len(out[0])),
+                         other=next(len(r) for r in out if len(r) != len(out[0])))
+    if len(out) > MAX_ROWS or len(out[0]) > MAX_COLS:
+        raise InputError("error.too_big", what=what, rows=len(out), cols=len(out[0]),
+                         max_rows=MAX_ROWS, max_cols=MAX_COLS)
+    return np.array(out, dtype=float)
+
+
+def load_matrix(path: str, what: str) -> Array:
+    """A (rows, cols) array from a CSV file (one sample a row) or a .npy file."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("error.no_file", what=what, path=path)
+    if p.suffix == ".npy":
+        try:
+            arr = np.load(p, allow_pickle=False)
+        except (ValueError, OSError):
+            raise InputError("error.bad_npy", what=what, path=path) from None
+        if arr.ndim == 1:
+            arr = arr[:, None]
+        if arr.ndim != 2 or not np.issubdtype(arr.dtype, np.number):
+            raise InputError("error.rank", what=what, shape=str(arr.shape))
+        arr = arr.astype(float)
+        if not np.all(np.isfinite(arr)):
+            raise InputError("error.not_finite_file", what=what)
+        return arr
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (UnicodeDecodeError, OSError):
+        raise InputError("error.bad_npy", what=what, path=path) from None
+    return parse_matrix(text, what)
+
+
+def draw_x(dist: str, m: int, d: int, rng: np.random.Generator) -> Array:
+    """A random (m, d) batch from one of the named distributions."""
+    if dist == "normal":
+        return rng.standard_normal((m, d))
+    if dist == "shifted":
+        return 5.0 + 3.0 * rng.standard_normal((m, d))
+    if dist == "uniform":
+        return rng.uniform(-2.0, 2.0, (m, d))
+    if dist == "skewed":
+        return rng.lognormal(0.0, 1.0, (m, d))
+    raise InputError("error.unknown_dist", dist=dist)
+
+
+def check_problem(x: Array, dout: Array, gamma: Array, beta: Array, eps: float) -> Problem:
+    """Shapes and values checked; notes for m = 1 and constant columns."""
+    if x.ndim != 2:
+        raise InputError("error.rank", what="x", shape=str(x.shape))
+    if dout.shape != x.shape:
+        raise InputError("error.dout_shape", x=str(x.shape), dout=str(dout.shape))
+    d = x.shape[1]
+    for name, v in (("gamma", gamma), ("beta", beta)):
+        if v.shape != (d,):
+            raise InputError("error.param_len", name=name, n=v.size, d=d)
+        if not np.all(np.isfinite(v)):
+            raise InputError("error.not_finite_file", what=name)
+    if not math.isfinite(eps) or eps < 0:
+        raise InputError("error.eps", eps=eps)
+    notes: list[tuple[str, dict]] = []
+    const = [int(c) + 1 for c in np.flatnonzero(np.ptp(x, axis=0) == 0)]
+    if x.shape[0] == 1:
+        if eps == 0:
+            raise InputError("error.m1_eps0")
+        notes.append(("note.m1", {}))
+    elif const:
+        cols = ", ".join(map(str, const))
+        if eps == 0:
+            raise InputError("error.const_eps0", cols=cols)
+        notes.append(("note.const", {"cols": cols}))
+    return Problem(x, dout, gamma, beta, float(eps), tuple(notes))
+
+
+def make_problem(s: Settings) -> Problem:
+    """The batch the sidebar describes. Raises InputError on bad custom input."""
+    rng = np.random.default_rng(s.seed)
+    if s.dist == "custom":
+        x = parse_matrix(s.x_text, "x")
+    else:
+        x = draw_x(s.dist, s.m, s.d, rng)
+    if s.upstream == "ones":
+        dout = np.ones_like(x)
+    elif s.upstream == "custom":
+        dout = parse_matrix(s.dout_text, "dout")
+    else:
+        dout = np.random.default_rng(s.seed + 1).standard_normal(x.shape)
+    d = x.shape[1]
+    return check_problem(x, dout, np.full(d, float(s.gamma)), np.full(d, float(s.beta)), s.eps)

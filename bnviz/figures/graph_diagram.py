@@ -1,0 +1,89 @@
+"""The BN computation graph drawn as a Plotly figure (a plain dict).
+
+Forward steps draw arrows from inputs to outputs; backward steps reverse
+them (gradient flows from the loss to x) and colour the three paths:
+blue via x̂, orange via σ², green via μ.
+"""
+
+from __future__ import annotations
+
+import math
+
+from bnviz.graph import Graph
+from bnviz.steps import LABELS
+
+PATH_COLORS = {"xhat": "#1f77b4", "var": "#ff7f0e", "mu": "#2ca02c"}
+GREY, DARK, HIGHLIGHT = "#b0b0b0", "#404040", "#d62728"
+
+POSITIONS = {
+    "x": (0.0, 0.0), "mu": (1.0, 1.0), "xc": (2.0, 0.0), "var": (3.0, 1.0),
+    "std": (4.0, 1.0), "xhat": (5.0, 0.0), "y": (6.0, 0.0), "L": (7.2, 0.0),
+    "gamma": (5.5, -1.0), "beta": (6.3, -1.0), "dout": (7.0, -1.0),
+}
+
+PATH_EDGES = {
+    "xhat": {("xhat", "xc"), ("xc", "x")},
+    "var": {("xhat", "std"), ("std", "var"), ("var", "xc"), ("xc", "x")},
+    "mu": {("xc", "mu"), ("mu", "x")},
+}
+"""(child, parent) edges of each path from x̂'s gradient back to x."""
+
+
+def _edge_colors(child: str, parent: str, backward: bool) -> list[str]:
+    if not backward:
+        return [DARK]
+    colors = [PATH_COLORS[p] for p, edges in PATH_EDGES.items() if (child, parent) in edges]
+    return colors or [DARK]
+
+
+def graph_figure(structure: Graph, focus: str, active: set[tuple[str, str]],
+                 backward: bool, height: int = 270) -> dict:
+    """A Plotly figure dict of the graph.
+
+    focus:    node drawn highlighted
+    active:   (child, parent) edges drawn thick (the current step's edges)
+    backward: reverse the arrows and colour the three paths
+    """
+    traces: list[dict] = []
+    annotations: list[dict] = []
+    for child, parent in structure.edges:
+        (x0, y0), (x1, y1) = POSITIONS[parent], POSITIONS[child]
+        length = math.hypot(x1 - x0, y1 - y0)
+        nx, ny = -(y1 - y0) / length, (x1 - x0) / length
+        colors = _edge_colors(child, parent, backward)
+        width = 5 if (child, parent) in active else 2
+        for n, color in enumerate(colors):
+            off = (n - (len(colors) - 1) / 2) * 0.06
+            ax, ay, bx, by = x0 + nx * off, y0 + ny * off, x1 + nx * off, y1 + ny * off
+            tail, head = ((bx, by), (ax, ay)) if backward else ((ax, ay), (bx, by))
+            # stop the arrow short of the node marker
+            f = 0.22 / length
+            hx, hy = head[0] + (tail[0] - head[0]) * f, head[1] + (tail[1] - head[1]) * f
+            annotations.append({
+                "x": hx, "y": hy, "ax": tail[0], "ay": tail[1], "xref": "x", "yref": "y",
+                "axref": "x", "ayref": "y", "showarrow": True, "arrowhead": 2, "arrowsize": 1,
+                "arrowwidth": width, "arrowcolor": color, "text": "",
+            })
+    names = list(POSITIONS)
+    traces.append({
+        "type": "scatter", "mode": "markers+text", "hoverinfo": "text",
+        "x": [POSITIONS[n][0] for n in names], "y": [POSITIONS[n][1] for n in names],
+        "text": [LABELS[n] for n in names], "textposition": "middle center",
+        "textfont": {"size": 13, "color": ["white" if n == focus else "black" for n in names]},
+        "marker": {
+            "size": [46 if n == focus else 38 for n in names],
+            "color": [HIGHLIGHT if n == focus else "#f2f2f2" for n in names],
+            "line": {"width": 2, "color": [HIGHLIGHT if n == focus else DARK for n in names]},
+        },
+        "showlegend": False,
+    })
+    return {
+        "data": traces,
+        "layout": {
+            "height": height, "margin": {"l": 5, "r": 5, "t": 5, "b": 5},
+            "xaxis": {"visible": False, "range": [-0.5, 7.7], "fixedrange": True},
+            "yaxis": {"visible": False, "range": [-1.5, 1.5], "fixedrange": True},
+            "annotations": annotations, "plot_bgcolor": "rgba(0,0,0,0)",
+            "paper_bgcolor": "rgba(0,0,0,0)",
+        },
+    }

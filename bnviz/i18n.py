@@ -1,0 +1,52 @@
+"""The text catalog: every sentence a learner sees, in English and 简体中文.
+
+Sentences live in ``locales/messages.toml``, one table per key with an
+``en`` and a ``zh`` entry; ``t(key, lang, **fields)`` fills ``{fields}``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+LANGS = ("en", "zh")
+LANG_NAMES = {"en": "English", "zh": "简体中文"}
+_CATALOG = Path(__file__).with_name("locales") / "messages.toml"
+
+
+@lru_cache(maxsize=1)
+def catalog() -> dict[str, dict[str, str]]:
+    """key -> {lang -> sentence}. Nested TOML tables are flattened to dotted keys."""
+    with _CATALOG.open("rb") as fh:
+        raw = tomllib.load(fh)
+    flat: dict[str, dict[str, str]] = {}
+
+    def walk(prefix: str, table: dict) -> None:
+        if all(isinstance(v, str) for v in table.values()) and set(table) <= set(LANGS):
+            flat[prefix] = table
+            return
+        for k, v in table.items():
+            walk(f"{prefix}.{k}" if prefix else k, v)
+
+    walk("", raw)
+    return flat
+
+
+def t(key: str, lang: str = "en", **fields: object) -> str:
+    """The sentence ``key`` in ``lang`` with ``fields`` filled in."""
+    entry = catalog()[key]
+    text = entry.get(lang) or entry["en"]
+    return text.format(**fields) if fields else text
+
+
+class InputError(ValueError):
+    """Bad input, explained: a catalog key plus the fields its sentence needs."""
+
+    def __init__(self, key: str, **fields: object) -> None:
+        self.key = key
+        self.fields = fields
+        super().__init__(t(key, "en", **fields))
+
+    def message(self, lang: str = "en") -> str:
+        return t(self.key, lang, **self.fields)

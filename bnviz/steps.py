@@ -1,0 +1,107 @@
+"""The Step model: one list of steps feeds the page, the CLI and every export.
+
+A :class:`Walkthrough` is what a page teaches for the current settings: an
+ordered tuple of :class:`Step` (title, derived LaTeX, live values) plus the
+settings that produced it. Pages render it, ``bnviz.export`` writes it out,
+``bnviz.cli`` prints it: none of them computes anything of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Array = np.ndarray
+
+LABELS: dict[str, str] = {
+    "x": "x",
+    "mu": "μ",
+    "xc": "x − μ",
+    "var": "σ²",
+    "std": "√(σ²+ε)",
+    "xhat": "x̂",
+    "y": "y",
+    "L": "L",
+    "gamma": "γ",
+    "beta": "β",
+    "dout": "∂L/∂y",
+    "dgamma": "∂L/∂γ",
+    "dbeta": "∂L/∂β",
+    "dxhat": "∂L/∂x̂",
+    "dstd": "∂L/∂√(σ²+ε)",
+    "dvar": "∂L/∂σ²",
+    "dxc": "∂L/∂(x − μ)",
+    "dmu": "∂L/∂μ",
+    "dx": "∂L/∂x",
+    "dx_xhat": "∂L/∂x via x̂",
+    "dx_var": "∂L/∂x via σ²",
+    "dx_mu": "∂L/∂x via μ",
+    "dx_closed": "∂L/∂x closed form",
+}
+"""Display names of value ids (mathematical notation, the same in every language)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a derivation.
+
+    key:    stable id, e.g. "forward.mu" (also the catalog key of its title)
+    phase:  "forward" or "backward"
+    title:  the step's title in the chosen language
+    latex:  formulas (LaTeX, derived by SymPy), shown one per line
+    local:  local derivatives of this step's edges (LaTeX), may be empty
+    note:   one or two sentences explaining the step
+    values: value id -> array; per-sample arrays are (m, D), per-feature (D,),
+            scalars ()
+    focus:  the graph node this step is about
+    """
+
+    key: str
+    phase: str
+    title: str
+    latex: tuple[str, ...]
+    local: tuple[str, ...] = ()
+    note: str = ""
+    values: dict[str, Array] = field(default_factory=dict)
+    focus: str = ""
+
+
+@dataclass(frozen=True)
+class Walkthrough:
+    """A page's derivation for one set of settings.
+
+    page:     page id ("graph", ...)
+    title:    the page title in the chosen language
+    lang:     "en" or "zh"
+    settings: the settings that produced it (JSON-ready)
+    steps:    the ordered steps
+    """
+
+    page: str
+    title: str
+    lang: str
+    settings: dict
+    steps: tuple[Step, ...]
+
+    def index(self, key: str) -> int:
+        return next(n for n, s in enumerate(self.steps) if s.key == key)
+
+
+def feature_table(step: Step, feature: int) -> dict[str, list[float]]:
+    """The step's values for one feature, as table columns.
+
+    Per-sample values give a column of m numbers; per-feature values are
+    repeated down the column so every row reads as one sample.
+    """
+    rows = max((v.shape[0] for v in step.values.values() if v.ndim == 2), default=1)
+    table: dict[str, list[float]] = {}
+    for key, v in step.values.items():
+        if v.ndim == 2:
+            col = v[:, feature]
+        elif v.ndim == 1:
+            col = np.full(rows, v[feature])
+        else:
+            col = np.full(rows, float(v))
+        table[LABELS.get(key, key)] = col.tolist()
+    return table
