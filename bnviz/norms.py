@@ -123,10 +123,14 @@ def bn_run(x: Array, gamma: Array, beta: Array, dout: Array, eps: float,
     return BNResult(values, g.backward(values), float(eps))
 
 
-def batchnorm_forward(x: Array, gamma: Array, beta: Array, eps: float) -> tuple[Array, tuple]:
-    """Training-mode batch norm. x: (m, D); gamma, beta: (D,). Returns (out, cache)."""
-    mu = x.mean(axis=0)
-    var = x.var(axis=0)
+def batchnorm_forward(x: Array, gamma: Array, beta: Array, eps: float, axis: int = 0) -> tuple[Array, tuple]:
+    """Training-mode batch norm, statistics over ``axis``. Returns (out, cache).
+
+    x: (m, D) (or a stack (K, m, D) with axis=1); gamma, beta: (D,) or
+    broadcasting against x. The cache keeps the reduced axis: inv_std (1, D).
+    """
+    mu = x.mean(axis=axis, keepdims=True)
+    var = x.var(axis=axis, keepdims=True)
     inv_std = 1.0 / np.sqrt(var + eps)
     xhat = (x - mu) * inv_std
     return gamma * xhat + beta, (xhat, gamma, inv_std)

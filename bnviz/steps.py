@@ -91,11 +91,12 @@ class Walkthrough:
 def feature_table(step: Step, feature: int) -> dict[str, list[float]]:
     """The step's values for one feature, as table columns.
 
-    Per-sample values give a column of m numbers; per-feature values are
-    repeated down the column so every row reads as one sample.
+    The first column "i" numbers the samples from 1. Per-sample values give a
+    column of m numbers; per-feature values are repeated down the column so
+    every row reads as one sample.
     """
     rows = max((v.shape[0] for v in step.values.values() if v.ndim == 2), default=1)
-    table: dict[str, list[float]] = {}
+    table: dict[str, list[float]] = {"i": list(range(1, rows + 1))}
     for key, v in step.values.items():
         if v.ndim == 2:
             col = v[:, feature]

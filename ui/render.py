@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from bnviz import export
@@ -46,16 +48,17 @@ def feature_picker(d: int, lang: str) -> int:
 
 def value_table(step: Step, feature: int) -> None:
     table = feature_table(step, feature)
-    st.dataframe(table, hide_index=False, width="stretch", height=min(38 + 35 * len(next(iter(table.values()))), 320))
+    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(next(iter(table.values()))), 320))
 
 
 def downloads(walk: Walkthrough, stem: str) -> None:
+    """Download buttons; the files are written only when a button is clicked."""
     lang = walk.lang
     a, b = st.columns(2)
-    a.download_button(t("page.graph.download_md", lang), export.to_markdown(walk),
-                      file_name=f"{stem}.md", mime="text/markdown", on_click="ignore")
-    b.download_button(t("page.graph.download_json", lang), export.to_json(walk),
-                      file_name=f"{stem}.json", mime="application/json", on_click="ignore")
+    a.download_button(t("page.graph.download_md", lang), partial(export.to_markdown, walk),
+                      file_name=f"{stem}.md", mime="text/markdown", on_click="ignore", key="dl_md")
+    b.download_button(t("page.graph.download_json", lang), partial(export.to_json, walk),
+                      file_name=f"{stem}.json", mime="application/json", on_click="ignore", key="dl_json")
 
 
 def label(key: str) -> str:

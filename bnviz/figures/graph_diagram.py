@@ -57,7 +57,7 @@ def graph_figure(structure: Graph, focus: str, active: set[tuple[str, str]],
             ax, ay, bx, by = x0 + nx * off, y0 + ny * off, x1 + nx * off, y1 + ny * off
             tail, head = ((bx, by), (ax, ay)) if backward else ((ax, ay), (bx, by))
             # stop the arrow short of the node marker
-            f = 0.22 / length
+            f = 0.27 / length
             hx, hy = head[0] + (tail[0] - head[0]) * f, head[1] + (tail[1] - head[1]) * f
             annotations.append({
                 "x": hx, "y": hy, "ax": tail[0], "ay": tail[1], "xref": "x", "yref": "y",
@@ -69,9 +69,9 @@ def graph_figure(structure: Graph, focus: str, active: set[tuple[str, str]],
         "type": "scatter", "mode": "markers+text", "hoverinfo": "text",
         "x": [POSITIONS[n][0] for n in names], "y": [POSITIONS[n][1] for n in names],
         "text": [LABELS[n] for n in names], "textposition": "middle center",
-        "textfont": {"size": 13, "color": ["white" if n == focus else "black" for n in names]},
+        "textfont": {"size": 12, "color": ["white" if n == focus else "black" for n in names]},
         "marker": {
-            "size": [46 if n == focus else 38 for n in names],
+            "size": [54 if n == focus else 46 for n in names],
             "color": [HIGHLIGHT if n == focus else "#f2f2f2" for n in names],
             "line": {"width": 2, "color": [HIGHLIGHT if n == focus else DARK for n in names]},
         },
