@@ -43,6 +43,7 @@ import time
 import timeit
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -338,56 +339,61 @@ def time_call(fn: Callable[[], object], repeat: int = 7, min_time: float = 0.2) 
     return float(runs.min()), float(np.median(runs))
 
 
+def numpy_bn(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, dout: np.ndarray,
+             eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """NumPy closed form: ``batchnorm_forward`` + ``batchnorm_backward_alt``; (dx, dgamma, dbeta)."""
+    _, cache = norms.batchnorm_forward(x, gamma, beta, eps)
+    return norms.batchnorm_backward_alt(dout, cache)
+
+
+def torch_bn(x: Any, gamma: Any, beta: Any, dout: Any, eps: float) -> None:
+    """PyTorch: ``F.batch_norm(training=True)`` + autograd of sum(dout·y); grads land in ``.grad``.
+
+    x, gamma, beta: leaf tensors with ``requires_grad``; their old grads are cleared.
+    """
+    import torch.nn.functional as F
+
+    x.grad = gamma.grad = beta.grad = None
+    y = F.batch_norm(x, None, None, gamma, beta, training=True, eps=eps)
+    (dout * y).sum().backward()
+
+
 def time_kernels(shapes: Sequence[tuple[int, int]] = KERNEL_SHAPES, eps: float = 1e-5, repeat: int = 7,
                  min_time: float = 0.2, threads: int | None = None) -> list[KernelResult]:
-    """NumPy vs PyTorch BN forward+backward on the same float64 arrays, per shape."""
+    """NumPy vs PyTorch BN forward+backward on the same float64 arrays, per shape.
+
+    threads: PyTorch's thread count while timing (default: NumPy's BLAS
+             threads); the previous count is restored afterwards.
+    """
     threads = threads or numpy_threads()
     try:
         import torch
-        import torch.nn.functional as F
     except ImportError:
         torch = None
     results = []
     for m, d in shapes:
         x, gamma, beta, dout = bn_arrays(m, d)
-
-        def numpy_bn(x=x, gamma=gamma, beta=beta, dout=dout) -> tuple:
-            _, cache = norms.batchnorm_forward(x, gamma, beta, eps)
-            return norms.batchnorm_backward_alt(dout, cache)
-
-        def staged_bn(x=x, gamma=gamma, beta=beta, dout=dout) -> norms.BNResult:
-            return norms.bn_run(x, gamma, beta, dout, eps)
-
-        np_best, np_med = time_call(numpy_bn, repeat, min_time)
-        st_best, st_med = time_call(staged_bn, repeat, min_time)
+        np_best, np_med = time_call(partial(numpy_bn, x, gamma, beta, dout, eps), repeat, min_time)
+        st_best, st_med = time_call(partial(norms.bn_run, x, gamma, beta, dout, eps), repeat, min_time)
         r = KernelResult(m, d, np_best * 1e6, st_best * 1e6,
                          median_us={"numpy": np_med * 1e6, "staged": st_med * 1e6})
+        results.append(r)
         if torch is None:
             r.note = "torch not installed"
-            results.append(r)
             continue
         old_threads = torch.get_num_threads()
         torch.set_num_threads(threads)
         try:
-            tx = torch.from_numpy(x).requires_grad_(True)
-            tg = torch.from_numpy(gamma).requires_grad_(True)
-            tb = torch.from_numpy(beta).requires_grad_(True)
-            td = torch.from_numpy(dout)
-
-            def torch_bn() -> None:
-                tx.grad = tg.grad = tb.grad = None
-                y = F.batch_norm(tx, None, None, tg, tb, training=True, eps=eps)
-                (td * y).sum().backward()
-
-            t_best, t_med = time_call(torch_bn, repeat, min_time)
-            torch_bn()
-            r.max_abs_dx = float(np.abs(tx.grad.numpy() - numpy_bn()[0]).max())
+            leaves = [torch.from_numpy(a).requires_grad_(True) for a in (x, gamma, beta)]
+            step = partial(torch_bn, *leaves, torch.from_numpy(dout), eps)
+            t_best, t_med = time_call(step, repeat, min_time)
+            step()
+            r.max_abs_dx = float(np.abs(leaves[0].grad.numpy() - numpy_bn(x, gamma, beta, dout, eps)[0]).max())
         finally:
             torch.set_num_threads(old_threads)
         r.torch_us, r.torch_threads = t_best * 1e6, threads
         r.median_us["torch"] = t_med * 1e6
         r.ratio, r.staged_ratio = r.numpy_us / r.torch_us, r.staged_us / r.torch_us
-        results.append(r)
     return results
 
 
