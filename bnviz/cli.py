@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -187,7 +188,12 @@ def vector_option(option: str, text: str, d: int) -> Array:
 
 def load_batch_file(option: str, path: str) -> Array:
     """A (rows, cols) matrix from a CSV or .npy file, with the app's size limits."""
-    a = data.load_matrix(path, option)
+    with warnings.catch_warnings():  # load_matrix would silently drop the imaginary part
+        warnings.simplefilter("error", np.exceptions.ComplexWarning)
+        try:
+            a = data.load_matrix(path, option)
+        except np.exceptions.ComplexWarning:
+            raise InputError("cli.complex", what=option, path=path) from None
     if a.size == 0:
         raise InputError("cli.empty_file", what=option, path=path, shape=str(a.shape))
     if a.shape[0] > data.MAX_ROWS or a.shape[1] > data.MAX_COLS:

@@ -65,11 +65,11 @@ def bn_graph(eps: float, axes: tuple[int, ...] = (0,)) -> Graph:
     return Graph(
         (
             Node("mu", Mean(axes), ("x",), sp.Sum(X[j], (j, 1, m)) / m, path="mu"),
-            Node("xc", Sub(), ("x", "mu"), X[i] - SYM["mu"]),
+            Node("xc", Sub(), ("x", "mu"), sp.Add(X[i], -SYM["mu"], evaluate=False)),
             Node("var", MeanSquare(axes), ("xc",), sp.Sum(XC[j] ** 2, (j, 1, m)) / m, path="var"),
-            Node("std", SqrtPlus(eps), ("var",), sp.sqrt(SYM["var"] + S.eps)),
+            Node("std", SqrtPlus(eps), ("var",), sp.sqrt(sp.Add(SYM["var"], S.eps, evaluate=False))),
             Node("xhat", Div(), ("xc", "std"), XC[i] / SYM["std"], path="xhat"),
-            Node("y", ScaleShift(), ("xhat", "gamma", "beta"), SYM["gamma"] * XHAT[i] + SYM["beta"]),
+            Node("y", ScaleShift(), ("xhat", "gamma", "beta"), sp.Add(SYM["gamma"] * XHAT[i], SYM["beta"], evaluate=False)),
             Node("L", Dot(), ("y", "dout"), sp.Sum(DOUT[j] * Y[j], (j, 1, m))),
         )
     )
@@ -208,10 +208,14 @@ class BNDerivation:
 
 
 def display_form(expr: sp.Expr) -> sp.Expr:
-    """Write the intermediates x−μ and √(σ²+ε) out, as the seeds do."""
+    """Write the intermediates x−μ and √(σ²+ε) out, as the seeds do.
+
+    The sums are left unevaluated so they print in reading order
+    (``x_i - μ``) with ``symbolic.latex``.
+    """
     expr = expr.replace(
         lambda e: isinstance(e, sp.Indexed) and e.base == XC,
-        lambda e: X[e.indices[0]] - SYM["mu"],
+        lambda e: sp.Add(X[e.indices[0]], -SYM["mu"], evaluate=False),
     )
     return expr.subs(SYM["std"], sp.sqrt(SYM["var"] + S.eps))
 

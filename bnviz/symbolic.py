@@ -62,8 +62,12 @@ def grad_symbol(name: str, base: sp.Basic) -> sp.Basic:
 
 
 def latex(expr: sp.Basic) -> str:
-    """LaTeX with the project's symbol names (``\\varepsilon``, ``\\hat{x}``...)."""
-    return sp.latex(expr, symbol_names=_LATEX_NAMES)
+    """LaTeX with the project's symbol names (``\\varepsilon``, ``\\hat{x}``...).
+
+    Sums print in the order they were built (``order="none"``), so
+    unevaluated display forms such as ``x_i - μ`` keep their reading order.
+    """
+    return sp.latex(expr, symbol_names=_LATEX_NAMES, order="none")
 
 
 def is_vector(expr: sp.Basic) -> bool:

@@ -21,6 +21,9 @@ POSITIONS = {
     "gamma": (5.5, -1.0), "beta": (6.3, -1.0), "dout": (7.0, -1.0),
 }
 
+CONSTANTS = {"dout"}
+"""Leaves that receive no gradient (the given upstream gradient)."""
+
 PATH_EDGES = {
     "xhat": {("xhat", "xc"), ("xc", "x")},
     "var": {("xhat", "std"), ("std", "var"), ("var", "xc"), ("xc", "x")},
@@ -47,6 +50,8 @@ def graph_figure(structure: Graph, focus: str, active: set[tuple[str, str]],
     traces: list[dict] = []
     annotations: list[dict] = []
     for child, parent in structure.edges:
+        if backward and parent in CONSTANTS:
+            continue  # no gradient flows into a constant
         (x0, y0), (x1, y1) = POSITIONS[parent], POSITIONS[child]
         length = math.hypot(x1 - x0, y1 - y0)
         nx, ny = -(y1 - y0) / length, (x1 - x0) / length
@@ -56,11 +61,12 @@ def graph_figure(structure: Graph, focus: str, active: set[tuple[str, str]],
             off = (n - (len(colors) - 1) / 2) * 0.06
             ax, ay, bx, by = x0 + nx * off, y0 + ny * off, x1 + nx * off, y1 + ny * off
             tail, head = ((bx, by), (ax, ay)) if backward else ((ax, ay), (bx, by))
-            # stop the arrow short of the node marker
+            # start and stop the arrow at the node markers' rims
             f = 0.27 / length
             hx, hy = head[0] + (tail[0] - head[0]) * f, head[1] + (tail[1] - head[1]) * f
+            tx, ty = tail[0] + (head[0] - tail[0]) * f, tail[1] + (head[1] - tail[1]) * f
             annotations.append({
-                "x": hx, "y": hy, "ax": tail[0], "ay": tail[1], "xref": "x", "yref": "y",
+                "x": hx, "y": hy, "ax": tx, "ay": ty, "xref": "x", "yref": "y",
                 "axref": "x", "ayref": "y", "showarrow": True, "arrowhead": 2, "arrowsize": 1,
                 "arrowwidth": width, "arrowcolor": color, "text": "",
             })

@@ -28,7 +28,9 @@ BACKWARD = ("dy", "dparams", "dxhat", "dstd", "dvar", "dxc", "dmu", "dx", "close
 
 
 def _eq(lhs: sp.Basic, rhs: sp.Basic) -> str:
-    return f"{S.latex(lhs)} = {S.latex(rhs)}"
+    """``lhs = rhs`` in LaTeX; just ``rhs`` when the two print alike."""
+    left, right = S.latex(lhs), S.latex(rhs)
+    return right if left == right else f"{left} = {right}"
 
 
 def _el(base: sp.Basic) -> sp.Basic:

@@ -1,0 +1,169 @@
+"""Helpers for the Streamlit AppTest tests of the bnviz app (imported by conftest and the tests).
+
+Everything a test expects is computed here independently of the code under
+test (NumPy on the batch the sidebar describes) or read from the text
+catalog; the app is only driven and read through ``streamlit.testing``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from bnviz.i18n import t
+from bnviz.lessons.graph import BACKWARD, FORWARD
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "app.py"
+
+STEP_KEYS: list[str] = [f"forward.{n}" for n in FORWARD] + [f"backward.{n}" for n in BACKWARD]
+"""The graph page's steps in order, as in bnviz.lessons.graph."""
+
+LANGS = ("en", "zh")
+
+
+# --------------------------------------------------------------------------- app driving
+
+
+def new_app(query: dict[str, str] | None = None) -> AppTest:
+    """A fresh AppTest of app.py (not yet run), with URL query parameters set."""
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at
+
+
+def open_app(lang: str = "en", query: dict[str, str] | None = None) -> AppTest:
+    """Run the app once; switch the language with the sidebar's segmented control."""
+    at = new_app(query).run()
+    assert_ok(at)
+    if lang != "en":
+        at.segmented_control(key="lang").set_value(lang).run()
+        assert_ok(at)
+    return at
+
+
+def assert_ok(at: AppTest) -> None:
+    """No uncaught exception on the page."""
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def step_widget(at: AppTest):
+    """The page's step widget (key "step"): a select_slider of step keys or an int slider 1..N."""
+    try:
+        return at.select_slider(key="step")
+    except KeyError:
+        return at.slider(key="step")
+
+
+def step_key(at: AppTest) -> str:
+    """The key ("forward.mu", ...) of the step the page is on, from session state.
+
+    The step widget may hold the key itself or its 1-based position.
+    """
+    v = at.session_state["step"]
+    if isinstance(v, str):
+        return v
+    return STEP_KEYS[int(v) - 1]
+
+
+def go_to(at: AppTest, key: str) -> AppTest:
+    """Move the step widget to the step ``key`` and rerun."""
+    w = step_widget(at)
+    w.set_value(key if w.type == "select_slider" else STEP_KEYS.index(key) + 1).run()
+    assert_ok(at)
+    assert step_key(at) == key
+    return at
+
+
+def set_widget(at: AppTest, kind: str, key: str, value) -> AppTest:
+    """``at.<kind>(key=key).set_value(value)`` then rerun, checking for exceptions."""
+    getattr(at, kind)(key=key).set_value(value).run()
+    assert_ok(at)
+    return at
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def values_table(at: AppTest):
+    """The step's live-values table (the first dataframe on the page) as a DataFrame."""
+    assert len(at.dataframe) >= 1, "no dataframe on the page"
+    return at.dataframe[0].value
+
+
+def expander(at: AppTest, title_key: str, lang: str):
+    """The expander whose label is the catalog text ``title_key``."""
+    label = t(title_key, lang)
+    found = [e for e in at.expander if e.label == label]
+    assert found, f"no expander {label!r}; have {[e.label for e in at.expander]}"
+    return found[0]
+
+
+# --------------------------------------------------------------------------- plotly
+
+
+def decode(arr):
+    """A Plotly data array as a NumPy array: plain lists or Plotly's {"dtype", "bdata"[, "shape"]}."""
+    if isinstance(arr, dict) and "bdata" in arr:
+        out = np.frombuffer(base64.b64decode(arr["bdata"]), dtype=np.dtype(arr["dtype"]))
+        shape = arr.get("shape")
+        if shape is not None:
+            if isinstance(shape, str):
+                shape = [int(s) for s in shape.split(",")]
+            out = out.reshape(shape)
+        return out.astype(float)
+    return np.asarray(arr, dtype=float)
+
+
+def plotly_specs(at: AppTest) -> list[dict]:
+    """Every st.plotly_chart on the page, its figure JSON parsed."""
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def is_paths_chart(spec: dict) -> bool:
+    types = [tr.get("type") for tr in spec.get("data", [])]
+    return sorted(types) == ["bar", "bar", "bar", "scatter"]
+
+
+# --------------------------------------------------------------------------- independent oracle
+
+
+def batch(seed: int = 0, m: int = 8, d: int = 3, dist: str = "normal") -> np.ndarray:
+    """The random x the sidebar describes: NumPy's generator seeded with ``seed``."""
+    rng = np.random.default_rng(seed)
+    if dist == "normal":
+        return rng.standard_normal((m, d))
+    if dist == "shifted":
+        return 5.0 + 3.0 * rng.standard_normal((m, d))
+    if dist == "uniform":
+        return rng.uniform(-2.0, 2.0, (m, d))
+    if dist == "skewed":
+        return rng.lognormal(0.0, 1.0, (m, d))
+    raise ValueError(dist)
+
+
+def upstream(x: np.ndarray, seed: int = 0, kind: str = "random") -> np.ndarray:
+    """The upstream gradient ∂L/∂y: N(0, 1) from seed + 1, or all ones."""
+    if kind == "ones":
+        return np.ones_like(x)
+    return np.random.default_rng(seed + 1).standard_normal(x.shape)
+
+
+def bn_reference(x, dout, gamma=1.0, beta=0.0, eps=1e-5) -> dict[str, np.ndarray]:
+    """Training-mode BN forward and the closed-form ∂L/∂x (Ioffe & Szegedy; cs231n), per column."""
+    m = x.shape[0]
+    mu = x.mean(axis=0)
+    var = ((x - mu) ** 2).mean(axis=0)
+    std = np.sqrt(var + eps)
+    xhat = (x - mu) / std
+    y = gamma * xhat + beta
+    dxhat = dout * gamma
+    dx = (m * dxhat - dxhat.sum(axis=0) - xhat * (dxhat * xhat).sum(axis=0)) / (m * std)
+    return {"mu": mu, "var": var, "std": std, "xhat": xhat, "y": y, "dx": dx,
+            "dgamma": (dout * xhat).sum(axis=0), "dbeta": dout.sum(axis=0)}
