@@ -313,7 +313,7 @@ def profile_page(page: Path, config: str = "default", reruns: int = 10, top: int
 
 @dataclass
 class KernelResult:
-    """BN forward+backward per call, in microseconds (best of the repeats).
+    """BN forward+backward per call, in microseconds (best of ``repeats`` repeats; medians in ``median_us``).
 
     numpy_us:    batchnorm_forward + batchnorm_backward_alt
     staged_us:   norms.bn_run (the staged graph, forward and backward)
@@ -326,6 +326,7 @@ class KernelResult:
     d: int
     numpy_us: float
     staged_us: float
+    repeats: int = 0
     torch_us: float | None = None
     torch_threads: int | None = None
     ratio: float | None = None
@@ -342,11 +343,15 @@ def bn_arrays(m: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np
             rng.standard_normal((m, d)))
 
 
-def time_call(fn: Callable[[], object], repeat: int = 7, min_time: float = 0.2) -> tuple[float, float]:
-    """(best, median) seconds per call of ``fn``: timeit's autorange, then ``repeat`` repeats."""
+def time_call(fn: Callable[[], object], repeat: int = 20, min_time: float = 0.05) -> tuple[float, float]:
+    """(best, median) seconds per call of ``fn`` over ``repeat`` repeats of about ``min_time`` s each.
+
+    Many short repeats and the best of them: on a shared machine the best
+    one is the one least disturbed by other processes.
+    """
     timer = timeit.Timer(fn)
-    number, _ = timer.autorange()
-    number = max(1, int(number * min_time / 0.2))
+    number, took = timer.autorange()  # ≥ 0.2 s
+    number = max(1, round(number * min_time / took))
     runs = np.asarray(timer.repeat(repeat=repeat, number=number)) / number
     return float(runs.min()), float(np.median(runs))
 
@@ -370,8 +375,8 @@ def torch_bn(x: Any, gamma: Any, beta: Any, dout: Any, eps: float) -> None:
     (dout * y).sum().backward()
 
 
-def time_kernels(shapes: Sequence[tuple[int, int]] = KERNEL_SHAPES, eps: float = 1e-5, repeat: int = 7,
-                 min_time: float = 0.2, threads: int | None = None) -> list[KernelResult]:
+def time_kernels(shapes: Sequence[tuple[int, int]] = KERNEL_SHAPES, eps: float = 1e-5, repeat: int = 20,
+                 min_time: float = 0.05, threads: int | None = None) -> list[KernelResult]:
     """NumPy vs PyTorch BN forward+backward on the same float64 arrays, per shape.
 
     threads: PyTorch's thread count while timing (default: NumPy's BLAS
@@ -387,7 +392,7 @@ def time_kernels(shapes: Sequence[tuple[int, int]] = KERNEL_SHAPES, eps: float =
         x, gamma, beta, dout = bn_arrays(m, d)
         np_best, np_med = time_call(partial(numpy_bn, x, gamma, beta, dout, eps), repeat, min_time)
         st_best, st_med = time_call(partial(norms.bn_run, x, gamma, beta, dout, eps), repeat, min_time)
-        r = KernelResult(m, d, np_best * 1e6, st_best * 1e6,
+        r = KernelResult(m, d, np_best * 1e6, st_best * 1e6, repeats=repeat,
                          median_us={"numpy": np_med * 1e6, "staged": st_med * 1e6})
         results.append(r)
         if torch is None:
@@ -452,8 +457,8 @@ def format_table(machine: dict[str, Any], reruns: Sequence[RerunResult],
                 tail = f"{k.torch_us:.1f} | {k.ratio:.2f} | {k.staged_ratio:.2f} | {k.max_abs_dx:.1e} |"
             lines.append(f"| m={k.m}, D={k.d} | {k.numpy_us:.1f} | {k.staged_us:.1f} | {tail}")
         threads = next((k.torch_threads for k in kernels if k.torch_threads), None)
-        if threads:
-            lines.append(f"\nPyTorch set to {threads} threads (NumPy's BLAS count); best of 7 repeats per call.")
+        note = f"\nPer call, best of {kernels[0].repeats} repeats"
+        lines.append(note + (f"; PyTorch set to {threads} threads (NumPy's BLAS count)." if threads else "."))
     return "\n".join(lines)
 
 

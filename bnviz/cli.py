@@ -141,8 +141,13 @@ def scan_lang(argv: list[str]) -> str:
     for n, arg in enumerate(argv):
         if arg == "--":
             break
-        value = argv[n + 1] if arg == "--lang" and n + 1 < len(argv) else arg.partition("--lang=")[2]
-        if value in LANGS and (arg == "--lang" or arg.startswith("--lang=")):
+        if arg == "--lang" and n + 1 < len(argv):
+            value = argv[n + 1]
+        elif arg.startswith("--lang="):
+            value = arg.removeprefix("--lang=")
+        else:
+            continue
+        if value in LANGS:
             lang = value
     return lang
 

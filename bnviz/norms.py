@@ -69,7 +69,8 @@ def bn_graph(eps: float, axes: tuple[int, ...] = (0,)) -> Graph:
             Node("var", MeanSquare(axes), ("xc",), sp.Sum(XC[j] ** 2, (j, 1, m)) / m, path="var"),
             Node("std", SqrtPlus(eps), ("var",), sp.sqrt(sp.Add(SYM["var"], S.eps, evaluate=False))),
             Node("xhat", Div(), ("xc", "std"), XC[i] / SYM["std"], path="xhat"),
-            Node("y", ScaleShift(), ("xhat", "gamma", "beta"), sp.Add(SYM["gamma"] * XHAT[i], SYM["beta"], evaluate=False)),
+            Node("y", ScaleShift(), ("xhat", "gamma", "beta"),
+                 sp.Add(SYM["gamma"] * XHAT[i], SYM["beta"], evaluate=False)),
             Node("L", Dot(), ("y", "dout"), sp.Sum(DOUT[j] * Y[j], (j, 1, m))),
         )
     )

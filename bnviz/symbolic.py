@@ -55,7 +55,7 @@ def grad_symbol(name: str, base: sp.Basic) -> sp.Basic:
     """The placeholder for ∂L/∂(node); an IndexedBase if the node is a vector."""
     node_tex = latex(base[i] if isinstance(base, sp.IndexedBase) else base)
     node_tex = node_tex.split("_{")[0] if isinstance(base, sp.IndexedBase) else node_tex
-    tex = r"\frac{\partial L}{\partial %s}" % node_tex
+    tex = r"\frac{\partial L}{\partial " + node_tex + "}"
     if isinstance(base, sp.IndexedBase):
         return vector("d_" + name, tex)
     return scalar("d_" + name, tex)
