@@ -104,7 +104,7 @@ def numpy_threads() -> int:
 
 
 def machine_info() -> dict[str, Any]:
-    """CPU, thread counts and library versions, for the table's header."""
+    """CPU, thread counts, library versions and the 1-minute load average (noise on a shared machine)."""
     return {
         "cpu": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
@@ -114,6 +114,7 @@ def machine_info() -> dict[str, Any]:
         "streamlit": _version("streamlit"),
         "torch": _version("torch"),
         "platform": platform.platform(),
+        "load_1min": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
     }
 
 
@@ -317,7 +318,9 @@ class KernelResult:
 
     numpy_us:    batchnorm_forward + batchnorm_backward_alt
     staged_us:   norms.bn_run (the staged graph, forward and backward)
-    torch_us:    F.batch_norm(training=True) + autograd; None without torch
+    torch_us:    F.batch_norm(training=True) + autograd with ``torch_threads``
+                 threads; None without torch
+    torch_1thread_us: the same on one thread (only when torch_threads > 1)
     ratio:       numpy_us / torch_us (> 1: PyTorch faster)
     max_abs_dx:  max |dx_numpy − dx_torch| (sanity: same arrays, same answer)
     """
@@ -329,6 +332,7 @@ class KernelResult:
     repeats: int = 0
     torch_us: float | None = None
     torch_threads: int | None = None
+    torch_1thread_us: float | None = None
     ratio: float | None = None
     staged_ratio: float | None = None
     max_abs_dx: float | None = None
@@ -404,6 +408,9 @@ def time_kernels(shapes: Sequence[tuple[int, int]] = KERNEL_SHAPES, eps: float =
             leaves = [torch.from_numpy(a).requires_grad_(True) for a in (x, gamma, beta)]
             step = partial(torch_bn, *leaves, torch.from_numpy(dout), eps)
             t_best, t_med = time_call(step, repeat, min_time)
+            if threads != 1:  # for reference: one thread, immune to a descheduled worker thread
+                torch.set_num_threads(1)
+                r.torch_1thread_us = time_call(step, repeat, min_time)[0] * 1e6
             step()
             r.max_abs_dx = float(np.abs(leaves[0].grad.numpy() - numpy_bn(x, gamma, beta, dout, eps)[0]).max())
         finally:
@@ -427,7 +434,8 @@ def format_table(machine: dict[str, Any], reruns: Sequence[RerunResult],
     lines = [
         f"Machine: {machine['cpu_count']} CPUs ({machine['cpu']}), Python {machine['python']}, "
         f"NumPy {machine['numpy']} (BLAS threads {machine['numpy_threads']}), "
-        f"Streamlit {machine['streamlit']}, torch {machine['torch']}",
+        f"Streamlit {machine['streamlit']}, torch {machine['torch']}"
+        + (f"; load average {machine['load_1min']} at the end" if machine.get("load_1min") is not None else ""),
         "",
     ]
     if reruns:
@@ -447,14 +455,15 @@ def format_table(machine: dict[str, Any], reruns: Sequence[RerunResult],
     if kernels:
         lines += [
             "| BN fwd+bwd, float64 | NumPy closed form µs | NumPy staged graph µs | PyTorch CPU µs "
-            "| NumPy / PyTorch | staged / PyTorch | max abs Δdx |",
-            "|---|--:|--:|--:|--:|--:|--:|",
+            "| NumPy / PyTorch | staged / PyTorch | PyTorch 1 thread µs | max abs Δdx |",
+            "|---|--:|--:|--:|--:|--:|--:|--:|",
         ]
         for k in kernels:
             if k.torch_us is None:
-                tail = f"{k.note} | — | — | — |"
+                tail = f"{k.note} | — | — | — | — |"
             else:
-                tail = f"{k.torch_us:.1f} | {k.ratio:.2f} | {k.staged_ratio:.2f} | {k.max_abs_dx:.1e} |"
+                one = "—" if k.torch_1thread_us is None else f"{k.torch_1thread_us:.1f}"
+                tail = f"{k.torch_us:.1f} | {k.ratio:.2f} | {k.staged_ratio:.2f} | {one} | {k.max_abs_dx:.1e} |"
             lines.append(f"| m={k.m}, D={k.d} | {k.numpy_us:.1f} | {k.staged_us:.1f} | {tail}")
         threads = next((k.torch_threads for k in kernels if k.torch_threads), None)
         note = f"\nPer call, best of {kernels[0].repeats} repeats"

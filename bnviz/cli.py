@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -192,19 +191,8 @@ def vector_option(option: str, text: str, d: int) -> Array:
 
 
 def load_batch_file(option: str, path: str) -> Array:
-    """A (rows, cols) matrix from a CSV or .npy file, with the app's size limits."""
-    with warnings.catch_warnings():  # load_matrix would silently drop the imaginary part
-        warnings.simplefilter("error", np.exceptions.ComplexWarning)
-        try:
-            a = data.load_matrix(path, option)
-        except np.exceptions.ComplexWarning:
-            raise InputError("cli.complex", what=option, path=path) from None
-    if a.size == 0:
-        raise InputError("cli.empty_file", what=option, path=path, shape=str(a.shape))
-    if a.shape[0] > data.MAX_ROWS or a.shape[1] > data.MAX_COLS:
-        raise InputError("error.too_big", what=option, rows=a.shape[0], cols=a.shape[1],
-                         max_rows=data.MAX_ROWS, max_cols=data.MAX_COLS)
-    return a
+    """A (rows, cols) matrix from a CSV or .npy file, checked by ``data.load_matrix``."""
+    return data.load_matrix(path, option)
 
 
 def add_output_arguments(p: argparse.ArgumentParser, lang: str, formats: tuple[str, ...] = ("json", "md")) -> None:

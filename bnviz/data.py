@@ -17,6 +17,8 @@ from bnviz.settings import Settings
 
 Array = np.ndarray
 MAX_ROWS, MAX_COLS = 512, 16
+MAX_ABS = 1e100
+"""Largest |value| accepted: beyond it σ² and the gradients overflow float64."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,8 @@ def parse_matrix(text: str, what: str) -> Array:
     out: list[list[float]] = []
     for r, line in enumerate(rows, start=1):
         tokens = line.replace(",", " ").split()
+        if not tokens:
+            raise InputError("error.row_empty", what=what, row=r)
         row = []
         for tok in tokens:
             try:
@@ -72,10 +76,28 @@ def parse_matrix(text: str, what: str) -> Array:
         raise InputError("error.ragged", what=what, first=len(out[0]),
                          row=next(i for i, r in enumerate(out, 1) if len(r) != len(out[0])),
                          other=next(len(r) for r in out if len(r) != len(out[0])))
-    if len(out) > MAX_ROWS or len(out[0]) > MAX_COLS:
-        raise InputError("error.too_big", what=what, rows=len(out), cols=len(out[0]),
+    return checked_matrix(np.array(out, dtype=float), what)
+
+
+def checked_matrix(arr: Array, what: str) -> Array:
+    """A real (rows, cols) float64 matrix within the size limits, or InputError."""
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise InputError("error.dtype", what=what, dtype=str(arr.dtype))
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise InputError("error.rank", what=what, shape=str(arr.shape))
+    if arr.size == 0:
+        raise InputError("error.empty", what=what)
+    if arr.shape[0] > MAX_ROWS or arr.shape[1] > MAX_COLS:
+        raise InputError("error.too_big", what=what, rows=arr.shape[0], cols=arr.shape[1],
                          max_rows=MAX_ROWS, max_cols=MAX_COLS)
-    return np.array(out, dtype=float)
+    arr = arr.astype(float)
+    if not np.all(np.isfinite(arr)):
+        raise InputError("error.not_finite_file", what=what)
+    if np.max(np.abs(arr)) > MAX_ABS:
+        raise InputError("error.too_large", what=what, limit=f"{MAX_ABS:.0e}")
+    return arr
 
 
 def load_matrix(path: str, what: str) -> Array:
@@ -88,14 +110,7 @@ def load_matrix(path: str, what: str) -> Array:
             arr = np.load(p, allow_pickle=False)
         except (ValueError, OSError):
             raise InputError("error.bad_npy", what=what, path=path) from None
-        if arr.ndim == 1:
-            arr = arr[:, None]
-        if arr.ndim != 2 or not np.issubdtype(arr.dtype, np.number):
-            raise InputError("error.rank", what=what, shape=str(arr.shape))
-        arr = arr.astype(float)
-        if not np.all(np.isfinite(arr)):
-            raise InputError("error.not_finite_file", what=what)
-        return arr
+        return checked_matrix(arr, what)
     try:
         text = p.read_text(encoding="utf-8")
     except (UnicodeDecodeError, OSError):
@@ -118,8 +133,7 @@ def draw_x(dist: str, m: int, d: int, rng: np.random.Generator) -> Array:
 
 def check_problem(x: Array, dout: Array, gamma: Array, beta: Array, eps: float) -> Problem:
     """Shapes and values checked; notes for m = 1 and constant columns."""
-    if x.ndim != 2:
-        raise InputError("error.rank", what="x", shape=str(x.shape))
+    x, dout = checked_matrix(np.asarray(x), "x"), checked_matrix(np.asarray(dout), "dout")
     if dout.shape != x.shape:
         raise InputError("error.dout_shape", x=str(x.shape), dout=str(dout.shape))
     d = x.shape[1]

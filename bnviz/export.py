@@ -40,10 +40,13 @@ def walkthrough_dict(walk: Walkthrough) -> dict:
 
 
 def to_json(walk: Walkthrough, extra: dict | None = None) -> str:
+    """Settings, version and steps as JSON; ``extra`` keys (e.g. the CLI's
+    summary) come first and may not replace the walkthrough's own keys."""
     doc = walkthrough_dict(walk)
-    if extra:
-        doc = {**extra, **doc}
-    return json.dumps(doc, ensure_ascii=False, indent=1, default=_jsonable)
+    clash = set(extra or {}) & set(doc)
+    if clash:
+        raise ValueError(f"extra keys clash with the walkthrough's: {sorted(clash)}")
+    return json.dumps({**(extra or {}), **doc}, ensure_ascii=False, default=_jsonable) + "\n"
 
 
 def _fmt(v: float) -> str:

@@ -1,7 +1,8 @@
 """The text catalog: every sentence a learner sees, in English and 简体中文.
 
-Sentences live in ``locales/messages.toml``, one table per key with an
-``en`` and a ``zh`` entry; ``t(key, lang, **fields)`` fills ``{fields}``.
+Sentences live in ``locales/*.toml`` (one file per topic, merged; a key may
+be defined only once), one table per key with an ``en`` and a ``zh`` entry;
+``t(key, lang, **fields)`` fills ``{fields}``.
 """
 
 from __future__ import annotations
@@ -12,24 +13,26 @@ from pathlib import Path
 
 LANGS = ("en", "zh")
 LANG_NAMES = {"en": "English", "zh": "简体中文"}
-_CATALOG = Path(__file__).with_name("locales") / "messages.toml"
+_LOCALES = Path(__file__).with_name("locales")
 
 
 @lru_cache(maxsize=1)
 def catalog() -> dict[str, dict[str, str]]:
     """key -> {lang -> sentence}. Nested TOML tables are flattened to dotted keys."""
-    with _CATALOG.open("rb") as fh:
-        raw = tomllib.load(fh)
     flat: dict[str, dict[str, str]] = {}
 
-    def walk(prefix: str, table: dict) -> None:
+    def walk(prefix: str, table: dict, source: str) -> None:
         if all(isinstance(v, str) for v in table.values()) and set(table) <= set(LANGS):
+            if prefix in flat:
+                raise ValueError(f"catalog key {prefix!r} defined twice ({source})")
             flat[prefix] = table
             return
         for k, v in table.items():
-            walk(f"{prefix}.{k}" if prefix else k, v)
+            walk(f"{prefix}.{k}" if prefix else k, v, source)
 
-    walk("", raw)
+    for path in sorted(_LOCALES.glob("*.toml")):
+        with path.open("rb") as fh:
+            walk("", tomllib.load(fh), path.name)
     return flat
 
 

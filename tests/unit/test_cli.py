@@ -183,6 +183,15 @@ def test_x_file_alone_draws_dout_like_the_app(capsys: pytest.CaptureFixture[str]
     check_numbers(doc)
 
 
+def test_dout_file_alone_sets_the_shape_of_x(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    dout = np.linspace(-1.0, 1.0, 10).reshape(5, 2)
+    np.save(tmp_path / "dout.npy", dout)
+    doc = derive(capsys, "--dout", str(tmp_path / "dout.npy"), "--seed", "4", "--dist", "uniform")
+    np.testing.assert_array_equal(np.array(doc["x"]), np.random.default_rng(4).uniform(-2.0, 2.0, (5, 2)))
+    assert (doc["settings"]["dist"], doc["settings"]["upstream"]) == ("uniform", "custom")
+    check_numbers(doc)
+
+
 def test_npy_input(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     rng = np.random.default_rng(5)
     x, dout = rng.normal(3.0, 2.0, (6, 3)), rng.standard_normal((6, 3))

@@ -13,6 +13,7 @@ from bnviz.settings import DISTRIBUTIONS, Settings
     ("  \n \n", "error.empty"),
     ("1, a", "error.not_number"),
     ("1, 2\n3", "error.ragged"),
+    ("1, 2\n , ,\n3, 4", "error.row_empty"),
     ("nan, 1\n2, 3", "error.not_finite"),
     ("1, inf", "error.not_finite"),
     ("1, -Infinity", "error.not_finite"),
@@ -79,7 +80,11 @@ def test_check_problem_rejects_wrong_shapes_and_values():
     x = np.arange(6.0).reshape(3, 2)
     ok = dict(dout=np.ones((3, 2)), gamma=np.ones(2), beta=np.zeros(2), eps=1e-5)
     for bad, key in [
-        (dict(x=np.arange(3.0)), "error.rank"),
+        (dict(x=np.zeros((3, 2, 1))), "error.rank"),
+        (dict(x=np.ones((3, 2), dtype=bool)), "error.dtype"),
+        (dict(x=np.ones((3, 2), dtype=complex)), "error.dtype"),
+        (dict(x=np.zeros((0, 2))), "error.empty"),
+        (dict(x=np.full((3, 2), 1e200)), "error.too_large"),
         (dict(dout=np.ones((2, 2))), "error.dout_shape"),
         (dict(gamma=np.ones(3)), "error.param_len"),
         (dict(beta=np.array([0, np.nan])), "error.not_finite_file"),
