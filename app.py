@@ -1,19 +1,20 @@
-"""bnviz entry point: the shared sidebar, then the page the learner chose."""
+"""bnviz entry point: the shared sidebar, the course navigation, the page."""
 
 import streamlit as st
 
-from bnviz.i18n import t
-from ui import sidebar
+from bnviz.course import available
+from ui import course_nav, sidebar
 
 st.set_page_config(page_title="bnviz", page_icon="📈", layout="wide")
 settings = sidebar.render()
 st.session_state["_settings"] = settings
 
-PAGES = [
-    ("pages/computation_graph.py", "graph", "🕸️"),
-]
-nav = st.navigation([
-    st.Page(path, title=t(f"page.{key}.title", settings.lang), icon=icon, url_path=key, default=n == 0)
-    for n, (path, key, icon) in enumerate(PAGES)
-])
+lessons = available()
+pages = {les.key: st.Page(les.page, title=course_nav.title(les.key, settings.lang), icon=les.icon,
+                          url_path=les.key, default=les.key == "home")
+         for les in lessons}
+nav = st.navigation(list(pages.values()))
+current = next(key for key, page in pages.items() if page.url_path == nav.url_path)
+course_nav.position(lessons, current, settings.lang)
 nav.run()
+course_nav.next_link(lessons, current, pages, settings.lang)

@@ -118,17 +118,45 @@ def load_matrix(path: str, what: str) -> Array:
     return parse_matrix(text, what)
 
 
+DRAWS = {
+    "normal": (lambda rng, m, d: rng.standard_normal((m, d)), "rng.standard_normal((m, d))"),
+    "shifted": (lambda rng, m, d: 5.0 + 3.0 * rng.standard_normal((m, d)), "5.0 + 3.0 * rng.standard_normal((m, d))"),
+    "uniform": (lambda rng, m, d: rng.uniform(-2.0, 2.0, (m, d)), "rng.uniform(-2.0, 2.0, (m, d))"),
+    "skewed": (lambda rng, m, d: rng.lognormal(0.0, 1.0, (m, d)), "rng.lognormal(0.0, 1.0, (m, d))"),
+}
+"""Each distribution's draw, as a function and as the same NumPy code (for notebooks)."""
+
+
 def draw_x(dist: str, m: int, d: int, rng: np.random.Generator) -> Array:
     """A random (m, d) batch from one of the named distributions."""
-    if dist == "normal":
-        return rng.standard_normal((m, d))
-    if dist == "shifted":
-        return 5.0 + 3.0 * rng.standard_normal((m, d))
-    if dist == "uniform":
-        return rng.uniform(-2.0, 2.0, (m, d))
-    if dist == "skewed":
-        return rng.lognormal(0.0, 1.0, (m, d))
-    raise InputError("error.unknown_dist", dist=dist)
+    if dist not in DRAWS:
+        raise InputError("error.unknown_dist", dist=dist)
+    return DRAWS[dist][0](rng, m, d)
+
+
+def _literal(a: Array) -> str:
+    return f"np.array({np.asarray(a).tolist()!r})"
+
+
+def setup_code(p: Problem, s: Settings | None) -> str:
+    """NumPy statements that rebuild ``p``: seeded draws where the settings
+    say so, literal arrays for typed-in or file input."""
+    lines = ["import numpy as np", "", f"m, d, eps = {p.m}, {p.d}, {p.eps!r}"]
+    drawn = s is not None and s.dist in DRAWS and (s.m, s.d) == (p.m, p.d)
+    if drawn:
+        lines += [f"seed = {s.seed}", f"x = {DRAWS[s.dist][1].replace('rng', 'np.random.default_rng(seed)')}"]
+    else:
+        lines.append(f"x = {_literal(p.x)}")
+    if s is not None and s.upstream == "random" and (drawn or s.dist == "custom"):
+        if not drawn:
+            lines.append(f"seed = {s.seed}")
+        lines.append("dout = np.random.default_rng(seed + 1).standard_normal((m, d))")
+    elif s is not None and s.upstream == "ones":
+        lines.append("dout = np.ones((m, d))")
+    else:
+        lines.append(f"dout = {_literal(p.dout)}")
+    lines += [f"gamma = {_literal(p.gamma)}", f"beta = {_literal(p.beta)}"]
+    return "\n".join(lines)
 
 
 def check_problem(x: Array, dout: Array, gamma: Array, beta: Array, eps: float) -> Problem:

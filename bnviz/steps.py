@@ -55,6 +55,9 @@ class Step:
     values: value id -> array; per-sample arrays are (m, D), per-feature (D,),
             scalars ()
     focus:  the graph node this step is about
+    code:   NumPy statements that recompute ``values`` (each value id as a
+            variable of that name) from the walkthrough's ``setup`` and the
+            earlier steps' code; the notebook export runs them in order
     """
 
     key: str
@@ -65,6 +68,7 @@ class Step:
     note: str = ""
     values: dict[str, Array] = field(default_factory=dict)
     focus: str = ""
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,8 @@ class Walkthrough:
     lang:     "en" or "zh"
     settings: the settings that produced it (JSON-ready)
     steps:    the ordered steps
+    setup:    NumPy statements defining the inputs from ``settings`` (seeded
+              draws or literal arrays), run before the steps' ``code``
     """
 
     page: str
@@ -83,6 +89,7 @@ class Walkthrough:
     lang: str
     settings: dict
     steps: tuple[Step, ...]
+    setup: str = ""
 
     def index(self, key: str) -> int:
         return next(n for n, s in enumerate(self.steps) if s.key == key)

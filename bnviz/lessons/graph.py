@@ -15,7 +15,7 @@ import sympy as sp
 
 from bnviz import norms
 from bnviz import symbolic as S
-from bnviz.data import Problem
+from bnviz.data import Problem, make_problem, setup_code
 from bnviz.i18n import t
 from bnviz.norms import GRAD, SYM, BNResult
 from bnviz.settings import Settings
@@ -130,6 +130,28 @@ def step_values(r: BNResult) -> dict[str, dict[str, Array]]:
     }
 
 
+CODE = {
+    "x": "",
+    "mu": "mu = x.mean(axis=0)",
+    "xc": "xc = x - mu",
+    "var": "var = (xc ** 2).mean(axis=0)",
+    "std": "std = np.sqrt(var + eps)",
+    "xhat": "xhat = xc / std",
+    "y": "y = gamma * xhat + beta",
+    "L": "L = np.sum(dout * y)",
+    "dy": "",
+    "dparams": "dgamma = (dout * xhat).sum(axis=0)\ndbeta = dout.sum(axis=0)",
+    "dxhat": "dxhat = gamma * dout",
+    "dstd": "dstd = -(dxhat * xc).sum(axis=0) / std ** 2",
+    "dvar": "dvar = dstd / (2 * std)",
+    "dxc": "dxc = dxhat / std + dvar * 2 * xc / m",
+    "dmu": "dmu = -dxc.sum(axis=0)",
+    "dx": ("dx_xhat = dxhat / std\ndx_var = dvar * 2 * xc / m\n"
+           "dx_mu = np.broadcast_to(dmu / m, x.shape)\ndx = dxc + dmu / m"),
+    "closed": "dx_closed = (m * dxhat - dxhat.sum(axis=0) - xhat * (dxhat * xhat).sum(axis=0)) / (m * std)",
+}
+"""Each step again in plain NumPy, for the notebook export (which checks the two agree)."""
+
 TARGETS = {
     "dy": ("y",), "dparams": ("gamma", "beta"), "dxhat": ("xhat",), "dstd": ("std",),
     "dvar": ("var",), "dxc": ("xc",), "dmu": ("mu",), "dx": ("x",), "closed": ("x",),
@@ -156,12 +178,19 @@ def bn_walkthrough(problem: Problem, settings: Settings | None = None, lang: str
     for name in FORWARD:
         lines, local = forms[name]
         steps.append(Step(f"forward.{name}", "forward", t(f"step.forward.{name}.title", lang),
-                          lines, local, t(f"step.forward.{name}.note", lang), vals[name], name))
+                          lines, local, t(f"step.forward.{name}.note", lang), vals[name], name, CODE[name]))
     for name in BACKWARD:
         lines, local = forms[name]
         steps.append(Step(f"backward.{name}", "backward", t(f"step.backward.{name}.title", lang),
-                          lines, local, t(f"step.backward.{name}.note", lang), vals[name], TARGETS[name][0]))
+                          lines, local, t(f"step.backward.{name}.note", lang), vals[name], TARGETS[name][0],
+                          CODE[name]))
     record = asdict(settings) if settings else {}
     record.update(m=problem.m, d=problem.d, eps=problem.eps,
                   gamma=problem.gamma.tolist(), beta=problem.beta.tolist())
-    return Walkthrough("graph", t("page.graph.title", lang), lang, record, tuple(steps))
+    return Walkthrough("graph", t("page.graph.title", lang), lang, record, tuple(steps),
+                       setup_code(problem, settings))
+
+
+def walkthrough(settings: Settings, lang: str = "en") -> Walkthrough:
+    """The course builder (``bnviz.course``): the sidebar's batch, walked through."""
+    return bn_walkthrough(make_problem(settings), settings, lang)

@@ -22,12 +22,12 @@ from app_helpers import (
     plotly_specs,
     set_widget,
     step_key,
-    step_widget,
     texts,
     upstream,
     values_table,
 )
 
+from bnviz.data import MAX_ABS
 from bnviz.i18n import t
 from bnviz.settings import DEFAULTS, DISTRIBUTIONS, EPS_CHOICES
 from bnviz.steps import LABELS
@@ -39,6 +39,14 @@ def close(actual, expected, **kw) -> None:
     kw.setdefault("rtol", 1e-9)
     kw.setdefault("atol", 1e-12)
     np.testing.assert_allclose(np.asarray(actual, dtype=float), np.asarray(expected, dtype=float), **kw)
+
+
+def close_feature(actual, expected, **kw) -> None:
+    """Feature 1 of ``expected`` shown: (m, D) -> its first column; (D,) -> every row shows [0]."""
+    expected = np.asarray(expected, dtype=float)
+    actual = np.asarray(actual, dtype=float)
+    assert actual.size >= 1
+    close(actual, expected[:, 0] if expected.ndim == 2 else np.full(actual.shape, expected[0]), **kw)
 
 
 def col(at, key: str) -> np.ndarray:
@@ -134,10 +142,10 @@ def test_step_widget_jumps():
 
 FORWARD_VALUES = [
     ("forward.x", "x", lambda x, r: x),
-    ("forward.mu", "mu", lambda x, r: np.broadcast_to(r["mu"], x.shape)),
+    ("forward.mu", "mu", lambda x, r: r["mu"]),
     ("forward.xc", "xc", lambda x, r: x - r["mu"]),
-    ("forward.var", "var", lambda x, r: np.broadcast_to(r["var"], x.shape)),
-    ("forward.std", "std", lambda x, r: np.broadcast_to(r["std"], x.shape)),
+    ("forward.var", "var", lambda x, r: r["var"]),
+    ("forward.std", "std", lambda x, r: r["std"]),
     ("forward.xhat", "xhat", lambda x, r: r["xhat"]),
     ("forward.y", "y", lambda x, r: r["y"]),
 ]
@@ -148,7 +156,7 @@ def test_forward_values_match_numpy(step, value, expect):
     at = open_app("en")
     go_to(at, step)
     x, ref = default_ref()
-    close(col(at, value), expect(x, ref)[:, 0])
+    close_feature(col(at, value), expect(x, ref))
 
 
 def test_mean_is_numpy_mean_of_feature_1():
@@ -178,10 +186,10 @@ def _backward_reference(x, dout, gamma=1.0, eps=1e-5):
 BACKWARD_VALUES = [
     ("backward.dy", "dout", lambda r, x, g: g),
     ("backward.dxhat", "dxhat", lambda r, x, g: r["dxhat"]),
-    ("backward.dstd", "dstd", lambda r, x, g: np.broadcast_to(r["dstd"], x.shape)),
-    ("backward.dvar", "dvar", lambda r, x, g: np.broadcast_to(r["dvar"], x.shape)),
+    ("backward.dstd", "dstd", lambda r, x, g: r["dstd"]),
+    ("backward.dvar", "dvar", lambda r, x, g: r["dvar"]),
     ("backward.dxc", "dxc", lambda r, x, g: r["dxc"]),
-    ("backward.dmu", "dmu", lambda r, x, g: np.broadcast_to(r["dmu"], x.shape)),
+    ("backward.dmu", "dmu", lambda r, x, g: r["dmu"]),
 ]
 
 
@@ -191,7 +199,7 @@ def test_backward_values_match_numpy(step, value, expect):
     go_to(at, step)
     x = batch()
     g = upstream(x)
-    close(col(at, value), expect(_backward_reference(x, g), x, g)[:, 0], rtol=1e-8)
+    close_feature(col(at, value), expect(_backward_reference(x, g), x, g), rtol=1e-8)
 
 
 def test_parameter_gradients():
@@ -305,7 +313,7 @@ def test_eps_select_slider(eps):
     set_widget(at, "select_slider", "eps", eps)
     assert at.select_slider(key="eps").value == eps
     x = batch()
-    close(col(at, "std"), np.full(8, np.sqrt(x[:, 0].var() + eps)))
+    close_feature(col(at, "std"), np.sqrt(x.var(axis=0) + eps))
     go_to(at, "backward.dx")
     close(col(at, "dx"), bn_reference(x, upstream(x), eps=eps)["dx"][:, 0], rtol=1e-8)
 
@@ -371,7 +379,7 @@ def test_url_written_by_the_app_reopens_the_view():
     assert again.session_state["m"] == 5 and step_key(again) == "backward.dvar"
     assert t("step.backward.dvar.title", "en") in again.subheader[0].value
     x = batch(m=5)
-    close(col(again, "dvar"), _backward_reference(x, upstream(x))["dvar"][:1], rtol=1e-8)
+    close_feature(col(again, "dvar"), _backward_reference(x, upstream(x))["dvar"], rtol=1e-8)
 
 
 def test_url_opens_the_view_from_the_brief():
@@ -450,8 +458,33 @@ def test_constant_column_with_eps_0_then_eps_back(lang):
     at.button(key="next").click().run()
     assert_ok(at)
     assert step_key(at) == STEP_KEYS[1]
+    # the values shown are BN's: x̂ = 0 in the constant column, ∂L/∂x = γ/√ε · (∂L/∂y − mean ∂L/∂y)
+    x = np.array([[1.0, 2], [1, 3], [1, 4]])
+    ref = bn_reference(x, upstream(x))
+    go_to(at, "forward.xhat")
+    assert np.all(col(at, "xhat") == 0)
     go_to(at, "backward.dx")
-    assert np.all(col(at, "dx") == 0)  # the constant column's gradient vanishes
+    close(col(at, "dx"), ref["dx"][:, 0], rtol=1e-8)
+
+
+def test_constant_column_note_agrees_with_the_values_shown(lang):
+    """The note for a constant column must not claim a gradient the page contradicts.
+
+    x̂ is 0 in a constant column, but with ε > 0 and a non-constant ∂L/∂y,
+    ∂L/∂x = γ/√ε · (∂L/∂y − mean ∂L/∂y) ≠ 0: a first-order nudge δ of one x_k moves
+    x̂_k by (1 − 1/m)·δ/√ε (the variance moves only by δ²). Only m = 1 (note.m1)
+    makes ∂L/∂x vanish. (An earlier note.const said "∂L/∂x = 0 for that feature".)
+    """
+    at = open_app(lang)
+    set_widget(at, "selectbox", "dist", "custom")
+    set_widget(at, "text_area", "x_text", "1, 2\n1, 3\n1, 4")
+    note = t("note.const", lang, cols="1")
+    assert note in texts(at.warning)
+    go_to(at, "backward.dx")
+    dx = col(at, "dx")
+    if "∂L/∂x = 0" in note:
+        assert np.all(np.abs(dx) < 1e-9), (
+            f"note.const ({lang}) says ∂L/∂x = 0 for the constant feature, but the page shows ∂L/∂x = {dx}")
 
 
 BAD_X = [
@@ -460,12 +493,17 @@ BAD_X = [
     ("nan, 1\n2, 3", "error.not_finite", {"token": "nan", "row": 1}),
     ("1, 2\n3, inf", "error.not_finite", {"token": "inf", "row": 2}),
     ("1, 2\n-Infinity, 3", "error.not_finite", {"token": "-Infinity", "row": 2}),
+    (", ,\n1, 2", "error.row_empty", {"row": 1}),
+    ("1e308, 1\n-1e308, 2", "error.too_large", {"limit": f"{MAX_ABS:.0e}"}),
     ("", "error.empty", {}),
     ("  \n \n", "error.empty", {}),
 ]
 
 
-@pytest.mark.parametrize("text,key,fields", BAD_X, ids=["letter", "ragged", "nan", "inf", "-inf", "empty", "blank"])
+BAD_X_IDS = ["letter", "ragged", "nan", "inf", "-inf", "commas-only", "huge", "empty", "blank"]
+
+
+@pytest.mark.parametrize("text,key,fields", BAD_X, ids=BAD_X_IDS)
 def test_bad_custom_x(lang, text, key, fields):
     at = open_app(lang)
     set_widget(at, "selectbox", "dist", "custom")

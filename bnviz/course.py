@@ -1,0 +1,65 @@
+"""The course: every lesson in walkthrough order, in one place.
+
+``app.py`` builds the navigation from :data:`COURSE` (skipping lessons whose
+page file does not exist yet), the home page lists it, and the whole-course
+export walks it. A lesson's catalog keys are ``page.<key>.title`` and
+``page.<key>.summary``.
+
+A lesson's ``build`` names a function ``module:function`` with the signature
+``(settings: Settings, lang: str, **params) -> Walkthrough``; ``params`` are
+the lesson's own page controls (their defaults when omitted). It raises
+``InputError`` for settings it cannot show.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from bnviz.settings import Settings
+from bnviz.steps import Walkthrough
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """key: id and URL path; page: file under the repo root; build: see module doc."""
+
+    key: str
+    page: str
+    icon: str
+    build: str | None = None
+
+
+COURSE: tuple[Lesson, ...] = (
+    Lesson("home", "pages/home.py", "🏠"),
+    Lesson("saturation", "pages/saturation.py", "📉", "bnviz.lessons.saturation:walkthrough"),
+    Lesson("graph", "pages/computation_graph.py", "🕸️", "bnviz.lessons.graph:walkthrough"),
+    Lesson("upstream", "pages/upstream.py", "⬇️", "bnviz.lessons.upstream:walkthrough"),
+    Lesson("train_test", "pages/train_test.py", "🔁", "bnviz.lessons.train_test:walkthrough"),
+    Lesson("renorm", "pages/renorm.py", "🧮", "bnviz.lessons.renorm:walkthrough"),
+    Lesson("axes", "pages/axes.py", "🧊", "bnviz.lessons.axes:walkthrough"),
+    Lesson("conv", "pages/conv.py", "🔲", "bnviz.lessons.conv:walkthrough"),
+    Lesson("pool", "pages/pool.py", "🔳", "bnviz.lessons.pool:walkthrough"),
+    Lesson("network", "pages/network.py", "🧠", "bnviz.lessons.network:walkthrough"),
+    Lesson("experiments", "pages/experiments.py", "🔬", "bnviz.lessons.experiments:walkthrough"),
+)
+
+
+def available() -> list[Lesson]:
+    """The lessons whose page exists, in course order."""
+    return [lesson for lesson in COURSE if (ROOT / lesson.page).is_file()]
+
+
+def lesson(key: str) -> Lesson:
+    return next(les for les in COURSE if les.key == key)
+
+
+def build(les: Lesson, settings: Settings, lang: str, **params: object) -> Walkthrough:
+    """The lesson's walkthrough for these settings (its own controls at ``params``)."""
+    if les.build is None:
+        raise ValueError(f"lesson {les.key!r} has no walkthrough")
+    module, func = les.build.split(":")
+    return getattr(importlib.import_module(module), func)(settings, lang, **params)

@@ -1,0 +1,245 @@
+"""The graph page in a real browser: ``streamlit run app.py`` driven by headless Chromium.
+
+What AppTest cannot see is checked here: KaTeX and Plotly really render, the
+widgets respond to the keyboard and the mouse, the URL follows the widgets and
+a copied URL reopens the same view. Every label is read from the text catalog
+(``bnviz.i18n.t``), so a reworded sentence does not break a test.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from bnviz.i18n import LANG_NAMES, t
+from bnviz.lessons.graph import BACKWARD, FORWARD
+
+pytestmark = pytest.mark.browser
+
+STEP_KEYS = [f"forward.{n}" for n in FORWARD] + [f"backward.{n}" for n in BACKWARD]
+"""The page's steps in order ("forward.x", ..., "backward.closed")."""
+DX = "backward.dx"
+PLOTLY = '[data-testid="stPlotlyChart"]'
+TIMEOUT = 30_000
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def step_title(key: str, lang: str) -> str:
+    """The page's subheader at step ``key``: "<phase> · <step title>"."""
+    phase = key.split(".")[0]
+    return f"{t(f'page.graph.{phase}', lang)} · {t(f'step.{key}.title', lang)}"
+
+
+def step_number(key: str) -> int:
+    """1-based position of a step, as in the README's ``?step=16``."""
+    return STEP_KEYS.index(key) + 1
+
+
+def wait_idle(page: Page) -> None:
+    """Wait until a script run has finished and its stale elements are gone.
+
+    The batch-size slider is drawn by the sidebar on every run, error or not;
+    right after a page load it can briefly exist twice (old and new element).
+    """
+    expect(page.locator(".st-key-m").get_by_role("slider")).to_have_count(1, timeout=TIMEOUT)
+    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
+        "data-test-script-state", "notRunning", timeout=TIMEOUT)
+    expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=TIMEOUT)
+
+
+def open_app(page: Page, base: str, query: str | dict[str, str] = "") -> None:
+    """Load the app at ``base/?query`` and wait for its first run to finish."""
+    if isinstance(query, dict):
+        query = urlencode(query)
+    page.goto(f"{base}/?{query}" if query else f"{base}/")
+    wait_idle(page)
+
+
+def title(page: Page) -> Locator:
+    return page.get_by_role("heading", level=1)
+
+
+def subheader(page: Page) -> Locator:
+    """The step's subheader (an h3 of the main area)."""
+    return page.locator('[data-testid="stMain"] h3').first
+
+
+def slider(page: Page, label: str) -> Locator:
+    """The range input of the slider labelled ``label`` (its accessible name repeats the label)."""
+    return page.get_by_role("group", name=label, exact=True).get_by_role("slider")
+
+
+def values_table_rows(page: Page) -> int:
+    """The ARIA row count (header included) of the live-values table, the page's first dataframe."""
+    grid = page.locator('[data-testid="stDataFrame"] [aria-rowcount]').first
+    expect(grid).to_be_attached(timeout=TIMEOUT)
+    return int(grid.get_attribute("aria-rowcount"))
+
+
+def chart_with_text(page: Page, text: str) -> Locator:
+    """A rendered Plotly chart (its SVG drawn) whose text contains ``text``."""
+    return page.locator(PLOTLY).filter(has=page.locator(".main-svg")).filter(has_text=text)
+
+
+def assert_no_traceback(page: Page) -> None:
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    assert "Traceback" not in page.content(), "the page shows a Python traceback"
+
+
+def assert_no_js_errors(page: Page) -> None:
+    errors = getattr(page, "js_errors", [])
+    assert not errors, f"uncaught JavaScript errors: {errors}"
+
+
+def expect_dx_step(page: Page, lang: str) -> None:
+    """The three-paths step: its subheader and the per-sample chart of the three paths."""
+    expect(subheader(page)).to_have_text(step_title(DX, lang), timeout=TIMEOUT)
+    expect(chart_with_text(page, t("page.graph.path_xhat", lang))).to_have_count(1, timeout=TIMEOUT)
+    expect(page.locator(PLOTLY)).to_have_count(3, timeout=TIMEOUT)  # diagram, paths, heatmap
+
+
+def expect_input_error(page: Page, lang: str, **fields: object) -> None:
+    message = t("error.not_number", lang, **fields)
+    expect(page.locator('[data-testid="stAlert"]').filter(has_text=message)).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text(t("page.graph.fix_input", lang))).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(PLOTLY)).to_have_count(0)
+    assert_no_traceback(page)
+
+
+def screenshot(page: Page, path: Path) -> None:
+    page.evaluate("document.fonts.ready")
+    page.screenshot(path=str(path), full_page=True)
+
+
+# --------------------------------------------------------------------------- tests
+
+
+def test_english_page_renders_and_steps(server: str, page_: Page, artifacts: Path) -> None:
+    """KaTeX and Plotly render; the batch-size slider updates URL and table; Next/Previous step."""
+    page = page_
+    open_app(page, server)
+    expect(title(page)).to_have_text(t("page.graph.title", "en"), timeout=TIMEOUT)
+    expect(subheader(page)).to_have_text(step_title(STEP_KEYS[0], "en"))
+    expect(page.locator(".katex").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(PLOTLY).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+
+    rows = values_table_rows(page)
+    batch = slider(page, t("sidebar.m", "en"))
+    m = int(batch.input_value())
+    for _ in range(3):
+        m += 1
+        batch.focus()
+        batch.press("ArrowRight")
+        expect(page).to_have_url(re.compile(rf"[?&]m={m}(&|$)"), timeout=TIMEOUT)
+        wait_idle(page)
+    grid = page.locator('[data-testid="stDataFrame"] [aria-rowcount]').first
+    expect(grid).to_have_attribute("aria-rowcount", str(rows + 3), timeout=TIMEOUT)
+
+    next_button = page.get_by_role("button", name=t("page.graph.next", "en"), exact=True)
+    prev_button = page.get_by_role("button", name=t("page.graph.prev", "en"), exact=True)
+    for key in STEP_KEYS[1:4]:
+        next_button.click()
+        expect(subheader(page)).to_have_text(step_title(key, "en"), timeout=TIMEOUT)
+        wait_idle(page)
+    prev_button.click()
+    expect(subheader(page)).to_have_text(step_title(STEP_KEYS[2], "en"), timeout=TIMEOUT)
+    wait_idle(page)
+    expect(page.locator(".katex").first).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"[?&]m={m}(&|$)"))
+
+    assert_no_traceback(page)
+    screenshot(page, artifacts / "graph-en.png")
+    assert_no_js_errors(page)
+
+
+def test_chinese_page_by_widgets_and_copied_url(server: str, page_: Page, artifacts: Path) -> None:
+    """Switch to 简体中文 in the sidebar, walk to the three-paths step; the URL then reopens that view."""
+    page = page_
+    open_app(page, server)
+    page.get_by_role("radio", name=LANG_NAMES["zh"], exact=True).click()
+    expect(title(page)).to_have_text(t("page.graph.title", "zh"), timeout=TIMEOUT)
+    expect(subheader(page)).to_have_text(step_title(STEP_KEYS[0], "zh"), timeout=TIMEOUT)
+    expect(page).to_have_url(re.compile(r"[?&]lang="), timeout=TIMEOUT)
+    wait_idle(page)
+
+    step = slider(page, t("page.graph.step", "zh"))
+    step.focus()
+    step.press("End")
+    expect(subheader(page)).to_have_text(step_title(STEP_KEYS[-1], "zh"), timeout=TIMEOUT)
+    wait_idle(page)
+    step.focus()
+    for _ in range(len(STEP_KEYS) - step_number(DX)):
+        step.press("ArrowLeft")
+    expect_dx_step(page, "zh")
+    expect(page.locator(".katex").first).to_be_visible()
+    expect(page).to_have_url(re.compile(r"[?&]step="), timeout=TIMEOUT)
+    wait_idle(page)
+    assert_no_traceback(page)
+    screenshot(page, artifacts / "graph-zh.png")
+
+    copied = page.url
+    page.goto(copied)
+    wait_idle(page)
+    expect(title(page)).to_have_text(t("page.graph.title", "zh"), timeout=TIMEOUT)
+    expect_dx_step(page, "zh")
+    assert_no_js_errors(page)
+
+
+def test_bad_custom_input_by_widgets(server: str, page_: Page) -> None:
+    """A non-number in "my own values" is one sentence naming row and token, no traceback; fixing it recovers."""
+    page = page_
+    open_app(page, server)
+    page.get_by_role("combobox", name=t("sidebar.dist", "en")).click()
+    page.get_by_role("option", name=t("dist.custom", "en"), exact=True).click()
+    box = page.get_by_role("textbox", name=t("sidebar.x_text", "en"))
+    expect(box).to_be_visible(timeout=TIMEOUT)
+    wait_idle(page)
+
+    box.fill("1, 2\nabc, 3")
+    box.press("Control+Enter")
+    expect_input_error(page, "en", what="x", token="abc", row=2)
+    wait_idle(page)
+
+    page.goto(page.url)  # the copied URL shows the same error
+    wait_idle(page)
+    expect_input_error(page, "en", what="x", token="abc", row=2)
+
+    box = page.get_by_role("textbox", name=t("sidebar.x_text", "en"))
+    box.fill("1, 2\n5, 3\n4, 0")
+    box.press("Control+Enter")
+    expect(subheader(page)).to_have_text(step_title(STEP_KEYS[0], "en"), timeout=TIMEOUT)
+    wait_idle(page)
+    expect(page.locator('[data-testid="stAlert"]').filter(has_text=t("page.graph.fix_input", "en"))).to_have_count(0)
+    expect(page.locator(PLOTLY).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    assert values_table_rows(page) == 3 + 1  # three samples and the header
+    assert_no_traceback(page)
+    assert_no_js_errors(page)
+
+
+def test_url_with_stable_values_opens_chinese_three_paths(server: str, page_: Page) -> None:
+    """The README's link ``/?m=5&step=16&lang=zh``: batch of 5, the three-paths step, in Chinese."""
+    page = page_
+    open_app(page, server, {"m": "5", "step": str(step_number(DX)), "lang": "zh"})
+    expect(title(page)).to_have_text(t("page.graph.title", "zh"), timeout=TIMEOUT)
+    expect_dx_step(page, "zh")
+    assert values_table_rows(page) == 5 + 1
+    assert_no_traceback(page)
+
+
+def test_url_with_bad_custom_input_explains_and_recovers(server: str, page_: Page) -> None:
+    """``/?dist=custom&x_text=...`` with a non-number: the catalog sentence, no traceback; a fixed URL recovers."""
+    page = page_
+    open_app(page, server, {"dist": "custom", "x_text": "1,2\nabc,3"})
+    expect_input_error(page, "en", what="x", token="abc", row=2)
+
+    open_app(page, server, {"dist": "custom", "x_text": "1,2\n5,3\n4,0"})
+    expect(subheader(page)).to_have_text(step_title(STEP_KEYS[0], "en"), timeout=TIMEOUT)
+    expect(page.locator(PLOTLY).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    assert values_table_rows(page) == 3 + 1
+    assert_no_traceback(page)
