@@ -229,7 +229,8 @@ class Graph:
             parts = {n.path: rec.grads[n.name]} if n.path else rec.paths[n.name]
             by_label = {lab: n.op.backward(g, ins, values[n.name]) for lab, g in parts.items()}
             for idx, p in enumerate(n.inputs):
-                rec.edges[(n.name, p)] = total[idx]
+                edge = (n.name, p)  # a node may read the same input twice: accumulate
+                rec.edges[edge] = rec.edges[edge] + total[idx] if edge in rec.edges else total[idx]
                 rec.grads[p] = rec.grads[p] + total[idx] if p in rec.grads else total[idx]
                 dest = rec.paths.setdefault(p, {})
                 for lab, gs in by_label.items():

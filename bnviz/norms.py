@@ -241,9 +241,9 @@ def bn_derivation() -> BNDerivation:
         "var": display_form(back.chain["var"].subs(g["std"], back.chain["std"])),
         "xc": back.chain["xc"],
         "mu": display_form(sum(back.paths["mu"].values(), sp.S.Zero)),
-        "x": back.chain["x"],
     }
     paths = {lab: display_form(back.paths["x"][lab]) for lab in PATHS}
+    expanded["x"] = sp.Add(*(paths[lab] for lab in PATHS), evaluate=False)
 
     # d L / d x_k straight from L(x): the TESTING-NOTES recipe
     mu_s, var_s = SYM["mu"], SYM["var"]

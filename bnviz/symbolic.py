@@ -179,7 +179,7 @@ def symbolic_backward(
             if p not in grads:
                 continue  # a constant leaf (eps, dout)
             term = contribution(n.sym, symbols[p], elem(n.name))
-            edges[(n.name, p)] = term
+            edges[(n.name, p)] = edges.get((n.name, p), sp.S.Zero) + term
             chain[p] = chain.get(p, sp.S.Zero) + term
             dest = paths.setdefault(p, {})
             for lab, up in parts.items():

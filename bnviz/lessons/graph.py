@@ -83,19 +83,9 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     out["dvar"] = (tuple(chain("var")), (_partial("std", "var"),))
     out["dxc"] = (tuple(chain("xc")), (_partial("xhat", "xc"), _partial("var", "xc")))
     out["dmu"] = (tuple(chain("mu")), (_partial("xc", "mu"),))
-    paths = " + ".join(S.latex(d.paths[p]) for p in norms.PATHS)
-    out["dx"] = (
-        (_eq(g["x"], d.back.chain["x"]), f"{S.latex(g['x'])} = {paths}"),
-        (_partial("xc", "x"), _partial("mu", "x")),
-    )
+    out["dx"] = (tuple(chain("x")), (_partial("xc", "x"), _partial("mu", "x")))
     out["closed"] = ((_eq(g["x"], d.dx_total), _eq(g["x"], d.dx_closed)), ())
     return out
-
-
-def path_latex() -> dict[str, str]:
-    """LaTeX of each path term of dx (seed 001, eq. 10)."""
-    d = norms.bn_derivation()
-    return {p: S.latex(d.paths[p]) for p in norms.PATHS}
 
 
 def _per_feature(a: Array) -> Array:

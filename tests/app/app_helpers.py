@@ -19,6 +19,7 @@ from bnviz.lessons.graph import BACKWARD, FORWARD
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
+GRAPH_PAGE = "pages/computation_graph.py"
 
 STEP_KEYS: list[str] = [f"forward.{n}" for n in FORWARD] + [f"backward.{n}" for n in BACKWARD]
 """The graph page's steps in order, as in bnviz.lessons.graph."""
@@ -37,10 +38,22 @@ def new_app(query: dict[str, str] | None = None) -> AppTest:
     return at
 
 
-def open_app(lang: str = "en", query: dict[str, str] | None = None) -> AppTest:
-    """Run the app once; switch the language with the sidebar's segmented control."""
-    at = new_app(query).run()
+def run_graph(at: AppTest) -> AppTest:
+    """Run the app (it opens on its default page), then switch to the graph page.
+
+    AppTest needs one run of app.py before switch_page, or the page runs without
+    the sidebar that app.py draws. URL query parameters set before survive the switch.
+    """
+    at.run()
     assert_ok(at)
+    at.switch_page(GRAPH_PAGE).run()
+    assert_ok(at)
+    return at
+
+
+def open_app(lang: str = "en", query: dict[str, str] | None = None) -> AppTest:
+    """The graph page; the language switched with the sidebar's segmented control."""
+    at = run_graph(new_app(query))
     if lang != "en":
         at.segmented_control(key="lang").set_value(lang).run()
         assert_ok(at)

@@ -18,6 +18,7 @@ from app_helpers import (
     go_to,
     is_paths_chart,
     new_app,
+    run_graph,
     open_app,
     plotly_specs,
     set_widget,
@@ -374,7 +375,7 @@ def test_url_written_by_the_app_reopens_the_view():
         at.button(key="next").click().run()
     assert "step" in at.query_params
     url = {"m": "5", "step": at.query_params["step"]}
-    again = new_app(url).run()
+    again = run_graph(new_app(url))
     assert_ok(again)
     assert again.session_state["m"] == 5 and step_key(again) == "backward.dvar"
     assert t("step.backward.dvar.title", "en") in again.subheader[0].value
@@ -392,7 +393,7 @@ def test_url_opens_the_view_from_the_brief():
     at.button(key="prev").click().run()
     at.button(key="next").click().run()  # a session-side change: the app writes the URL
     step = at.query_params["step"]
-    again = new_app({"m": "5", "step": step, "lang": "zh"}).run()
+    again = run_graph(new_app({"m": "5", "step": step, "lang": "zh"}))
     assert_ok(again)
     assert again.session_state["m"] == 5
     assert step_key(again) == "backward.dvar"
@@ -402,7 +403,7 @@ def test_url_opens_the_view_from_the_brief():
 @pytest.mark.parametrize("name,code", [("lang", "zh"), ("dist", "uniform"), ("upstream", "ones")])
 def test_url_takes_setting_codes(name, code):
     """A URL parameter holds the setting's value (as in bnviz.settings), not a translated label."""
-    at = new_app({name: code}).run()
+    at = run_graph(new_app({name: code}))
     assert_ok(at)
     assert at.session_state[name] == code, f"?{name}={code} was ignored"
 
@@ -413,7 +414,7 @@ def test_url_takes_setting_codes(name, code):
     {"lang": "fr"}, {"feature": "7"},
 ])
 def test_bad_url_values_are_ignored(query):
-    at = new_app(query).run()
+    at = run_graph(new_app(query))
     assert_ok(at)
     assert at.title[0].value == t("page.graph.title", "en")
     for name in ("m", "d", "gamma", "beta", "eps", "seed", "dist", "upstream"):

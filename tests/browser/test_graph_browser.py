@@ -24,6 +24,8 @@ STEP_KEYS = [f"forward.{n}" for n in FORWARD] + [f"backward.{n}" for n in BACKWA
 """The page's steps in order ("forward.x", ..., "backward.closed")."""
 DX = "backward.dx"
 PLOTLY = '[data-testid="stPlotlyChart"]'
+GRAPH = "graph"
+"""URL path of the computation-graph page (its ``st.Page`` url_path)."""
 TIMEOUT = 30_000
 
 
@@ -51,13 +53,16 @@ def wait_idle(page: Page) -> None:
     expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
         "data-test-script-state", "notRunning", timeout=TIMEOUT)
     expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=TIMEOUT)
+    exception = page.locator('[data-testid="stException"]')
+    if exception.count():
+        pytest.fail(f"the app raised an exception:\n{exception.first.inner_text()}", pytrace=False)
 
 
-def open_app(page: Page, base: str, query: str | dict[str, str] = "") -> None:
-    """Load the app at ``base/?query`` and wait for its first run to finish."""
+def open_graph(page: Page, base: str, query: str | dict[str, str] = "") -> None:
+    """Load the graph page at ``base/graph?query`` and wait for its first run to finish."""
     if isinstance(query, dict):
         query = urlencode(query)
-    page.goto(f"{base}/?{query}" if query else f"{base}/")
+    page.goto(f"{base}/{GRAPH}?{query}" if query else f"{base}/{GRAPH}")
     wait_idle(page)
 
 
@@ -123,7 +128,7 @@ def screenshot(page: Page, path: Path) -> None:
 def test_english_page_renders_and_steps(server: str, page_: Page, artifacts: Path) -> None:
     """KaTeX and Plotly render; the batch-size slider updates URL and table; Next/Previous step."""
     page = page_
-    open_app(page, server)
+    open_graph(page, server)
     expect(title(page)).to_have_text(t("page.graph.title", "en"), timeout=TIMEOUT)
     expect(subheader(page)).to_have_text(step_title(STEP_KEYS[0], "en"))
     expect(page.locator(".katex").first).to_be_visible(timeout=TIMEOUT)
@@ -161,7 +166,7 @@ def test_english_page_renders_and_steps(server: str, page_: Page, artifacts: Pat
 def test_chinese_page_by_widgets_and_copied_url(server: str, page_: Page, artifacts: Path) -> None:
     """Switch to 简体中文 in the sidebar, walk to the three-paths step; the URL then reopens that view."""
     page = page_
-    open_app(page, server)
+    open_graph(page, server)
     page.get_by_role("radio", name=LANG_NAMES["zh"], exact=True).click()
     expect(title(page)).to_have_text(t("page.graph.title", "zh"), timeout=TIMEOUT)
     expect(subheader(page)).to_have_text(step_title(STEP_KEYS[0], "zh"), timeout=TIMEOUT)
@@ -194,7 +199,7 @@ def test_chinese_page_by_widgets_and_copied_url(server: str, page_: Page, artifa
 def test_bad_custom_input_by_widgets(server: str, page_: Page) -> None:
     """A non-number in "my own values" is one sentence naming row and token, no traceback; fixing it recovers."""
     page = page_
-    open_app(page, server)
+    open_graph(page, server)
     page.get_by_role("combobox", name=t("sidebar.dist", "en")).click()
     page.get_by_role("option", name=t("dist.custom", "en"), exact=True).click()
     box = page.get_by_role("textbox", name=t("sidebar.x_text", "en"))
@@ -225,7 +230,7 @@ def test_bad_custom_input_by_widgets(server: str, page_: Page) -> None:
 def test_url_with_stable_values_opens_chinese_three_paths(server: str, page_: Page) -> None:
     """The README's link ``/?m=5&step=16&lang=zh``: batch of 5, the three-paths step, in Chinese."""
     page = page_
-    open_app(page, server, {"m": "5", "step": str(step_number(DX)), "lang": "zh"})
+    open_graph(page, server, {"m": "5", "step": str(step_number(DX)), "lang": "zh"})
     expect(title(page)).to_have_text(t("page.graph.title", "zh"), timeout=TIMEOUT)
     expect_dx_step(page, "zh")
     assert values_table_rows(page) == 5 + 1
@@ -235,10 +240,10 @@ def test_url_with_stable_values_opens_chinese_three_paths(server: str, page_: Pa
 def test_url_with_bad_custom_input_explains_and_recovers(server: str, page_: Page) -> None:
     """``/?dist=custom&x_text=...`` with a non-number: the catalog sentence, no traceback; a fixed URL recovers."""
     page = page_
-    open_app(page, server, {"dist": "custom", "x_text": "1,2\nabc,3"})
+    open_graph(page, server, {"dist": "custom", "x_text": "1,2\nabc,3"})
     expect_input_error(page, "en", what="x", token="abc", row=2)
 
-    open_app(page, server, {"dist": "custom", "x_text": "1,2\n5,3\n4,0"})
+    open_graph(page, server, {"dist": "custom", "x_text": "1,2\n5,3\n4,0"})
     expect(subheader(page)).to_have_text(step_title(STEP_KEYS[0], "en"), timeout=TIMEOUT)
     expect(page.locator(PLOTLY).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
     assert values_table_rows(page) == 3 + 1
