@@ -29,6 +29,8 @@ with ``bnviz.export`` as JSON or Markdown; nothing is computed here.
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import os
 import sys
 from collections.abc import Callable
@@ -332,12 +334,24 @@ def _status(code: object) -> int:
     return code if isinstance(code, int) else EXIT_USAGE
 
 
+TOPIC_MODULES = ("bnviz.cli_norms", "bnviz.cli_nets", "bnviz.cli_conv", "bnviz.cli_export")
+"""Modules that register more sub-commands when imported (those that exist)."""
+
+
+def load_topic_commands() -> None:
+    """Import every existing topic module once, so its ``register`` calls run."""
+    for name in TOPIC_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command line; return the exit status (0 ok, 2 bad input).
 
     ``argv`` excludes the program name; ``None`` means ``sys.argv[1:]``.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
+    load_topic_commands()
     lang = scan_lang(argv)
     try:
         args = build_parser(lang).parse_args(argv)

@@ -8,7 +8,7 @@ import numpy as np
 
 from bnviz import __version__
 from bnviz.i18n import t
-from bnviz.steps import LABELS, Walkthrough
+from bnviz.steps import Walkthrough
 
 MAX_ROWS = 16
 """Markdown tables show at most this many samples (the JSON has them all)."""
@@ -53,7 +53,7 @@ def _fmt(v: float) -> str:
     return f"{v:.6g}"
 
 
-def _md_table(values: dict[str, np.ndarray], lang: str) -> list[str]:
+def _md_table(values: dict[str, np.ndarray], lang: str, label) -> list[str]:
     """One table per step: per-sample values of feature 1.. as columns."""
     lines: list[str] = []
     per_sample = {k: v for k, v in values.items() if v.ndim == 2}
@@ -61,7 +61,7 @@ def _md_table(values: dict[str, np.ndarray], lang: str) -> list[str]:
     if per_sample:
         d = next(iter(per_sample.values())).shape[1]
         for j in range(d):
-            heads = [LABELS.get(k, k) for k in per_sample]
+            heads = [label(k) for k in per_sample]
             lines += [f"*{t('export.feature', lang, j=j + 1)}*", "",
                       "| i | " + " | ".join(heads) + " |", "|---" * (len(heads) + 1) + "|"]
             m = next(iter(per_sample.values())).shape[0]
@@ -72,7 +72,7 @@ def _md_table(values: dict[str, np.ndarray], lang: str) -> list[str]:
             lines.append("")
     if per_feature:
         heads = list(per_feature)
-        lines += ["| " + " | ".join(LABELS.get(k, k) for k in heads) + " |", "|---" * len(heads) + "|"]
+        lines += ["| " + " | ".join(label(k) for k in heads) + " |", "|---" * len(heads) + "|"]
         lines.append("| " + " | ".join(", ".join(_fmt(x) for x in np.ravel(per_feature[k])) for k in heads) + " |")
         lines.append("")
     return lines
@@ -95,5 +95,5 @@ def to_markdown(walk: Walkthrough) -> str:
         if s.note:
             out += [s.note, ""]
         if s.values:
-            out += [f"**{t('export.values', lang)}**", ""] + _md_table(s.values, lang)
+            out += [f"**{t('export.values', lang)}**", ""] + _md_table(s.values, lang, walk.label)
     return "\n".join(out)

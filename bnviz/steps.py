@@ -82,6 +82,8 @@ class Walkthrough:
     steps:    the ordered steps
     setup:    NumPy statements defining the inputs from ``settings`` (seeded
               draws or literal arrays), run before the steps' ``code``
+    labels:   display names of this walkthrough's own value ids (on top of
+              ``LABELS``)
     """
 
     page: str
@@ -90,12 +92,17 @@ class Walkthrough:
     settings: dict
     steps: tuple[Step, ...]
     setup: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
 
     def index(self, key: str) -> int:
         return next(n for n, s in enumerate(self.steps) if s.key == key)
 
+    def label(self, key: str) -> str:
+        """The display name of a value id."""
+        return self.labels.get(key) or LABELS.get(key, key)
 
-def feature_table(step: Step, feature: int) -> dict[str, list[float]]:
+
+def feature_table(step: Step, feature: int, labels: dict[str, str] | None = None) -> dict[str, list[float]]:
     """The step's values for one feature, as table columns.
 
     The first column "i" numbers the samples from 1. Per-sample values give a
@@ -111,5 +118,5 @@ def feature_table(step: Step, feature: int) -> dict[str, list[float]]:
             col = np.full(rows, v[feature])
         else:
             col = np.full(rows, float(v))
-        table[LABELS.get(key, key)] = col.tolist()
+        table[(labels or {}).get(key) or LABELS.get(key, key)] = col.tolist()
     return table
