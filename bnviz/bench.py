@@ -201,15 +201,16 @@ def _toggler(at: Any) -> tuple[str, Callable[[int], None]]:
     """(key, f) where f(k) sets the k-th value of the rerun toggle on ``at``.
 
     γ (1.1 / 1.0) when the sidebar has it, else the first keyed ``st.slider``
-    on the page (a select_slider's option values are not exposed by AppTest).
+    on the page (a select_slider's option values are not exposed by AppTest),
+    else ``("", no-op)``: plain reruns.
     """
     if _slider(at, TOGGLE_KEY) is not None:
         def set_gamma(k: int) -> None:
             at.slider(key=TOGGLE_KEY).set_value(TOGGLE_VALUES[k % 2])
         return TOGGLE_KEY, set_gamma
     candidates = [w for w in at.slider if w.key]
-    if not candidates:
-        raise LookupError("no keyed slider to change between reruns")
+    if not candidates:  # nothing to change: plain reruns (time_page notes it)
+        return "", lambda k: None
     w = candidates[0]
     key = w.key
     pair = _toggle_pair(w)
@@ -253,6 +254,8 @@ def time_page(page: Path, config: str = "default", reruns: int = 30, warmup: int
             if err := _app_error(at):
                 raise PageError(f"{key}={value}: {err}")
         res.toggled, toggle = _toggler(at)
+        if not res.toggled:
+            res.notes.append("no slider on the page: plain reruns")
         for k in range(warmup):
             toggle(k)
             at.run()
@@ -504,7 +507,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bnviz.bench", description=__doc__.splitlines()[0])
     ap.add_argument("--reruns", type=int, default=30, help="timed reruns per page and setting (default 30)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed reruns first (default 3)")
-    ap.add_argument("--pages", nargs="+", metavar="NAME", help="only these pages (file stem, e.g. computation_graph)")
+    ap.add_argument("--pages", nargs="+", metavar="NAME", help="only these pages (file stem, e.g. graph_page)")
     ap.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
     ap.add_argument("--no-kernels", action="store_true", help="skip the NumPy vs PyTorch comparison")
     ap.add_argument("--json", action="store_true", help="print JSON instead of the Markdown table")

@@ -34,9 +34,9 @@ class Lesson:
 
 
 COURSE: tuple[Lesson, ...] = (
-    Lesson("home", "pages/home.py", "🏠"),
+    Lesson("home", "pages/home_page.py", "🏠"),
     Lesson("saturation", "pages/saturation.py", "📉", "bnviz.lessons.saturation:walkthrough"),
-    Lesson("graph", "pages/computation_graph.py", "🕸️", "bnviz.lessons.graph:walkthrough"),
+    Lesson("graph", "pages/graph_page.py", "🕸️", "bnviz.lessons.graph:walkthrough"),
     Lesson("upstream", "pages/upstream.py", "⬇️", "bnviz.lessons.upstream:walkthrough"),
     Lesson("train_test", "pages/train_test.py", "🔁", "bnviz.lessons.train_test:walkthrough"),
     Lesson("renorm", "pages/renorm.py", "🧮", "bnviz.lessons.renorm:walkthrough"),

@@ -51,7 +51,7 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     disp = norms.display_form
     g = {k: _el(v) for k, v in GRAD.items()}
     out: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-        "x": ((r"x \in \mathbb{R}^{m \times D}",), ()),
+        "x": ((r"x = \left(x_{ij}\right)_{i = 1, \dots, m;\ j = 1, \dots, D}",), ()),
     }
     locals_of = {
         "mu": (("mu", "x"),),

@@ -19,7 +19,7 @@ from bnviz.lessons.graph import BACKWARD, FORWARD
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "app.py"
-GRAPH_PAGE = "pages/computation_graph.py"
+GRAPH_PAGE = "pages/graph_page.py"
 
 STEP_KEYS: list[str] = [f"forward.{n}" for n in FORWARD] + [f"backward.{n}" for n in BACKWARD]
 """The graph page's steps in order, as in bnviz.lessons.graph."""

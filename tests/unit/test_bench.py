@@ -41,14 +41,16 @@ def test_time_page_tiny() -> None:
 
 
 def test_time_page_reports_a_broken_page(tmp_path: Path) -> None:
-    """A page that raises becomes an ERROR row, not a crash; a page without γ falls back to its own slider."""
+    """A page that raises is an ERROR row, not a crash; without γ the page's own slider is changed, without any
+    slider the reruns are plain."""
     (tmp_path / "pages").mkdir()
     (tmp_path / "app.py").write_text(
         "import streamlit as st\n"
-        "st.navigation([st.Page('pages/ok.py', default=True), st.Page('pages/bad.py')]).run()\n"
+        "st.navigation([st.Page(f'pages/{n}.py', default=n == 'ok') for n in ('ok', 'bad', 'plain')]).run()\n"
     )
     (tmp_path / "pages" / "ok.py").write_text("import streamlit as st\nst.slider('k', 0, 10, 10, key='k')\n")
     (tmp_path / "pages" / "bad.py").write_text("raise ValueError('boom')\n")
+    (tmp_path / "pages" / "plain.py").write_text("import streamlit as st\nst.write('no widgets')\n")
     pages = {p.stem: p for p in bench.discover_pages(tmp_path)}
     app = tmp_path / "app.py"
 
@@ -58,6 +60,10 @@ def test_time_page_reports_a_broken_page(tmp_path: Path) -> None:
     ok = bench.time_page(pages["ok"], "max", reruns=2, warmup=0, app=app)
     assert ok.error == "" and ok.toggled == "k" and ok.reruns == 2
     assert "no slider 'm'" in ok.notes
+
+    plain = bench.time_page(pages["plain"], "default", reruns=2, warmup=0, app=app)
+    assert plain.error == "" and plain.toggled == "" and plain.reruns == 2 and plain.median_ms > 0
+    assert any("plain reruns" in n for n in plain.notes)
 
 
 def test_time_kernels_tiny() -> None:
