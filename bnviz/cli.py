@@ -197,7 +197,8 @@ def load_batch_file(option: str, path: str) -> Array:
     return data.load_matrix(path, option)
 
 
-def add_output_arguments(p: argparse.ArgumentParser, lang: str, formats: tuple[str, ...] = ("json", "md")) -> None:
+def add_output_arguments(p: argparse.ArgumentParser, lang: str,
+                         formats: tuple[str, ...] = ("json", "md", "tex", "ipynb")) -> None:
     """``--format`` (first of ``formats`` by default) and ``-o/--output``."""
     p.add_argument("--format", choices=formats, default=formats[0], help=t("cli.opt_format", lang))
     p.add_argument("-o", "--output", metavar="FILE", help=t("cli.opt_output", lang))
@@ -313,10 +314,8 @@ def run_derive(args: argparse.Namespace) -> int:
     if not _all_finite(run, [v for s in walk.steps for v in s.values.values()]):
         raise InputError("cli.not_finite_result")
     walk = replace(walk, settings={**walk.settings, "x_file": args.x, "dout_file": args.dout})
-    if args.format == "md":
-        text = export.to_markdown(walk)
-    else:
-        text = export.to_json(walk, extra=derive_extra(problem, run, args.lang))
+    extra = derive_extra(problem, run, args.lang) if args.format == "json" else None
+    text = export.render(walk, args.format, extra)
     emit(text, args.output)
     return EXIT_OK
 

@@ -63,3 +63,9 @@ def build(les: Lesson, settings: Settings, lang: str, **params: object) -> Walkt
         raise ValueError(f"lesson {les.key!r} has no walkthrough")
     module, func = les.build.split(":")
     return getattr(importlib.import_module(module), func)(settings, lang, **params)
+
+
+def course_walkthroughs(settings: Settings, lang: str) -> list[Walkthrough]:
+    """Every available lesson's walkthrough for these settings, in course order
+    (each lesson's own controls at their defaults)."""
+    return [build(les, settings, lang) for les in available() if les.build]

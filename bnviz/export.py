@@ -242,8 +242,8 @@ def to_latex(walks: Walks) -> str:
     pre = ["\\documentclass[11pt]{article}", "\\usepackage{amsmath}"]
     if lang == "zh":
         pre.append("\\usepackage{CJKutf8}")
-    pre += ["\\setlength{\\parindent}{0pt}",
-            f"\\title{{{tex_text(title)}}}", f"\\author{{{tex_text(t('export.generated', lang, version=__version__))}}}",
+    author = tex_text(t("export.generated", lang, version=__version__))
+    pre += ["\\setlength{\\parindent}{0pt}", f"\\title{{{tex_text(title)}}}", f"\\author{{{author}}}",
             "\\date{}", "\\begin{document}"]
     body = ["\\begin{CJK}{UTF8}{gbsn}"] if lang == "zh" else []
     body += ["\\maketitle", ""]

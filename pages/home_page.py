@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from bnviz.course import available
+from bnviz.course import available, course_walkthroughs
 from bnviz.i18n import t
-from ui import sidebar
+from ui import render, sidebar
 
 lang = sidebar.current().lang
 st.title(t("page.home.heading", lang))
@@ -17,3 +17,7 @@ for n, les in enumerate(lessons, start=1):
         st.markdown(f"**{t('course.lesson', lang, n=n)} · {les.icon} {t(f'page.{les.key}.title', lang)}**")
         st.caption(t(f"page.{les.key}.summary", lang))
         st.page_link(les.page, label=t("course.open", lang, title=t(f"page.{les.key}.title", lang)))
+
+st.divider()
+render.downloads(lambda: course_walkthroughs(sidebar.current(), lang), "bnviz-course", lang, key="course",
+                 intro="export.course_downloads")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 import streamlit as st
@@ -51,14 +52,21 @@ def value_table(step: Step, feature: int) -> None:
     st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(next(iter(table.values()))), 320))
 
 
-def downloads(walk: Walkthrough, stem: str) -> None:
-    """Download buttons; the files are written only when a button is clicked."""
-    lang = walk.lang
-    a, b = st.columns(2)
-    a.download_button(t("page.graph.download_md", lang), partial(export.to_markdown, walk),
-                      file_name=f"{stem}.md", mime="text/markdown", on_click="ignore", key="dl_md")
-    b.download_button(t("page.graph.download_json", lang), partial(export.to_json, walk),
-                      file_name=f"{stem}.json", mime="application/json", on_click="ignore", key="dl_json")
+def downloads(walk: Walkthrough | list[Walkthrough] | Callable[[], object], stem: str, lang: str | None = None,
+              key: str = "dl", intro: str = "export.downloads") -> None:
+    """One download button per export format; a file is written only when its
+    button is clicked. ``walk`` may be a callable returning the walkthrough(s)
+    (e.g. the whole course), so nothing is built until then."""
+    lang = lang or walk.lang
+    st.caption(t(intro, lang))
+    for col, fmt in zip(st.columns(len(export.FORMATS)), export.FORMATS, strict=True):
+        col.download_button(t(f"export.download_{fmt}", lang), partial(_export, walk, fmt),
+                            file_name=f"{stem}.{fmt}", mime=export.MIME[fmt], on_click="ignore",
+                            key=f"{key}_{fmt}", width="stretch")
+
+
+def _export(walk, fmt: str) -> str:
+    return export.render(walk() if callable(walk) else walk, fmt)
 
 
 def label(key: str) -> str:
