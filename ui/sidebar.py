@@ -1,4 +1,11 @@
-"""The shared sidebar: every setting, bound to the URL's query parameters."""
+"""The shared sidebar: every setting, kept in the URL's query parameters.
+
+Numbers and free text are bound with Streamlit's ``bind="query-params"``.
+Choice widgets show translated labels, and a bound widget would put the
+label into the URL (``?dist=均匀分布 U(−2, 2)``); so the choices (lang, dist,
+upstream, eps) are synced by hand with their codes (``?dist=uniform``):
+read once when the session starts, written back on every run.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +17,55 @@ from bnviz.i18n import LANG_NAMES, LANGS, t
 from bnviz.settings import DEFAULTS, DISTRIBUTIONS, EPS_CHOICES, LIMITS, UPSTREAMS, Settings
 
 BIND = "query-params"
+CHOICES: dict[str, tuple] = {"lang": LANGS, "dist": DISTRIBUTIONS, "upstream": UPSTREAMS, "eps": EPS_CHOICES}
+"""Settings synced with the URL by their code rather than their label."""
 
 
 def _eps_label(v: float) -> str:
-    return "0" if v == 0 else f"{v:.0e}".replace("e-0", "e-")
+    return f"{v:g}"
+
+
+def _from_url(key: str, raw: str) -> object | None:
+    """The option whose code is ``raw``, or None (a bad URL value is ignored)."""
+    for option in CHOICES[key]:
+        if raw == str(option) or (isinstance(option, float) and _same_float(raw, option)):
+            return option
+    return None
+
+
+def _same_float(raw: str, option: float) -> bool:
+    try:
+        return float(raw) == option
+    except ValueError:
+        return False
+
+
+def _seed_choices() -> None:
+    """On the session's first run, take the choices from the URL; else the defaults."""
+    if st.session_state.get("_choices_seeded"):
+        return
+    st.session_state["_choices_seeded"] = True
+    for key in CHOICES:
+        raw = st.query_params.get(key)
+        value = _from_url(key, raw) if raw is not None else None
+        st.session_state[key] = value if value is not None else getattr(DEFAULTS, key)
+
+
+def _write_choices(s: Settings) -> None:
+    for key in CHOICES:
+        value = getattr(s, key)
+        if value == getattr(DEFAULTS, key):
+            st.query_params.pop(key, None)
+        elif st.query_params.get(key) != str(value):
+            st.query_params[key] = str(value)
 
 
 def render() -> Settings:
     """Draw the sidebar widgets and return the settings they hold."""
+    _seed_choices()
     sb = st.sidebar
-    lang = sb.segmented_control(
-        t("app.language", st.session_state.get("lang") or "en"), LANGS,
-        format_func=LANG_NAMES.get, key="lang", default=DEFAULTS.lang, bind=BIND,
-    ) or DEFAULTS.lang
+    lang = sb.segmented_control(t("app.language", st.session_state.get("lang") or "en"), LANGS,
+                                format_func=LANG_NAMES.get, key="lang") or DEFAULTS.lang
     sb.header(t("sidebar.header", lang))
     lo, hi = LIMITS["m"]
     sb.slider(t("sidebar.m", lang), int(lo), int(hi), DEFAULTS.m, key="m", bind=BIND)
@@ -32,23 +75,24 @@ def render() -> Settings:
     sb.slider(t("sidebar.gamma", lang), lo, hi, DEFAULTS.gamma, 0.1, key="gamma", bind=BIND)
     lo, hi = LIMITS["beta"]
     sb.slider(t("sidebar.beta", lang), lo, hi, DEFAULTS.beta, 0.1, key="beta", bind=BIND)
-    sb.select_slider(t("sidebar.eps", lang), EPS_CHOICES, DEFAULTS.eps, format_func=_eps_label,
-                     key="eps", bind=BIND)
+    sb.select_slider(t("sidebar.eps", lang), EPS_CHOICES, format_func=_eps_label, key="eps")
     lo, hi = LIMITS["seed"]
     sb.number_input(t("sidebar.seed", lang), int(lo), int(hi), DEFAULTS.seed, 1, key="seed", bind=BIND)
     dist = sb.selectbox(t("sidebar.dist", lang), DISTRIBUTIONS, format_func=lambda k: t(f"dist.{k}", lang),
-                        key="dist", bind=BIND)
+                        key="dist")
     if dist == "custom":
         sb.text_area(t("sidebar.x_text", lang), "1, 2\n3, 5\n4, 0", key="x_text", bind=BIND)
     upstream = sb.selectbox(t("sidebar.upstream", lang), UPSTREAMS,
-                            format_func=lambda k: t(f"upstream.{k}", lang), key="upstream", bind=BIND)
+                            format_func=lambda k: t(f"upstream.{k}", lang), key="upstream")
     if upstream == "custom":
         sb.text_area(t("sidebar.dout_text", lang), "1, 0\n0, 1\n-1, 1", key="dout_text", bind=BIND)
     state = st.session_state
-    return Settings(**{
+    settings = Settings(**{
         f.name: state.get(f.name, getattr(DEFAULTS, f.name)) if f.name != "lang" else lang
         for f in fields(Settings)
     })
+    _write_choices(settings)
+    return settings
 
 
 def current() -> Settings:

@@ -2,18 +2,41 @@
 
 from __future__ import annotations
 
-from app_helpers import GRAPH_PAGE, assert_ok, new_app
+from app_helpers import assert_ok, new_app, texts
 
 from bnviz.i18n import t
 
 
-def test_home_opens_and_links_to_the_graph(lang):
+def _graph_links(at):
+    return [link.proto for link in at.get("page_link") if link.proto.page == "graph"]
+
+
+def test_home_opens_and_links_to_the_graph():
     at = new_app().run()
+    assert_ok(at)
+    assert [e.value for e in at.title] == [t("page.home.heading", "en")]
+    links = _graph_links(at)
+    assert links and any(t("page.graph.title", "en") in link.label for link in links)
+
+
+def test_home_survives_a_rerun(lang):
+    """A widget change on the home page reruns app.py: sidebar drawn, page in the chosen language.
+
+    Regression: with pages/home.py next to app.py, Streamlit's legacy (MPA v1)
+    discovery of the ``pages/`` folder registered a page "home" with the same URL
+    path as app.py's st.Page(url_path="home"); a rerun on the home page then ran
+    pages/home.py alone, without app.py (no sidebar, stale settings; in a real
+    server a KeyError "_settings" for the first visitors of /home). Fixed in
+    d8a3f58 by naming page files *_page.py.
+    """
+    at = new_app().run()
+    assert_ok(at)
+    at.slider(key="m").set_value(5).run()
     assert_ok(at)
     if lang != "en":
         at.segmented_control(key="lang").set_value(lang).run()
         assert_ok(at)
+    assert len(at.sidebar.slider) > 0, "the sidebar was not drawn: pages/home.py ran without app.py"
+    assert t("sidebar.header", lang) in texts(at.sidebar.header)
     assert [e.value for e in at.title] == [t("page.home.heading", lang)]
-    links = at.get("page_link")
-    assert any(GRAPH_PAGE in link.proto.page for link in links), [link.proto.page for link in links]
-    assert any(t("page.graph.title", lang) in link.proto.label for link in links)
+    assert at.session_state["_settings"].m == 5
