@@ -116,21 +116,28 @@ def to_json(walks: Walks, extra: dict | None = None) -> str:
 # --------------------------------------------------------------- Markdown --
 
 
+def _md_step_text(s: Step, lang: str, heading: str) -> list[str]:
+    """A step's heading, $$ formulas, local derivatives and note as Markdown lines
+    (shared by the Markdown export and the notebook's markdown cells)."""
+    out = [heading, ""]
+    for line in s.latex:
+        out += ["$$", line, "$$", ""]
+    if s.local:
+        out += [f"**{t('export.local', lang)}**", ""]
+        for line in s.local:
+            out += ["$$", line, "$$", ""]
+    if s.note:
+        out += [s.note, ""]
+    return out
+
+
 def _md_walk(walk: Walkthrough, level: int) -> list[str]:
     h = "#" * level
     lang = walk.lang
     out = [f"{h} {walk.title}", "", f"{h}# {t('export.settings', lang)}", ""]
     out += [f"- `{k}` = `{v}`" for k, v in walk.settings.items()] + [""]
     for n, s in enumerate(walk.steps, start=1):
-        out += [f"{h}# {n}. {s.title}", ""]
-        for line in s.latex:
-            out += ["$$", line, "$$", ""]
-        if s.local:
-            out += [f"**{t('export.local', lang)}**", ""]
-            for line in s.local:
-                out += ["$$", line, "$$", ""]
-        if s.note:
-            out += [s.note, ""]
+        out += _md_step_text(s, lang, f"{h}# {n}. {s.title}")
         if s.values:
             out += [f"**{t('export.values', lang)}**", ""]
             for caption, heads, rows in _tables(s, walk):
@@ -272,16 +279,7 @@ def _nb_walk(walk: Walkthrough, level: int) -> list:
         nbf.new_code_cell(walk.setup)]
     names: list[str] = []
     for n, s in enumerate(walk.steps, start=1):
-        md = [f"{h}# {n}. {s.title}", ""]
-        for line in s.latex:
-            md += ["$$", line, "$$", ""]
-        if s.local:
-            md += [f"**{t('export.local', lang)}**", ""]
-            for line in s.local:
-                md += ["$$", line, "$$", ""]
-        if s.note:
-            md.append(s.note)
-        cells.append(nbf.new_markdown_cell("\n".join(md)))
+        cells.append(nbf.new_markdown_cell("\n".join(_md_step_text(s, lang, f"{h}# {n}. {s.title}")).rstrip()))
         shown = list(s.values)
         code = s.code.strip()
         if shown:
