@@ -35,16 +35,16 @@ class Lesson:
 
 COURSE: tuple[Lesson, ...] = (
     Lesson("home", "pages/home_page.py", "🏠"),
-    Lesson("saturation", "pages/saturation.py", "📉", "bnviz.lessons.saturation:walkthrough"),
+    Lesson("saturation", "pages/saturation_page.py", "📉", "bnviz.lessons.saturation:walkthrough"),
     Lesson("graph", "pages/graph_page.py", "🕸️", "bnviz.lessons.graph:walkthrough"),
-    Lesson("upstream", "pages/upstream.py", "⬇️", "bnviz.lessons.upstream:walkthrough"),
-    Lesson("train_test", "pages/train_test.py", "🔁", "bnviz.lessons.train_test:walkthrough"),
-    Lesson("renorm", "pages/renorm.py", "🧮", "bnviz.lessons.renorm:walkthrough"),
-    Lesson("axes", "pages/axes.py", "🧊", "bnviz.lessons.axes:walkthrough"),
-    Lesson("conv", "pages/conv.py", "🔲", "bnviz.lessons.conv:walkthrough"),
-    Lesson("pool", "pages/pool.py", "🔳", "bnviz.lessons.pool:walkthrough"),
-    Lesson("network", "pages/network.py", "🧠", "bnviz.lessons.network:walkthrough"),
-    Lesson("experiments", "pages/experiments.py", "🔬", "bnviz.lessons.experiments:walkthrough"),
+    Lesson("upstream", "pages/upstream_page.py", "⬇️", "bnviz.lessons.upstream:walkthrough"),
+    Lesson("train_test", "pages/train_test_page.py", "🔁", "bnviz.lessons.train_test:walkthrough"),
+    Lesson("renorm", "pages/renorm_page.py", "🧮", "bnviz.lessons.renorm:walkthrough"),
+    Lesson("axes", "pages/axes_page.py", "🧊", "bnviz.lessons.axes:walkthrough"),
+    Lesson("conv", "pages/conv_page.py", "🔲", "bnviz.lessons.conv:walkthrough"),
+    Lesson("pool", "pages/pool_page.py", "🔳", "bnviz.lessons.pool:walkthrough"),
+    Lesson("network", "pages/network_page.py", "🧠", "bnviz.lessons.network:walkthrough"),
+    Lesson("experiments", "pages/experiments_page.py", "🔬", "bnviz.lessons.experiments:walkthrough"),
 )
 
 
