@@ -34,10 +34,10 @@ LABELS: dict[str, str] = {
     "dxc": "∂L/∂(x − μ)",
     "dmu": "∂L/∂μ",
     "dx": "∂L/∂x",
-    "dx_xhat": "∂L/∂x via x̂",
-    "dx_var": "∂L/∂x via σ²",
-    "dx_mu": "∂L/∂x via μ",
-    "dx_closed": "∂L/∂x closed form",
+    "dx_xhat": "∂L/∂x̂ · ∂x̂/∂x",
+    "dx_var": "∂L/∂σ² · ∂σ²/∂x",
+    "dx_mu": "∂L/∂μ · ∂μ/∂x",
+    "dx_closed": "∂L/∂x = f(x̂, ∂L/∂x̂)",
 }
 """Display names of value ids (mathematical notation, the same in every language)."""
 

@@ -58,11 +58,11 @@ def graph_figure(structure: Graph, focus: str, active: set[tuple[str, str]],
         colors = _edge_colors(child, parent, backward)
         width = 5 if (child, parent) in active else 2
         for n, color in enumerate(colors):
-            off = (n - (len(colors) - 1) / 2) * 0.06
+            off = (n - (len(colors) - 1) / 2) * 0.11
             ax, ay, bx, by = x0 + nx * off, y0 + ny * off, x1 + nx * off, y1 + ny * off
             tail, head = ((bx, by), (ax, ay)) if backward else ((ax, ay), (bx, by))
             # start and stop the arrow at the node markers' rims
-            f = 0.27 / length
+            f = 0.3 / length
             hx, hy = head[0] + (tail[0] - head[0]) * f, head[1] + (tail[1] - head[1]) * f
             tx, ty = tail[0] + (head[0] - tail[0]) * f, tail[1] + (head[1] - tail[1]) * f
             annotations.append({
@@ -75,9 +75,9 @@ def graph_figure(structure: Graph, focus: str, active: set[tuple[str, str]],
         "type": "scatter", "mode": "markers+text", "hoverinfo": "text",
         "x": [POSITIONS[n][0] for n in names], "y": [POSITIONS[n][1] for n in names],
         "text": [LABELS[n] for n in names], "textposition": "middle center",
-        "textfont": {"size": 12, "color": ["white" if n == focus else "black" for n in names]},
+        "textfont": {"size": 14, "color": ["white" if n == focus else "black" for n in names]},
         "marker": {
-            "size": [54 if n == focus else 46 for n in names],
+            "size": [60 if n == focus else 52 for n in names],
             "color": [HIGHLIGHT if n == focus else "#f2f2f2" for n in names],
             "line": {"width": 2, "color": [HIGHLIGHT if n == focus else DARK for n in names]},
         },

@@ -116,6 +116,27 @@ def chromium_browser() -> Iterator[Browser]:
             browser.close()
 
 
+@pytest.fixture(scope="session")
+def app_url(server: str, chromium_browser: Browser) -> str:
+    """The server's URL after one browser session has opened the main page.
+
+    Streamlit registers the ``st.navigation`` pages during a session's first
+    script run, so the very first session of a fresh server that opens a deep
+    link such as ``/graph`` gets a "Page not found" dialog over the right page
+    (streamlit/streamlit#9992). Opening ``/`` once first is what any real
+    visit does; the tests then assert that no dialog shows.
+    """
+    context = chromium_browser.new_context(viewport=VIEWPORT)
+    try:
+        page = context.new_page()
+        page.goto(f"{server}/")
+        page.locator('[data-testid="stApp"][data-test-script-state="notRunning"] h1').first.wait_for(
+            timeout=STARTUP_TIMEOUT * 1000)
+    finally:
+        context.close()
+    return server
+
+
 @pytest.fixture
 def page_(chromium_browser: Browser) -> Iterator[Page]:
     """A new tab in a fresh browser context (own cookies and storage) for each test."""
