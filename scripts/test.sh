@@ -4,10 +4,12 @@
 #   ./scripts/test.sh            # ruff + all of tests/ (unit, AppTest, real browser)
 #   ./scripts/test.sh -k zh -x   # extra arguments go to pytest
 #
-# Works on a fresh Debian machine with Python 3.11 and pip. When Debian's
-# chromium (the browser tests drive /usr/bin/chromium) or the fonts of the
-# screenshots (CJK, emoji) are missing, it installs them with apt-get, which
-# needs root, as in CI. It never runs `playwright install`.
+# Works on a fresh Debian machine with Python 3.11 and pip. What the tests
+# need from Debian, when missing, is installed with apt-get (needs root, as in
+# CI): chromium (the browser tests drive /usr/bin/chromium), pdflatex with
+# the CJK package and a Chinese font (the LaTeX export must compile),
+# node + npm (KaTeX checks the Markdown export's math), and the fonts of the
+# screenshots (CJK, emoji). It never runs `playwright install`.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,9 +20,18 @@ echo "== pip install -r requirements-dev.txt"
 "$PYTHON" -m pip install --quiet --disable-pip-version-check --root-user-action=ignore -r requirements-dev.txt
 
 apt_packages=()
+required=()
 if [ ! -x /usr/bin/chromium ]; then
-    apt_packages+=(chromium)
+    required+=(chromium)
 fi
+if ! command -v pdflatex >/dev/null 2>&1 || ! kpsewhich CJKutf8.sty >/dev/null 2>&1 \
+        || ! kpsewhich c70gbsn.fd >/dev/null 2>&1; then
+    required+=(texlive-latex-base latex-cjk-chinese latex-cjk-chinese-arphic-gbsn00lp)
+fi
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    required+=(nodejs npm)
+fi
+apt_packages+=("${required[@]}")
 # Fonts only change how the pages look in the screenshots (artifacts/): CJK for 简体中文,
 # colour emoji for the page icons.
 if ! { command -v fc-list >/dev/null 2>&1 && fc-list :lang=zh | grep -q .; }; then
@@ -30,8 +41,8 @@ if ! { command -v fc-list >/dev/null 2>&1 && fc-list | grep -qi emoji; }; then
     apt_packages+=(fonts-noto-color-emoji)
 fi
 if [ "${#apt_packages[@]}" -gt 0 ] && [ "$(id -u)" -ne 0 ]; then
-    if [ ! -x /usr/bin/chromium ]; then
-        echo "error: the browser tests need /usr/bin/chromium; installing it needs root:" >&2
+    if [ "${#required[@]}" -gt 0 ]; then
+        echo "error: the tests need ${required[*]}; installing them needs root:" >&2
         echo "  apt-get update && apt-get install -y ${apt_packages[*]}" >&2
         exit 1
     fi
@@ -44,6 +55,9 @@ if [ "${#apt_packages[@]}" -gt 0 ]; then
     apt-get update -qq
     apt-get install -y -qq "${apt_packages[@]}" fontconfig >/dev/null
 fi
+
+echo "== npm ci (KaTeX, for the Markdown export's math)"
+npm ci --prefix tests/katex --no-audit --no-fund --loglevel=error
 
 # Lint and tests both run, so a lint error does not hide the test results; either fails the script.
 echo "== ruff check ."
