@@ -238,6 +238,8 @@ def _add_derive_arguments(p: argparse.ArgumentParser, lang: str) -> None:
                    help=t("cli.opt_dist", lang))
     p.add_argument("--upstream", choices=[u for u in UPSTREAMS if u != "custom"], default=DEFAULTS.upstream,
                    help=t("cli.opt_upstream", lang))
+    if importlib.util.find_spec("bnviz.cli_norms") is not None:  # --norm, --mode, ... (the normalization family)
+        importlib.import_module("bnviz.cli_norms").add_family_arguments(p, lang)
     add_output_arguments(p, lang)
 
 
@@ -306,7 +308,14 @@ def _all_finite(run: norms.BNResult, arrays: list[Array]) -> bool:
 
 
 def run_derive(args: argparse.Namespace) -> int:
-    """``derive``: the graph walkthrough of one batch as JSON or Markdown."""
+    """``derive``: the graph walkthrough of one batch as JSON or Markdown.
+
+    Other norms, test mode and 4-D input go to ``bnviz.cli_norms.run_family``.
+    """
+    if hasattr(args, "norm"):
+        family = importlib.import_module("bnviz.cli_norms")
+        if family.is_family(args):
+            return family.run_family(args)
     problem, settings = derive_problem(args)
     with np.errstate(all="ignore"):  # overflow is reported below as one line, not as warnings
         walk = bn_walkthrough(problem, settings, args.lang)

@@ -158,7 +158,8 @@ N = sp.Symbol("N", integer=True, positive=True)
 C = sp.Symbol("C", integer=True, positive=True)
 SCORES = S.vector("s", "s")
 PROBS = S.vector("p", "p")
-LABELS = S.vector("label", "y")
+TARGETS = S.vector("label", "t")
+"""Class labels t_i (y is BN's output in this course)."""
 Z = S.scalar("z", "z", real=True)
 SIG = S.scalar("sigma", r"\sigma", positive=True)
 TAU = S.scalar("tau", r"\tau", positive=True)
@@ -177,7 +178,7 @@ class LayerDerivation:
     softmax:       p_ij as a function of the scores
     loss:          L = −(1/N) Σᵢ log p_{i,yᵢ}, written with the scores
     dscores:       ∂L/∂s_ij derived from ``loss`` (reduced), in terms of p
-    affine:        S = A·W + 1·bᵀ (matrices)
+    affine:        S = A·W + 1·b (matrices; b a row vector)
     affine_grads:  name ("A", "W", "b") -> (symbol, derived ∂L/∂name), from tr(Gᵀ S)
     relu, drelu:   max(0, z) and its derivative (Heaviside θ(z))
     sigmoid:       1/(1 + e^{−z})
@@ -207,7 +208,7 @@ def derivations() -> LayerDerivation:
     """Derive the softmax loss, affine, ReLU and sigmoid backward formulas (~0.5 s, cached)."""
     # softmax cross-entropy: differentiate the mean loss w.r.t. one score s[a, j]
     a = sp.Symbol("a", integer=True, positive=True)
-    s, y = SCORES, LABELS
+    s, y = SCORES, TARGETS
     softmax_e = sp.exp(s[i, j]) / sp.Sum(sp.exp(s[i, k]), (k, 1, C))
     loss = -sp.Sum(s[i, y[i]] - sp.log(sp.Sum(sp.exp(s[i, k]), (k, 1, C))), (i, 1, N)) / N
     d = S.reduce_sums(sp.diff(loss, s[a, j]))
@@ -223,10 +224,10 @@ def derivations() -> LayerDerivation:
     nn, dd, cc = sp.symbols("N D C", integer=True, positive=True)
     A = _msym("A", "A", nn, dd)
     W = _msym("W", "W", dd, cc)
-    b = _msym("b", "b", cc, 1)
+    b = _msym("b", "b", 1, cc)  # a row vector, so no transposed gradient appears
     ones = _msym("1", r"\mathbf{1}", nn, 1)
     G = _msym("G", r"\frac{\partial L}{\partial S}", nn, cc)
-    affine = A * W + ones * b.T
+    affine = A * W + ones * b
     surrogate = sp.Trace(G.T * affine)
     affine_grads = {name: (sym, sp.diff(surrogate, sym)) for name, sym in (("A", A), ("W", W), ("b", b))}
 

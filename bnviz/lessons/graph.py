@@ -3,11 +3,18 @@
 Formulas come from :func:`bnviz.norms.bn_derivation` (SymPy, cached);
 values from :func:`bnviz.norms.bn_run` (the NumPy graph). This module only
 pairs them up into :class:`bnviz.steps.Step` objects.
+
+The same graph walks LayerNorm (``norm="layer"``): each sample is normalised
+over its D features, which is batch norm on xᵀ. The values are shown in that
+transposed layout (rows i = 1..D are one sample's features, one column per
+sample); the formulas are BN's with the count m renamed D
+(:func:`bnviz.norms.ln_derivation`, γ_i and β_i per feature).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import re
+from dataclasses import asdict, replace
 from functools import lru_cache
 
 import numpy as np
@@ -16,7 +23,7 @@ import sympy as sp
 from bnviz import norms
 from bnviz import symbolic as S
 from bnviz.data import Problem, make_problem, setup_code
-from bnviz.i18n import t
+from bnviz.i18n import InputError, t
 from bnviz.norms import GRAD, SYM, BNResult
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
@@ -25,11 +32,22 @@ Array = np.ndarray
 
 FORWARD = ("x", "mu", "xc", "var", "std", "xhat", "y", "L")
 BACKWARD = ("dy", "dparams", "dxhat", "dstd", "dvar", "dxc", "dmu", "dx", "closed")
+NORMS = ("batch", "layer")
+"""The graph page's norm selector: batch norm, or LayerNorm through the same graph."""
+SAMPLES = S.scalar("m_samples", "m", positive=True)
+"""LayerNorm's batch size in its formulas (m itself is renamed D there)."""
 
 
-def _eq(lhs: sp.Basic, rhs: sp.Basic) -> str:
+def _latex(expr: sp.Basic, norm: str = "batch") -> str:
+    """``symbolic.latex``; for LayerNorm the count m is printed as D (the same derivation, renamed)."""
+    if norm != "layer":
+        return S.latex(expr)
+    return sp.latex(expr, symbol_names={**S._LATEX_NAMES, S.m: "D"}, order="none")
+
+
+def _eq(lhs: sp.Basic, rhs: sp.Basic, norm: str = "batch") -> str:
     """``lhs = rhs`` in LaTeX; just ``rhs`` when the two print alike."""
-    left, right = S.latex(lhs), S.latex(rhs)
+    left, right = _latex(lhs, norm), _latex(rhs, norm)
     return right if left == right else f"{left} = {right}"
 
 
@@ -37,22 +55,44 @@ def _el(base: sp.Basic) -> sp.Basic:
     return base[S.i] if isinstance(base, sp.IndexedBase) else base
 
 
-def _partial(child: str, parent: str) -> str:
+def _symbols(norm: str) -> tuple[dict, dict, norms.BNDerivation]:
+    if norm == "layer":
+        return norms.LN_SYM, norms.LN_GRAD, norms.ln_derivation()
+    return SYM, GRAD, norms.bn_derivation()
+
+
+def _partial(child: str, parent: str, norm: str = "batch") -> str:
     """LaTeX ∂child/∂parent with the derived local derivative."""
-    c, p = S.latex(_el(SYM[child])), S.latex(_el(SYM[parent]))
-    local = norms.display_form(norms.bn_derivation().local[(child, parent)])
-    return rf"\frac{{\partial {c}}}{{\partial {p}}} = {S.latex(local)}"
+    sym, _, d = _symbols(norm)
+    c, p = S.latex(_el(sym[child])), S.latex(_el(sym[parent]))
+    local = norms.display_form(d.local[(child, parent)])
+    return rf"\frac{{\partial {c}}}{{\partial {p}}} = {_latex(local, norm)}"
 
 
-@lru_cache(maxsize=1)
-def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-    """step name -> (formula lines, local-derivative lines), all derived. Cached."""
-    d = norms.bn_derivation()
+def _over_samples(expr: sp.Expr) -> sp.Expr:
+    """A per-sample term summed over the batch: a_i -> Σ_n a_{n,i} (LayerNorm's γ_i, β_i)."""
+    n = sp.Symbol("n", integer=True, positive=True)
+    per_sample = expr.replace(lambda e: isinstance(e, sp.Indexed),
+                              lambda e: sp.IndexedBase(e.base.label)[n, e.indices[0]])
+    return sp.Sum(per_sample, (n, 1, SAMPLES))
+
+
+@lru_cache(maxsize=len(NORMS))
+def formulas(norm: str = "batch") -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """step name -> (formula lines, local-derivative lines), all derived. Cached per norm."""
+    sym, grad, d = _symbols(norm)
     disp = norms.display_form
-    g = {k: _el(v) for k, v in GRAD.items()}
-    out: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-        "x": ((r"x = \left(x_{ij}\right)_{i = 1, \dots, m;\ j = 1, \dots, D}",), ()),
-    }
+
+    def eq(lhs: sp.Basic, rhs: sp.Basic) -> str:
+        return _eq(lhs, rhs, norm)
+
+    def local(child: str, parent: str) -> str:
+        return _partial(child, parent, norm)
+
+    g = {k: _el(v) for k, v in grad.items()}
+    x_line = (r"x_{i} = x_{n i}, \quad i = 1, \dots, D" if norm == "layer"
+              else r"x = \left(x_{ij}\right)_{i = 1, \dots, m;\ j = 1, \dots, D}")
+    out: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {"x": ((x_line,), ())}
     locals_of = {
         "mu": (("mu", "x"),),
         "xc": (("xc", "x"), ("xc", "mu")),
@@ -63,41 +103,61 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
         "L": (("L", "y"),),
     }
     for name in FORWARD[1:]:
-        lines = [_eq(_el(SYM[name]), d.definitions[name])]
+        lines = [eq(_el(sym[name]), d.definitions[name])]
         shown = disp(d.definitions[name])
         if shown != d.definitions[name]:
-            lines.append(_eq(_el(SYM[name]), shown))
-        out[name] = (tuple(lines), tuple(_partial(c, p) for c, p in locals_of[name]))
+            lines.append(eq(_el(sym[name]), shown))
+        out[name] = (tuple(lines), tuple(local(c, p) for c, p in locals_of[name]))
 
     def chain(name: str) -> list[str]:
         """The chain rule in node symbols, then written out if that differs."""
-        lines = [_eq(g[name], d.back.chain[name])]
+        lines = [eq(g[name], d.back.chain[name])]
         if d.expanded[name] != d.back.chain[name]:
-            lines.append(_eq(g[name], d.expanded[name]))
+            lines.append(eq(g[name], d.expanded[name]))
         return lines
 
-    out["dy"] = ((_eq(g["y"], d.back.chain["y"]),), (_partial("L", "y"),))
-    out["dparams"] = ((*chain("gamma"), *chain("beta")), (_partial("y", "gamma"), _partial("y", "beta")))
-    out["dxhat"] = (tuple(chain("xhat")), (_partial("y", "xhat"),))
-    out["dstd"] = (tuple(chain("std")), (_partial("xhat", "std"),))
-    out["dvar"] = (tuple(chain("var")), (_partial("std", "var"),))
-    out["dxc"] = (tuple(chain("xc")), (_partial("xhat", "xc"), _partial("var", "xc")))
-    out["dmu"] = (tuple(chain("mu")), (_partial("xc", "mu"),))
-    out["dx"] = (tuple(chain("x")), (_partial("xc", "x"), _partial("mu", "x")))
-    out["closed"] = ((_eq(g["x"], d.dx_total), _eq(g["x"], d.dx_closed)), ())
+    out["dy"] = ((eq(g["y"], d.back.chain["y"]),), (local("L", "y"),))
+    params = [*chain("gamma"), *chain("beta")]
+    if norm == "layer":  # γ_i, β_i are shared by the m samples: their gradients sum over the batch
+        params = [eq(g["gamma"], _over_samples(d.back.chain["gamma"])),
+                  eq(g["beta"], _over_samples(d.back.chain["beta"]))]
+    out["dparams"] = (tuple(params), (local("y", "gamma"), local("y", "beta")))
+    out["dxhat"] = (tuple(chain("xhat")), (local("y", "xhat"),))
+    out["dstd"] = (tuple(chain("std")), (local("xhat", "std"),))
+    out["dvar"] = (tuple(chain("var")), (local("std", "var"),))
+    out["dxc"] = (tuple(chain("xc")), (local("xhat", "xc"), local("var", "xc")))
+    out["dmu"] = (tuple(chain("mu")), (local("xc", "mu"),))
+    out["dx"] = (tuple(chain("x")), (local("xc", "x"), local("mu", "x")))
+    out["closed"] = ((eq(g["x"], d.dx_total), eq(g["x"], d.dx_closed)), ())
     return out
+
 
 
 def _per_feature(a: Array) -> Array:
     return np.asarray(a).reshape(-1)
 
 
-def step_values(r: BNResult) -> dict[str, dict[str, Array]]:
-    """step name -> the live values it shows (value ids as in steps.LABELS)."""
+def step_values(r: BNResult, per_element: bool = False) -> dict[str, dict[str, Array]]:
+    """step name -> the live values it shows (value ids as in steps.LABELS).
+
+    per_element: γ and β are full (rows, S) arrays, one value per row (LayerNorm
+    on xᵀ: per feature); they and their gradients (summed over the samples,
+    i.e. along each row) are then shown as (rows, S) arrays.
+    """
     v, gr = r.values, r.back.grads
     f = _per_feature
     paths = {f"dx_{p}": r.path(p) for p in norms.PATHS}
-    _, cache = norms.batchnorm_forward(v["x"], f(v["gamma"]), f(v["beta"]), r.eps)
+    if per_element:
+        def p(a: Array) -> Array:
+            return np.broadcast_to(a, v["x"].shape)
+
+        gamma_v, beta_v = p(v["gamma"]), p(v["beta"])
+        dgamma = p(p(gr["gamma"]).sum(axis=1, keepdims=True))
+        dbeta = p(p(gr["beta"]).sum(axis=1, keepdims=True))
+        _, cache = norms.batchnorm_forward(v["x"], gamma_v, beta_v, r.eps)
+    else:
+        gamma_v, beta_v, dgamma, dbeta = f(v["gamma"]), f(v["beta"]), f(gr["gamma"]), f(gr["beta"])
+        _, cache = norms.batchnorm_forward(v["x"], gamma_v, beta_v, r.eps)
     closed, _, _ = norms.batchnorm_backward_alt(v["dout"], cache)
     return {
         "x": {"x": v["x"]},
@@ -106,11 +166,11 @@ def step_values(r: BNResult) -> dict[str, dict[str, Array]]:
         "var": {"xc": v["xc"], "var": f(v["var"])},
         "std": {"var": f(v["var"]), "std": f(v["std"])},
         "xhat": {"xc": v["xc"], "std": f(v["std"]), "xhat": v["xhat"]},
-        "y": {"xhat": v["xhat"], "gamma": f(v["gamma"]), "beta": f(v["beta"]), "y": v["y"]},
+        "y": {"xhat": v["xhat"], "gamma": gamma_v, "beta": beta_v, "y": v["y"]},
         "L": {"dout": v["dout"], "y": v["y"], "L": np.asarray(v["L"])},
         "dy": {"dout": gr["y"]},
-        "dparams": {"dout": gr["y"], "xhat": v["xhat"], "dgamma": f(gr["gamma"]), "dbeta": f(gr["beta"])},
-        "dxhat": {"dout": gr["y"], "gamma": f(v["gamma"]), "dxhat": gr["xhat"]},
+        "dparams": {"dout": gr["y"], "xhat": v["xhat"], "dgamma": dgamma, "dbeta": dbeta},
+        "dxhat": {"dout": gr["y"], "gamma": gamma_v, "dxhat": gr["xhat"]},
         "dstd": {"dxhat": gr["xhat"], "xc": v["xc"], "dstd": f(gr["std"])},
         "dvar": {"dstd": f(gr["std"]), "std": f(v["std"]), "dvar": f(gr["var"])},
         "dxc": {"dxhat": gr["xhat"], "dvar": f(gr["var"]), "xc": v["xc"], "dxc": gr["xc"]},
@@ -142,6 +202,15 @@ CODE = {
 }
 """Each step again in plain NumPy, for the notebook export (which checks the two agree)."""
 
+LN_SETUP = ("x, dout = x.T, dout.T\nD = x.shape[0]\n"
+            "gamma, beta = np.broadcast_to(gamma[:, None], x.shape), np.broadcast_to(beta[:, None], x.shape)")
+"""LayerNorm's extra setup: work on xᵀ (one column per sample), γ and β per row (feature)."""
+
+LN_CODE = {k: re.sub(r"\bm\b", "D", v) for k, v in CODE.items()}
+LN_CODE["dparams"] = ("dgamma = np.broadcast_to((dout * xhat).sum(axis=1, keepdims=True), x.shape)\n"
+                      "dbeta = np.broadcast_to(dout.sum(axis=1, keepdims=True), x.shape)")
+"""CODE for LayerNorm on xᵀ: the count is D, γ's and β's gradients sum along each row."""
+
 TARGETS = {
     "dy": ("y",), "dparams": ("gamma", "beta"), "dxhat": ("xhat",), "dstd": ("std",),
     "dvar": ("var",), "dxc": ("xc",), "dmu": ("mu",), "dx": ("x",), "closed": ("x",),
@@ -159,28 +228,64 @@ def active_edges(step_key: str) -> set[tuple[str, str]]:
     return {(c, p) for c, p in edges if p in TARGETS[name]}
 
 
-def bn_walkthrough(problem: Problem, settings: Settings | None = None, lang: str = "en") -> Walkthrough:
-    """The graph page's steps for one batch, in ``lang``."""
-    r = norms.bn_run(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps)
-    vals = step_values(r)
-    forms = formulas()
+def bn_walkthrough(problem: Problem, settings: Settings | None = None, lang: str = "en",
+                   norm: str = "batch") -> Walkthrough:
+    """The graph page's steps for one batch, in ``lang``.
+
+    norm="layer": LayerNorm through the same graph, values on xᵀ (D, m).
+    """
+    if norm == "layer":
+        run = norms.norm_run(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps, "layer")
+        vals, code = step_values(run.bn, per_element=True), LN_CODE
+        title_of = {**{n: f"step.ln.{n}" for n in FORWARD}, **{n: f"step.ln.{n}" for n in BACKWARD}}
+    else:
+        r = norms.bn_run(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps)
+        vals, code = step_values(r), CODE
+        title_of = {**{n: f"step.forward.{n}" for n in FORWARD}, **{n: f"step.backward.{n}" for n in BACKWARD}}
+    forms = formulas(norm)
     steps = []
     for name in FORWARD:
         lines, local = forms[name]
-        steps.append(Step(f"forward.{name}", "forward", t(f"step.forward.{name}.title", lang),
-                          lines, local, t(f"step.forward.{name}.note", lang), vals[name], name, CODE[name]))
+        steps.append(Step(f"forward.{name}", "forward", t(f"{title_of[name]}.title", lang),
+                          lines, local, t(f"{title_of[name]}.note", lang), vals[name], name, code[name]))
     for name in BACKWARD:
         lines, local = forms[name]
-        steps.append(Step(f"backward.{name}", "backward", t(f"step.backward.{name}.title", lang),
-                          lines, local, t(f"step.backward.{name}.note", lang), vals[name], TARGETS[name][0],
-                          CODE[name]))
+        steps.append(Step(f"backward.{name}", "backward", t(f"{title_of[name]}.title", lang),
+                          lines, local, t(f"{title_of[name]}.note", lang), vals[name], TARGETS[name][0],
+                          code[name]))
     record = asdict(settings) if settings else {}
     record.update(m=problem.m, d=problem.d, eps=problem.eps,
-                  gamma=problem.gamma.tolist(), beta=problem.beta.tolist())
-    return Walkthrough("graph", t("page.graph.title", lang), lang, record, tuple(steps),
-                       setup_code(problem, settings))
+                  gamma=problem.gamma.tolist(), beta=problem.beta.tolist(), norm=norm)
+    setup = setup_code(problem, settings)
+    if norm == "layer":
+        setup = f"{setup}\n{LN_SETUP}"
+    return Walkthrough("graph", t("page.graph.title", lang), lang, record, tuple(steps), setup)
 
 
-def walkthrough(settings: Settings, lang: str = "en") -> Walkthrough:
-    """The course builder (``bnviz.course``): the sidebar's batch, walked through."""
-    return bn_walkthrough(make_problem(settings), settings, lang)
+def ln_checked(x: Array, dout: Array, gamma: Array, beta: Array, eps: float) -> Problem:
+    """A batch for LayerNorm, checked per sample: a sample whose D features are
+    all equal has variance 0 (an error with ε = 0, a note otherwise)."""
+    const = [int(r) + 1 for r in np.flatnonzero(np.ptp(x, axis=1) == 0)]
+    notes: tuple[tuple[str, dict], ...] = ()
+    if const:
+        rows = ", ".join(map(str, const[:10])) + ("…" if len(const) > 10 else "")
+        if eps == 0:
+            raise InputError("error.norms.ln_const_eps0", rows=rows)
+        notes = (("step.ln.const_note", {"rows": rows}),)
+    return Problem(x, dout, gamma, beta, float(eps), notes)
+
+
+def ln_problem(settings: Settings) -> Problem:
+    """The sidebar's batch for LayerNorm: the same checks of the input, but the
+    statistics' checks are per sample (row) rather than per feature (column)."""
+    p = make_problem(replace(settings, eps=1.0) if settings.eps == 0 else settings)
+    return ln_checked(p.x, p.dout, p.gamma, p.beta, settings.eps)
+
+
+def walkthrough(settings: Settings, lang: str = "en", norm: str = "batch") -> Walkthrough:
+    """The course builder (``bnviz.course``): the sidebar's batch, walked through.
+
+    norm: "batch" (default) or "layer" (the page's norm selector).
+    """
+    problem = ln_problem(settings) if norm == "layer" else make_problem(settings)
+    return bn_walkthrough(problem, settings, lang, norm)

@@ -1,0 +1,226 @@
+"""One training step of the real network, layer by layer: forward, loss, backward, Adam.
+
+The network is the network page's (:mod:`bnviz.nets`): ``(affine → [BN] →
+activation) × L → affine → softmax loss`` on a batch of scikit-learn's
+digits. Values come from :func:`bnviz.nets.forward` / :func:`bnviz.nets.backward`
+(the one implementation of each layer); formulas from the layers' SymPy
+derivations. Each step's ``code`` recomputes its values in plain NumPy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from bnviz import layers, nets, norms
+from bnviz import symbolic as S
+from bnviz.i18n import t
+from bnviz.settings import Settings
+from bnviz.steps import Step, Walkthrough
+
+Array = np.ndarray
+
+DEFAULT = nets.NetConfig(weight_scale=2e-2)
+"""The page's default network: cs231n's 5 × 100 ReLU net with BN, weight scale 2e-2, Adam 1e-3, batch 50."""
+
+
+def config(hidden: tuple[int, ...] = DEFAULT.hidden, activation: str = DEFAULT.activation, bn: bool = DEFAULT.bn,
+           weight_scale: float | None = DEFAULT.weight_scale, lr: float = DEFAULT.lr, batch: int = DEFAULT.batch,
+           steps: int = DEFAULT.steps, seed: int = 0) -> nets.NetConfig:
+    """The page's controls as a checked :class:`bnviz.nets.NetConfig`."""
+    return nets.check_config(replace(DEFAULT, hidden=tuple(int(w) for w in hidden), activation=activation, bn=bn,
+                                     weight_scale=weight_scale, lr=lr, batch=batch, steps=steps, seed=seed))
+
+
+@lru_cache(maxsize=4)
+def formulas(activation: str, bn: bool) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Generic (layer ℓ) formulas for each kind of step, derived by SymPy. Cached per network kind."""
+    d = layers.derivations()
+    nb = norms.bn_derivation()
+    act, dact = (d.relu, d.drelu) if activation == "relu" else (d.sigmoid, d.dsigmoid)
+    lines_fwd = [r"Z_{\ell} = H_{\ell-1} W_{\ell}" + ("" if bn else r" + \mathbf{1} b_{\ell}")]
+    if bn:
+        lines_fwd.append(f"{S.latex(norms.SYM['y'][S.i])} = {S.latex(nb.definitions['y'])}, \\quad "
+                         f"{S.latex(norms.SYM['xhat'][S.i])} = {S.latex(norms.display_form(nb.definitions['xhat']))}"
+                         r" \quad (A_{\ell} = \mathrm{BN}(Z_{\ell}))")
+    else:
+        lines_fwd.append(r"A_{\ell} = Z_{\ell}")
+    lines_fwd.append(rf"H_{{\ell}} = f(A_{{\ell}}), \quad f(z) = {S.latex(act)}")
+    grads = {k: g for k, (_, g) in d.affine_grads.items()}
+    dA_prev = S.latex(grads["A"]).replace(r"\frac{\partial L}{\partial S}", r"\frac{\partial L}{\partial Z_{\ell+1}}")
+    dA_prev = dA_prev.replace("W^{T}", r"W_{\ell+1}^{T}")
+    dW = S.latex(grads["W"]).replace(r"\frac{\partial L}{\partial S}", r"\frac{\partial L}{\partial Z_{\ell}}")
+    dW = dW.replace("A^{T}", r"H_{\ell-1}^{T}")
+    back = [rf"\frac{{\partial L}}{{\partial H_{{\ell}}}} = {dA_prev}",
+            rf"\frac{{\partial L}}{{\partial A_{{\ell}}}} = "
+            rf"\frac{{\partial L}}{{\partial H_{{\ell}}}} \odot f'(A_{{\ell}}), \quad f'(z) = {S.latex(dact)}"]
+    if bn:
+        back.append(f"{S.latex(norms.GRAD['x'][S.i])} = {S.latex(nb.dx_closed)}"
+                    r" \quad (x \to Z_{\ell},\ y \to A_{\ell})")
+    back.append(rf"\frac{{\partial L}}{{\partial W_{{\ell}}}} = {dW}")
+    # Adam (a definition, built in SymPy so it prints like the rest)
+    g, m1, v1, w, lr, b1, b2, eps, tt = sp.symbols(r"g m v w \eta \beta_1 \beta_2 \epsilon t")
+    adam = [
+        f"m \\leftarrow {S.latex(b1 * m1 + (1 - b1) * g)}",
+        f"v \\leftarrow {S.latex(b2 * v1 + (1 - b2) * g**2)}",
+        f"w \\leftarrow {S.latex(w - lr * (m1 / (1 - b1**tt)) / (sp.sqrt(v1 / (1 - b2**tt)) + eps))}",
+    ]
+    return {
+        "data": ((r"X \in \mathbf{R}^{B \times 64}, \quad t \in \{0, \dots, 9\}^{B}",), ()),
+        "forward.layer": (tuple(lines_fwd), ()),
+        "forward.output": ((f"{S.latex(d.symbols['S'])} = {S.latex(d.affine)}".replace("A W", r"H_{L} W_{L+1}"),
+                            f"{S.latex(layers.PROBS[S.i, S.j])} = {S.latex(d.softmax)}"), ()),
+        "forward.loss": ((f"{S.latex(layers.LOSS)} = {S.latex(d.loss.subs(layers.N, sp.Symbol('B')))}",), ()),
+        "backward.output": ((r"\frac{\partial L}{\partial s_{ij}} = "
+                             + S.latex(d.dscores.subs(layers.N, sp.Symbol("B"))),), ()),
+        "backward.layer": (tuple(back), ()),
+        "update": (tuple(adam), ()),
+        "statistics": ((r"\frac{\lVert \partial L / \partial W_{\ell} \rVert}{\lVert W_{\ell} \rVert}",), ()),
+    }
+
+
+def _rms(g: Array) -> Array:
+    """Root mean square over the batch, per unit: (B, width) -> (width,)."""
+    return np.sqrt((g**2).mean(axis=0))
+
+
+def _act_code(activation: str, a: str) -> str:
+    return f"np.maximum({a}, 0)" if activation == "relu" else f"1 / (1 + np.exp(-{a}))"
+
+
+def _dact_code(activation: str, a: str, h: str) -> str:
+    return f"({a} > 0)" if activation == "relu" else f"{h} * (1 - {h})"
+
+
+def first_batch(cfg: nets.NetConfig) -> tuple[Array, Array]:
+    """The batch the walkthrough trains on: x (B, 64) standardised pixels and labels (B,)."""
+    data = nets.digits()
+    idx = nets.batch_indices(len(data.y_train), cfg.batch, 1, cfg.seed)[0]
+    return data.x_train[idx], data.y_train[idx]
+
+
+@lru_cache(maxsize=16)
+def network_walkthrough(cfg: nets.NetConfig, lang: str = "en") -> Walkthrough:
+    """One step of training ``cfg`` on its first batch, as steps (cached: treat it as read-only).
+
+    The network does not use the sidebar's batch; its seed is ``cfg.seed``.
+    """
+    data = nets.digits()
+    params = nets.init_params(cfg, data.x_train.shape[1], data.classes)
+    idx = nets.batch_indices(len(data.y_train), cfg.batch, 1, cfg.seed)[0]
+    x, labels = first_batch(cfg)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        p = nets.backward(nets.forward(params, x, cfg, labels), cfg)
+        flat = nets.Flat(params)
+        before = {k: v.copy() for k, v in flat.params.items()}
+        nets.optimizer(cfg).step(flat.vector, flat.gather(p.grads))
+    forms = formulas(cfg.activation, cfg.bn)
+    L = cfg.depth
+    act = cfg.activation
+    steps: list[Step] = []
+
+    def add(key: str, kind: str, phase: str, values: dict[str, Array], code: str, **fields) -> None:
+        lines, local = forms[kind]
+        steps.append(Step(key, phase, t(f"step.network.{kind}.title", lang, **fields), lines, local,
+                          t(f"step.network.{kind}.note", lang, **fields), values, kind, code))
+
+    add("data", "data", "forward", {"labels": labels.astype(float)}, "h0 = x")
+    for n in range(1, L + 1):
+        c_aff, c_bn, c_act = p.caches[n - 1]
+        z = c_aff[0] @ params[f"W{n}"] + (params[f"b{n}"] if f"b{n}" in params else 0.0)
+        h = p.caches[n][0][0] if n < L else p.caches[L][0]  # the next layer's input
+        a = p.pre[n - 1]
+        vals = {f"z{n}_mean": z.mean(axis=0), f"z{n}_std": z.std(axis=0), f"a{n}_mean": a.mean(axis=0),
+                f"a{n}_std": a.std(axis=0), f"h{n}_mean": h.mean(axis=0)}
+        if cfg.bn:
+            code = (f"z{n} = h{n - 1} @ W{n}\nmu{n} = z{n}.mean(axis=0)\nvar{n} = z{n}.var(axis=0)\n"
+                    f"xhat{n} = (z{n} - mu{n}) / np.sqrt(var{n} + eps)\na{n} = gamma{n} * xhat{n} + beta{n}\n")
+        else:
+            code = f"z{n} = h{n - 1} @ W{n} + b{n}\na{n} = z{n}\n"
+        code += (f"h{n} = {_act_code(act, f'a{n}')}\n"
+                 f"z{n}_mean, z{n}_std = z{n}.mean(axis=0), z{n}.std(axis=0)\n"
+                 f"a{n}_mean, a{n}_std = a{n}.mean(axis=0), a{n}.std(axis=0)\nh{n}_mean = h{n}.mean(axis=0)")
+        add(f"forward.layer.{n}", "forward.layer", "forward", vals, code, n=n)
+    probs = layers.softmax(p.scores)
+    add("forward.output", "forward.output", "forward", {"scores": p.scores, "p": probs},
+        f"scores = h{L} @ W{L + 1} + b{L + 1}\np = np.exp(scores - scores.max(axis=1, keepdims=True))\n"
+        "p /= p.sum(axis=1, keepdims=True)")
+    add("forward.loss", "forward.loss", "forward",
+        {"p_true": probs[np.arange(len(labels)), labels], "L": np.asarray(p.loss)},
+        "onehot = np.eye(10)[labels]\np_true = p[np.arange(B), labels]\nL = -np.log(p_true).mean()",
+        loss=f"{p.loss:.4f}")
+    add("backward.output", "backward.output", "backward", {"dscores": p.dscores},
+        f"dscores = (p - onehot) / B\ndW{L + 1} = h{L}.T @ dscores\ndb{L + 1} = dscores.sum(axis=0)")
+    dh = p.dscores @ params[f"W{L + 1}"].T
+    for n in range(L, 0, -1):
+        da = p.dpre[n - 1]
+        c_aff = p.caches[n - 1][0]
+        dz = (da if not cfg.bn else layers.batchnorm_backward(da, p.caches[n - 1][1])[0])
+        up = "dscores" if n == L else f"dz{n + 1}"
+        vals = {f"dh{n}_rms": _rms(dh), f"da{n}_rms": _rms(da), f"dz{n}_rms": _rms(dz)}
+        code = f"dh{n} = {up} @ W{n + 1}.T\nda{n} = dh{n} * {_dact_code(act, f'a{n}', f'h{n}')}\n"
+        if cfg.bn:
+            vals.update({f"dgamma{n}": p.grads[f"gamma{n}"], f"dbeta{n}": p.grads[f"beta{n}"]})
+            code += (f"dgamma{n} = (da{n} * xhat{n}).sum(axis=0)\ndbeta{n} = da{n}.sum(axis=0)\n"
+                     f"dxhat{n} = da{n} * gamma{n}\n"
+                     f"dz{n} = (B * dxhat{n} - dxhat{n}.sum(axis=0) - xhat{n} * (dxhat{n} * xhat{n}).sum(axis=0))"
+                     f" / (B * np.sqrt(var{n} + eps))\n")
+        else:
+            code += f"dz{n} = da{n}\ndb{n} = dz{n}.sum(axis=0)\n"
+        code += (f"dW{n} = h{n - 1}.T @ dz{n}\n"
+                 f"dh{n}_rms, da{n}_rms, dz{n}_rms = (np.sqrt((g ** 2).mean(axis=0)) for g in (dh{n}, da{n}, dz{n}))")
+        add(f"backward.layer.{n}", "backward.layer", "backward", vals, code, n=n)
+        dh = dz @ params[f"W{n}"].T
+        del c_aff
+    weights = [f"W{n}" for n in range(1, L + 2)]
+    grad_ratio = np.array([np.linalg.norm(p.grads[k]) / np.linalg.norm(before[k]) for k in weights])
+    update_ratio = np.array([np.linalg.norm(flat.params[k] - before[k]) / np.linalg.norm(before[k]) for k in weights])
+    names = ", ".join(weights)
+    add("update", "update", "backward", {"update_ratio": update_ratio},
+        f"grads = dict(zip([{', '.join(repr(k) for k in weights)}], [{', '.join('d' + k for k in weights)}]))\n"
+        + (f"new = {{k: w - lr * g / (np.abs(g) + 1e-8) for k, w, g in zip(grads, [{names}], grads.values())}}\n"
+           if cfg.optimizer == "adam" else
+           f"new = {{k: w - lr * g for k, w, g in zip(grads, [{names}], grads.values())}}\n")
+        + f"update_ratio = np.array([np.linalg.norm(new[k] - w) / np.linalg.norm(w) "
+        f"for k, w in zip(grads, [{names}])])", lr=cfg.lr)
+    sat = nets.saturation_share(p.pre, act)
+    pre_list = ", ".join(f"a{n}" for n in range(1, L + 1))
+    sat_code = (f"saturation = np.array([((1 / (1 + np.exp(-a))) * (1 - 1 / (1 + np.exp(-a))) < {nets.SATURATION_TAU})"
+                f".mean() for a in [{pre_list}]])"
+                if act == "sigmoid" else
+                f"saturation = np.array([(a.max(axis=0) <= 0).mean() for a in [{pre_list}]])")
+    add("statistics", "statistics", "backward", {"grad_ratio": grad_ratio, "saturation": sat},
+        f"grad_ratio = np.array([np.linalg.norm(g) / np.linalg.norm(w) for g, w in zip("
+        f"[{', '.join('d' + k for k in weights)}], [{names}])])\n{sat_code}", what=t(f"page.network.sat_{act}", lang))
+    record = {"seed": cfg.seed, "network": asdict(cfg), "batch_indices": idx.tolist()}
+    setup = [
+        "import numpy as np",
+        "from bnviz import nets",
+        "",
+        f"cfg = nets.{cfg!r}",
+        "data = nets.digits()",
+        "params = nets.init_params(cfg)",
+        "idx = nets.batch_indices(len(data.y_train), cfg.batch, 1, cfg.seed)[0]",
+        "x, labels = data.x_train[idx], data.y_train[idx]",
+        "B, eps, lr = x.shape[0], cfg.eps, cfg.lr",
+        *(f"{k} = params[{k!r}]" for k in params),
+    ]
+    labels_map = {"labels": "t", "scores": "s", "p": "p", "p_true": "p(t)", "update_ratio": "‖ΔW‖/‖W‖",
+                  "grad_ratio": "‖∂L/∂W‖/‖W‖", "saturation": t(f"page.network.sat_{act}", lang), "dscores": "∂L/∂s"}
+    for n in range(1, L + 1):
+        mean, std, rms = (lambda v, w=w: t(f"page.network.label.{w}", lang, v=v) for w in ("mean", "std", "rms"))
+        labels_map.update({f"z{n}_mean": mean(f"Z{n}"), f"z{n}_std": std(f"Z{n}"), f"a{n}_mean": mean(f"A{n}"),
+                           f"a{n}_std": std(f"A{n}"), f"h{n}_mean": mean(f"H{n}"), f"dh{n}_rms": rms(f"∂L/∂H{n}"),
+                           f"da{n}_rms": rms(f"∂L/∂A{n}"), f"dz{n}_rms": rms(f"∂L/∂Z{n}"), f"dgamma{n}": f"∂L/∂γ{n}",
+                           f"dbeta{n}": f"∂L/∂β{n}"})
+    return Walkthrough("network", t("page.network.title", lang), lang, record, tuple(steps), "\n".join(setup),
+                       labels_map)
+
+
+def walkthrough(settings: Settings, lang: str = "en", **params) -> Walkthrough:
+    """The course builder: the page's network (``config`` keywords; seed from the sidebar by default)."""
+    params.setdefault("seed", settings.seed)
+    return network_walkthrough(config(**params), lang)

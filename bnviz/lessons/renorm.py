@@ -1,0 +1,238 @@
+"""Batch Renormalization (Ioffe 2017): forward, the moving statistics, the backward pass.
+
+The batch is the sidebar's (m, D); the moving statistics μ and σ (one value
+for every feature) and r_max, d_max, α are the page's own controls. Values
+come from :func:`bnviz.norms.renorm_run` (the BRN graph, r and d as
+stop-gradient leaves); formulas from :func:`bnviz.norms.renorm_derivation`
+and :func:`bnviz.norms.renorm_rules` (SymPy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from bnviz import data, norms
+from bnviz import symbolic as S
+from bnviz.i18n import t
+from bnviz.settings import Settings
+from bnviz.steps import Step, Walkthrough
+
+Array = np.ndarray
+
+LIMITS = {"rmax": (0.5, 5.0), "dmax": (0.0, 5.0), "alpha": (0.001, 0.5), "mu": (-10.0, 10.0),
+          "sigma": (0.1, 10.0)}
+"""Ranges of the page's sliders. r_max below 1 is reachable on purpose: the page explains why it is refused."""
+DEFAULTS = {"rmax": 3.0, "dmax": 5.0, "alpha": 0.01, "mu": 0.0, "sigma": 1.0}
+
+FORWARD = ("x", "mu", "std", "rd", "xhat", "y", "moving", "inference")
+BACKWARD = ("dxhat", "dparams", "dstd", "dmu", "dx", "bn_limit")
+STEPS = tuple(f"forward.{n}" for n in FORWARD) + tuple(f"backward.{n}" for n in BACKWARD)
+
+LABELS = {
+    "mu": "μ_B", "var": "σ²_B", "std": "σ_B", "xn": "x̃ = (x − μ_B)/σ_B", "r_raw": "σ_B/σ", "r": "r",
+    "d_raw": "(μ_B − μ)/σ", "d": "d", "mu_mov": "μ", "sigma_mov": "σ", "dxn": "∂L/∂x̃", "dstd": "∂L/∂σ_B",
+    "dvar": "∂L/∂σ²_B", "dmu": "∂L/∂μ_B", "dx_xhat": "∂L/∂x̂ · ∂x̂/∂x", "dx_std": "∂L/∂σ_B · ∂σ_B/∂x",
+    "dx_mu": "∂L/∂μ_B · ∂μ_B/∂x",
+}
+WORDED = ("mu_new", "sigma_new", "y_test", "y_gap", "dx_r1", "dx_bn")
+"""Value ids whose display names are sentences in the catalog (``step.renorm.label.<id>``)."""
+
+FOCUS = {"x": "x", "mu": "mu", "std": "std", "rd": "xhat", "xhat": "xhat", "y": "y", "moving": "std",
+         "inference": "y", "dxhat": "xhat", "dparams": "y", "dstd": "std", "dmu": "mu", "dx": "x",
+         "bn_limit": "x"}
+
+
+def labels(lang: str) -> dict[str, str]:
+    return {**LABELS, **{k: t(f"step.renorm.label.{k}", lang) for k in WORDED}}
+
+
+@dataclass(frozen=True)
+class Renorm:
+    """One BRN step on the sidebar's batch; ``limit`` is the same batch with r = 1, d = 0
+    and ``bn`` plain batch norm (they agree exactly)."""
+
+    problem: data.Problem
+    run: norms.RenormResult
+    limit: norms.RenormResult
+    bn: norms.BNResult
+    mu_mov: Array
+    sigma_mov: Array
+    rmax: float
+    dmax: float
+    alpha: float
+
+
+def compute(settings: Settings, rmax: float = DEFAULTS["rmax"], dmax: float = DEFAULTS["dmax"],
+            alpha: float = DEFAULTS["alpha"], mu: float = DEFAULTS["mu"],
+            sigma: float = DEFAULTS["sigma"]) -> Renorm:
+    """The numbers of the lesson. Raises InputError (r_max < 1, d_max < 0, σ ≤ 0, bad batch)."""
+    return compute_problem(data.make_problem(settings), rmax, dmax, alpha, mu, sigma)
+
+
+def compute_problem(p: data.Problem, rmax: float = DEFAULTS["rmax"], dmax: float = DEFAULTS["dmax"],
+                    alpha: float = DEFAULTS["alpha"], mu: float | Array = DEFAULTS["mu"],
+                    sigma: float | Array = DEFAULTS["sigma"]) -> Renorm:
+    """One BRN step on a given (m, D) batch; μ and σ one value or one per feature."""
+    d = p.d
+    mu_mov, sigma_mov = norms.check_renorm(rmax, dmax, alpha, mu, sigma, d)
+    run = norms.renorm_run(p.x, p.gamma, p.beta, p.dout, p.eps, mu_mov, sigma_mov, rmax, dmax, alpha)
+    limit = norms.renorm_run(p.x, p.gamma, p.beta, p.dout, p.eps, mu_mov, sigma_mov, rmax, dmax, alpha,
+                             r=1.0, d=0.0)
+    bn = norms.bn_run(p.x, p.gamma, p.beta, p.dout, p.eps)
+    return Renorm(p, run, limit, bn, mu_mov, sigma_mov, float(rmax), float(dmax), float(alpha))
+
+
+# ---------------------------------------------------------------- formulas --
+
+
+def _el(base: sp.Basic) -> sp.Basic:
+    return base[S.i] if isinstance(base, sp.IndexedBase) else base
+
+
+def _eq(lhs: sp.Basic, rhs: sp.Basic) -> str:
+    return f"{S.latex(lhs)} = {S.latex(rhs)}"
+
+
+@lru_cache(maxsize=1)
+def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """step key -> (formula lines, local-derivative lines), printed from SymPy. Cached."""
+    d = norms.renorm_derivation()
+    s, g = norms.RN_SYM, {k: _el(v) for k, v in norms.RN_GRAD.items()}
+    rules = norms.renorm_rules()
+
+    def written(e: sp.Expr) -> sp.Expr:
+        """(x − μ_B)_j written out, as the seed does."""
+        return e.replace(lambda a: isinstance(a, sp.Indexed) and a.base == s["xc"],
+                         lambda a: sp.Add(norms.X[a.indices[0]], -s["mu"], evaluate=False))
+
+    defs = {k: written(v) for k, v in d.definitions.items()}
+
+    def local(child: str, parent: str) -> str:
+        c, p = S.latex(_el(s[child])), S.latex(_el(s[parent]))
+        value = written(d.local[(child, parent)]).subs(sp.sqrt(s["var"] + S.eps), s["std"])
+        return rf"\frac{{\partial {c}}}{{\partial {p}}} = {S.latex(value)}"
+
+    def chain(name: str) -> tuple[str, ...]:
+        lines = [_eq(g[name], d.back.chain[name])]
+        if d.expanded[name] != d.back.chain[name]:
+            lines.append(_eq(g[name], d.expanded[name]))
+        return tuple(lines)
+
+    one = {s["r"]: sp.Integer(1), s["d"]: sp.Integer(0)}
+    xhat_limit = d.definitions["xhat"].subs(one)
+    dx_limit = sp.Add(*(term.subs(one) for term in d.expanded["x"].args), evaluate=False)
+    at_limit = r"\Big|_{r = 1,\ d = 0}"
+    return {
+        "forward.x": ((r"x = \left(x_{ij}\right)_{i = 1, \dots, m;\ j = 1, \dots, D}",), ()),
+        "forward.mu": ((_eq(s["mu"], defs["mu"]),), (local("mu", "x"),)),
+        "forward.std": ((_eq(s["var"], defs["var"]), _eq(s["std"], defs["std"])),
+                        (local("std", "var"),)),
+        "forward.rd": ((_eq(s["r"], rules["r"]), _eq(s["d"], rules["d"])), ()),
+        "forward.xhat": ((_eq(_el(s["xn"]), defs["xn"]), _eq(norms.XHAT[S.i], defs["xhat"])),
+                         (local("xhat", "xn"), local("xn", "xc"), local("xn", "std"))),
+        "forward.y": ((_eq(norms.Y[S.i], defs["y"]),), (local("y", "xhat"),)),
+        "forward.moving": ((rf"{S.latex(s['mu_mov'])} \leftarrow {S.latex(rules['mu_mov'])}",
+                            rf"{S.latex(s['sigma_mov'])} \leftarrow {S.latex(rules['sigma_mov'])}"), ()),
+        "forward.inference": ((_eq(norms.Y[S.i], rules["y_test"]),), ()),
+        "backward.dxhat": (chain("xhat") + chain("xn"), (local("y", "xhat"), local("xhat", "xn"))),
+        "backward.dparams": (chain("gamma") + chain("beta"), ()),
+        "backward.dstd": (chain("std") + chain("var"), (local("xn", "std"), local("std", "var"))),
+        "backward.dmu": (chain("mu"), (local("xc", "mu"),)),
+        "backward.dx": (chain("x"), (local("xc", "x"), local("mu", "x"))),
+        "backward.bn_limit": ((f"{S.latex(norms.XHAT[S.i])}{at_limit} = {S.latex(xhat_limit)}",
+                               f"{S.latex(g['x'])}{at_limit} = {S.latex(dx_limit)}"), ()),
+    }
+
+
+# ------------------------------------------------------------------ values --
+
+
+def _f(a: Array) -> Array:
+    return np.asarray(a).reshape(-1)
+
+
+def values(rn: Renorm) -> dict[str, dict[str, Array]]:
+    r = rn.run
+    v, gr = r.values, r.back.grads
+    p = rn.problem
+    mu_b, std = _f(v["mu"]), _f(v["std"])
+    y_test = norms.renorm_inference(p.x, p.gamma, p.beta, rn.mu_mov, rn.sigma_mov)
+    return {
+        "forward.x": {"x": p.x},
+        "forward.mu": {"x": p.x, "mu": mu_b},
+        "forward.std": {"var": _f(v["var"]), "std": std},
+        "forward.rd": {"mu": mu_b, "mu_mov": rn.mu_mov, "d_raw": (mu_b - rn.mu_mov) / rn.sigma_mov, "d": r.d,
+                       "std": std, "sigma_mov": rn.sigma_mov, "r_raw": std / rn.sigma_mov, "r": r.r},
+        "forward.xhat": {"x": p.x, "xn": v["xn"], "r": r.r, "d": r.d, "xhat": v["xhat"]},
+        "forward.y": {"xhat": v["xhat"], "gamma": p.gamma, "beta": p.beta, "y": v["y"]},
+        "forward.moving": {"mu_mov": rn.mu_mov, "mu": mu_b, "mu_new": r.mu_new, "sigma_mov": rn.sigma_mov,
+                           "std": std, "sigma_new": r.sigma_new},
+        "forward.inference": {"y": v["y"], "y_test": y_test, "y_gap": v["y"] - y_test},
+        "backward.dxhat": {"dout": p.dout, "dxhat": gr["xhat"], "r": r.r, "dxn": gr["xn"]},
+        "backward.dparams": {"dout": p.dout, "xhat": v["xhat"], "dgamma": _f(gr["gamma"]), "dbeta": _f(gr["beta"])},
+        "backward.dstd": {"dxn": gr["xn"], "xc": v["xc"], "dstd": _f(gr["std"]), "dvar": _f(gr["var"])},
+        "backward.dmu": {"dxn": gr["xn"], "dmu": _f(gr["mu"])},
+        "backward.dx": {**{f"dx_{lab}": r.path(lab) for lab in norms.RN_PATHS}, "dx": r.dx},
+        "backward.bn_limit": {"dx_r1": rn.limit.dx, "dx_bn": rn.bn.back.grads["x"]},
+    }
+
+
+CODE = {
+    "forward.x": "",
+    "forward.mu": "mu = x.mean(axis=0)",
+    "forward.std": "var = x.var(axis=0)\nstd = np.sqrt(var + eps)",
+    "forward.rd": ("d_raw = (mu - mu_mov) / sigma_mov\nd = np.clip(d_raw, -dmax, dmax)\n"
+                   "r_raw = std / sigma_mov\nr = np.clip(r_raw, 1 / rmax, rmax)"),
+    "forward.xhat": "xn = (x - mu) / std\nxhat = r * xn + d",
+    "forward.y": "y = gamma * xhat + beta",
+    "forward.moving": "mu_new = mu_mov + alpha * (mu - mu_mov)\nsigma_new = sigma_mov + alpha * (std - sigma_mov)",
+    "forward.inference": "y_test = gamma * (x - mu_mov) / sigma_mov + beta\ny_gap = y - y_test",
+    "backward.dxhat": "dxhat = gamma * dout\ndxn = r * dxhat",
+    "backward.dparams": "dgamma = (dout * xhat).sum(axis=0)\ndbeta = dout.sum(axis=0)",
+    "backward.dstd": "xc = x - mu\ndstd = -(dxn * xc).sum(axis=0) / std ** 2\ndvar = dstd / (2 * std)",
+    "backward.dmu": "dmu = -(dxn / std + dvar * 2 * xc / m).sum(axis=0)",
+    "backward.dx": ("dx_xhat = dxn / std\ndx_std = dstd * xc / (m * std)\n"
+                    "dx_mu = np.broadcast_to(dmu / m, x.shape)\ndx = dx_xhat + dx_std + dx_mu"),
+    "backward.bn_limit": ("dstd_1 = -(dxhat * xc).sum(axis=0) / std ** 2\n"
+                          "dmu_1 = -(dxhat / std + dstd_1 / std * xc / m).sum(axis=0)\n"
+                          "dx_r1 = dxhat / std + dstd_1 * xc / (m * std) + dmu_1 / m\n"
+                          "dx_bn = (m * dxhat - dxhat.sum(axis=0) - xn * (dxhat * xn).sum(axis=0)) / (m * std)"),
+}
+"""Each step in plain NumPy (the notebook export runs them; the tests compare)."""
+
+
+def setup(rn: Renorm, settings: Settings) -> str:
+    return "\n".join([
+        data.setup_code(rn.problem, settings),
+        f"rmax, dmax, alpha = {rn.rmax!r}, {rn.dmax!r}, {rn.alpha!r}",
+        f"mu_mov, sigma_mov = np.array({rn.mu_mov.tolist()!r}), np.array({rn.sigma_mov.tolist()!r})",
+    ])
+
+
+def build(rn: Renorm, settings: Settings, lang: str, params: dict) -> Walkthrough:
+    forms, vals = formulas(), values(rn)
+    steps = []
+    for key in STEPS:
+        phase, name = key.split(".")
+        lines, local = forms[key]
+        steps.append(Step(key, phase, t(f"step.renorm.{name}.title", lang), lines, local,
+                          t(f"step.renorm.{name}.note", lang), vals[key], FOCUS[name], CODE[key]))
+    p = rn.problem
+    record = asdict(settings)
+    record.update(params, m=p.m, d=p.d, eps=p.eps, gamma=p.gamma.tolist(), beta=p.beta.tolist(),
+                  r=rn.run.r.tolist(), d_shift=rn.run.d.tolist())
+    return Walkthrough("renorm", t("page.renorm.title", lang), lang, record, tuple(steps), setup(rn, settings),
+                       labels(lang))
+
+
+def walkthrough(settings: Settings, lang: str = "en", **params: object) -> Walkthrough:
+    """The course builder: one BRN training step on the sidebar's batch."""
+    unknown = set(params) - set(DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown renorm parameters: {sorted(unknown)}")
+    p = {**DEFAULTS, **params}
+    return build(compute(settings, **p), settings, lang, p)

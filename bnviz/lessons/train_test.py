@@ -1,0 +1,395 @@
+"""Train vs test: running statistics under three conventions, and BN in test mode.
+
+K batches are drawn from a population N(pop_mean, pop_std²) (m samples, D
+features, the sidebar's seed). After each batch the running mean and
+variance are updated as cs231n, PyTorch and Caffe do (``norms.update_rules``,
+SymPy; the numbers come from the same rules). The last batch is then
+normalised in training mode (its own statistics) and in test mode (one
+convention's running statistics, or the learner's own), and the test-mode
+backward pass comes from its own short graph (``norms.TEST_STRUCTURE``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+
+import numpy as np
+import sympy as sp
+
+from bnviz import data, norms
+from bnviz import symbolic as S
+from bnviz.i18n import InputError, t
+from bnviz.settings import Settings
+from bnviz.steps import Step, Walkthrough
+
+Array = np.ndarray
+
+SOURCES = (*norms.CONVENTIONS, "custom")
+"""Where test mode takes its statistics from: a convention's estimates after K batches, or typed in."""
+
+LIMITS = {"k": (1, 200), "pop_mean": (-5.0, 5.0), "pop_std": (0.1, 5.0), "rate": (0.0, 1.0)}
+DEFAULTS = {"k": 30, "pop_mean": 2.0, "pop_std": 1.5, "momentum_cs231n": norms.DEFAULT_RATE["cs231n"],
+            "momentum_pytorch": norms.DEFAULT_RATE["pytorch"], "lam_caffe": norms.DEFAULT_RATE["caffe"],
+            "source": "pytorch", "running_mean": "0", "running_var": "1"}
+"""The page's own controls and their defaults."""
+
+RATE_PARAM = {"cs231n": "momentum_cs231n", "pytorch": "momentum_pytorch", "caffe": "lam_caffe"}
+
+STEPS = ("forward.batches", "forward.cs231n", "forward.pytorch", "forward.caffe", "forward.test",
+         "forward.gap", "backward.test")
+
+LABELS = {
+    "mu_b": "μ_B", "var_b": "σ²_B",
+    "run_mean_cs231n": "μ_run cs231n", "run_var_cs231n": "σ²_run cs231n",
+    "run_mean_pytorch": "μ_run PyTorch", "run_var_pytorch": "σ²_run PyTorch",
+    "caffe_s": "s", "caffe_sum_mean": "S_μ", "caffe_sum_var": "S_σ²",
+    "run_mean_caffe": "μ_run Caffe = S_μ/s", "run_var_caffe": "σ²_run Caffe = S_σ²/s",
+    "mean_run": "μ_run", "var_run": "σ²_run",
+}
+WORDED = ("y_train", "y_test", "gap_cs231n", "gap_pytorch", "gap_caffe", "dx_test", "dx_train", "dgamma_test",
+          "dbeta_test")
+"""Display names of this lesson's value ids: notation (the same in every language), and
+the ids in WORDED, whose names are in the catalog (``step.train_test.label.<id>``)."""
+
+
+def labels(lang: str) -> dict[str, str]:
+    return {**LABELS, **{k: t(f"step.train_test.label.{k}", lang) for k in WORDED}}
+
+
+@dataclass(frozen=True)
+class TrainTest:
+    """Everything the page shows, computed once.
+
+    batches: (K, m, D); mu_b, var_b: (K, D) batch statistics (biased variance)
+    traces: convention -> RunningTrace ((K, D) estimates after each batch)
+    x, dout: (m, D) the last batch and its upstream gradient
+    train: BN in training mode on x; test: BN in test mode with ``mean_run``, ``var_run``
+    gaps: convention -> (K,) mean |y_train − y_test| when batch k is normalised
+          with the estimates after batch k
+    """
+
+    batches: Array
+    mu_b: Array
+    var_b: Array
+    traces: dict[str, norms.RunningTrace]
+    x: Array
+    dout: Array
+    gamma: Array
+    beta: Array
+    eps: float
+    mean_run: Array
+    var_run: Array
+    train: norms.NormRun
+    test: norms.NormRun
+    gaps: dict[str, Array]
+    y_test: dict[str, Array]
+    notes: tuple[tuple[str, dict], ...] = ()
+
+
+def parse_running(text: str, what: str, d: int) -> Array:
+    """One number or D numbers typed by the learner (commas or spaces) -> (D,)."""
+    row = data.parse_matrix(text.replace("\n", " "), what).reshape(-1)
+    if row.size == 1:
+        return np.full(d, row[0])
+    if row.size != d:
+        raise InputError("error.param_len", name=what, n=row.size, d=d)
+    return row
+
+
+def _check_rate(value: float) -> float:
+    lo, hi = LIMITS["rate"]
+    if not lo <= value <= hi:
+        raise InputError("error.norms.rate", rate=value)
+    return float(value)
+
+
+def compute(settings: Settings, k: int = DEFAULTS["k"], pop_mean: float = DEFAULTS["pop_mean"],
+            pop_std: float = DEFAULTS["pop_std"], momentum_cs231n: float = DEFAULTS["momentum_cs231n"],
+            momentum_pytorch: float = DEFAULTS["momentum_pytorch"], lam_caffe: float = DEFAULTS["lam_caffe"],
+            source: str = DEFAULTS["source"], running_mean: str = DEFAULTS["running_mean"],
+            running_var: str = DEFAULTS["running_var"]) -> TrainTest:
+    """The numbers of the lesson. Raises InputError for settings it cannot show.
+
+    The batches have the shape of the sidebar's batch (m × D; a typed-in x sets
+    it) and the last one is normalised with the sidebar's upstream gradient.
+    """
+    problem = data.make_problem(settings)
+    m, d = problem.m, problem.d
+    if not LIMITS["k"][0] <= k <= LIMITS["k"][1]:
+        raise InputError("error.norms.k", k=k, lo=LIMITS["k"][0], hi=LIMITS["k"][1])
+    if not (np.isfinite(pop_std) and pop_std > 0) or not np.isfinite(pop_mean):
+        raise InputError("error.norms.population", mean=pop_mean, std=pop_std)
+    if source not in SOURCES:
+        raise InputError("error.norms.convention", convention=source)
+    rates = {c: _check_rate(v) for c, v in
+             (("cs231n", momentum_cs231n), ("pytorch", momentum_pytorch), ("caffe", lam_caffe))}
+    batches = pop_mean + pop_std * np.random.default_rng(settings.seed).standard_normal((k, m, d))
+    mu_b, var_b = batches.mean(axis=1), batches.var(axis=1)
+    traces = {c: norms.running_stats(c, mu_b, var_b, m, rates[c]) for c in norms.CONVENTIONS}
+    x = batches[-1]
+    dout = problem.dout
+    gamma, beta = np.full(d, float(settings.gamma)), np.full(d, float(settings.beta))
+    eps = float(settings.eps)
+    if source == "custom":
+        mean_run, var_run = norms.check_running(parse_running(running_mean, "running_mean", d),
+                                                parse_running(running_var, "running_var", d), d)
+    else:
+        mean_run, var_run = traces[source].mean[-1], traces[source].var[-1]
+    if eps == 0 and np.any(var_b == 0):
+        raise InputError("error.m1_eps0")
+    train = norms.norm_run(x, gamma, beta, dout, eps, "batch")
+    test = norms.bn_test_run(x, gamma, beta, dout, eps, mean_run, var_run)
+    y_train = train.y
+    y_test, gaps = {}, {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # batch k normalised in both modes, with the estimates after batch k
+        train_k = (batches - mu_b[:, None]) / np.sqrt(var_b[:, None] + eps)
+        for c, tr in traces.items():
+            y_test[c] = gamma * (x - tr.mean[-1]) / np.sqrt(tr.var[-1] + eps) + beta
+            test_k = (batches - tr.mean[:, None]) / np.sqrt(tr.var[:, None] + eps)
+            gaps[c] = np.abs(gamma * (train_k - test_k)).mean(axis=(1, 2))
+    if not all(np.all(np.isfinite(v)) for v in (*y_test.values(), *gaps.values(), y_train, test.y)):
+        raise InputError("error.norms.zero_var_eps0")
+    notes = (("step.train_test.m1_note", {}),) if m == 1 else ()
+    return TrainTest(batches, mu_b, var_b, traces, x, dout, gamma, beta, eps, mean_run, var_run, train, test,
+                     gaps, y_test, notes)
+
+
+# ---------------------------------------------------------------- formulas --
+
+
+def _rule_lines(convention: str) -> tuple[str, ...]:
+    r = norms.RUN_SYM
+    rules = norms.update_rules()[convention]
+    lines = [rf"{S.latex(r[k])} \leftarrow {S.latex(rules[k])}" for k in norms.STATE[convention]]
+    if convention == "caffe":
+        lines += [f"{S.latex(r[k])} = {S.latex(rules[k])}" for k in ("mean", "var")]
+    return tuple(lines)
+
+
+@lru_cache(maxsize=1)
+def formulas() -> dict[str, tuple[str, ...]]:
+    """step key -> formula lines, every one printed from a SymPy expression. Cached."""
+    bn = norms.bn_derivation().definitions
+    r = norms.RUN_SYM
+    batch = {norms.SYM["mu"]: r["mu_b"], norms.SYM["var"]: r["var_b"]}
+    mu_b = bn["mu"]
+    var_b = norms.rename(norms.display_form(bn["var"]), batch)
+    test = norms.test_derivation()
+    t_sym = norms.TEST_SYM
+    xhat_test = norms.rename(test.definitions["xhat"], {
+        t_sym["xc"][S.i]: sp.Add(norms.X[S.i], -t_sym["mu_run"], evaluate=False),
+        t_sym["std"]: sp.sqrt(sp.Add(t_sym["var_run"], S.eps, evaluate=False))})
+    y_sym, gamma, beta = norms.Y[S.i], norms.SYM["gamma"], norms.SYM["beta"]
+    y_test = sp.Add(gamma * xhat_test, beta, evaluate=False)
+    xhat_train = norms.rename(bn["xhat"], {
+        norms.XC[S.i]: sp.Add(norms.X[S.i], -r["mu_b"], evaluate=False),
+        norms.SYM["std"]: sp.sqrt(sp.Add(r["var_b"], S.eps, evaluate=False))})
+    y_train = norms.rename(bn["y"], {norms.XHAT[S.i]: xhat_train})
+    gap = sp.Mul(gamma, sp.Add(xhat_train, -xhat_test, evaluate=False), evaluate=False)
+    g = {k: v[S.i] if isinstance(v, sp.IndexedBase) else v for k, v in norms.TEST_GRAD.items()}
+    return {
+        "forward.batches": (f"{S.latex(r['mu_b'])} = {S.latex(mu_b)}", f"{S.latex(r['var_b'])} = {S.latex(var_b)}"),
+        "forward.cs231n": _rule_lines("cs231n"),
+        "forward.pytorch": _rule_lines("pytorch"),
+        "forward.caffe": _rule_lines("caffe"),
+        "forward.test": (f"{S.latex(y_sym)} = {S.latex(y_test)}",),
+        "forward.gap": (rf"y^{{\mathrm{{train}}}}_{{i}} = {S.latex(y_train)}",
+                        rf"y^{{\mathrm{{train}}}}_{{i}} - y^{{\mathrm{{test}}}}_{{i}} = {S.latex(gap)}"),
+        "backward.test": (f"{S.latex(g['xhat'])} = {S.latex(test.back.chain['xhat'])}",
+                          f"{S.latex(g['x'])} = {S.latex(test.back.chain['x'])} = "
+                          f"{S.latex(test.expanded['x'])}",
+                          f"{S.latex(g['gamma'])} = {S.latex(test.back.chain['gamma'])}"),
+    }
+
+
+# -------------------------------------------------------------------- code --
+
+
+def setup(tt: TrainTest, settings: Settings, params: dict) -> str:
+    """NumPy statements that rebuild the inputs (seeded draws, literal arrays otherwise)."""
+    m, d = tt.x.shape
+    lines = ["import numpy as np", "", f"m, d, eps = {m}, {d}, {tt.eps!r}", "bessel = m / (m - 1) if m > 1 else 1.0",
+             f"K, pop_mean, pop_std, seed = {params['k']}, {params['pop_mean']!r}, {params['pop_std']!r}, "
+             f"{settings.seed}",
+             "batches = pop_mean + pop_std * np.random.default_rng(seed).standard_normal((K, m, d))",
+             "x = batches[-1]"]
+    if settings.upstream == "ones":
+        lines.append("dout = np.ones((m, d))")
+    elif settings.upstream == "random":
+        lines.append("dout = np.random.default_rng(seed + 1).standard_normal((m, d))")
+    else:
+        lines.append(f"dout = np.array({tt.dout.tolist()!r})")
+    lines += [f"gamma = np.array({tt.gamma.tolist()!r})", f"beta = np.array({tt.beta.tolist()!r})",
+              f"momentum_cs231n, momentum_pytorch, lam_caffe = {params['momentum_cs231n']!r}, "
+              f"{params['momentum_pytorch']!r}, {params['lam_caffe']!r}"]
+    return "\n".join(lines)
+
+
+def _loop(convention: str) -> str:
+    if convention == "caffe":
+        return "\n".join([
+            "caffe_s, caffe_sum_mean, caffe_sum_var = np.zeros((K, d)), np.zeros((K, d)), np.zeros((K, d))",
+            "s, sum_mean, sum_var = 0.0, np.zeros(d), np.zeros(d)",
+            "for k in range(K):",
+            "    s = lam_caffe * s + 1",
+            "    sum_mean = lam_caffe * sum_mean + mu_b[k]",
+            "    sum_var = lam_caffe * sum_var + bessel * var_b[k]",
+            "    caffe_s[k], caffe_sum_mean[k], caffe_sum_var[k] = s, sum_mean, sum_var",
+            "run_mean_caffe, run_var_caffe = caffe_sum_mean / caffe_s, caffe_sum_var / caffe_s",
+        ])
+    mom = f"momentum_{convention}"
+    if convention == "cs231n":
+        upd = [f"    mean = {mom} * mean + (1 - {mom}) * mu_b[k]",
+               f"    var = {mom} * var + (1 - {mom}) * var_b[k]"]
+        init = "mean, var = np.zeros(d), np.zeros(d)"
+    else:
+        upd = [f"    mean = (1 - {mom}) * mean + {mom} * mu_b[k]",
+               f"    var = (1 - {mom}) * var + {mom} * bessel * var_b[k]"]
+        init = "mean, var = np.zeros(d), np.ones(d)"
+    return "\n".join([f"run_mean_{convention}, run_var_{convention} = np.zeros((K, d)), np.zeros((K, d))", init,
+                      "for k in range(K):", *upd,
+                      f"    run_mean_{convention}[k], run_var_{convention}[k] = mean, var"])
+
+
+BACKWARD_TEST_CODE = "\n".join([
+    "dx_test = gamma * dout / np.sqrt(var_run + eps)",
+    "xhat_b = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)",
+    "dxhat_b = gamma * dout",
+    "dx_train = (m * dxhat_b - dxhat_b.sum(axis=0) - xhat_b * (dxhat_b * xhat_b).sum(axis=0)) "
+    "/ (m * np.sqrt(x.var(axis=0) + eps))",
+    "dgamma_test = (dout * (x - mean_run) / np.sqrt(var_run + eps)).sum(axis=0)",
+    "dbeta_test = dout.sum(axis=0)",
+])
+"""The test-mode backward in NumPy (x, dout: (m, C) with one column per channel)."""
+
+
+def code(source: str, tt: TrainTest) -> dict[str, str]:
+    if source == "custom":
+        stats = f"mean_run, var_run = np.array({tt.mean_run.tolist()!r}), np.array({tt.var_run.tolist()!r})"
+    else:
+        stats = f"mean_run, var_run = run_mean_{source}[-1], run_var_{source}[-1]"
+    gaps = "\n".join(f"gap_{c} = y_train - (gamma * (x - run_mean_{c}[-1]) / np.sqrt(run_var_{c}[-1] + eps) + beta)"
+                     for c in norms.CONVENTIONS)
+    return {
+        "forward.batches": "mu_b = batches.mean(axis=1)\nvar_b = batches.var(axis=1)",
+        "forward.cs231n": _loop("cs231n"),
+        "forward.pytorch": _loop("pytorch"),
+        "forward.caffe": _loop("caffe"),
+        "forward.test": "\n".join([
+            stats,
+            "y_train = gamma * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps) + beta",
+            "y_test = gamma * (x - mean_run) / np.sqrt(var_run + eps) + beta",
+        ]),
+        "forward.gap": gaps,
+        "backward.test": BACKWARD_TEST_CODE,
+    }
+
+
+# ------------------------------------------------------------- walkthrough --
+
+
+def values(tt: TrainTest) -> dict[str, dict[str, Array]]:
+    tr = tt.traces
+    test_grads = tt.test.bn.back.grads
+    return {
+        "forward.batches": {"mu_b": tt.mu_b, "var_b": tt.var_b},
+        "forward.cs231n": {"mu_b": tt.mu_b, "run_mean_cs231n": tr["cs231n"].mean,
+                           "var_b": tt.var_b, "run_var_cs231n": tr["cs231n"].var},
+        "forward.pytorch": {"mu_b": tt.mu_b, "run_mean_pytorch": tr["pytorch"].mean,
+                            "var_b": tt.var_b, "run_var_pytorch": tr["pytorch"].var},
+        "forward.caffe": {"caffe_s": tr["caffe"].state["s"], "caffe_sum_mean": tr["caffe"].state["sum_mean"],
+                          "caffe_sum_var": tr["caffe"].state["sum_var"], "run_mean_caffe": tr["caffe"].mean,
+                          "run_var_caffe": tr["caffe"].var},
+        "forward.test": {"x": tt.x, "mean_run": tt.mean_run, "var_run": tt.var_run,
+                         "y_train": tt.train.y, "y_test": tt.test.full("y")},
+        "forward.gap": {f"gap_{c}": tt.train.y - tt.y_test[c] for c in norms.CONVENTIONS},
+        "backward.test": {"dout": tt.dout, "dx_test": tt.test.layout.from_sets(test_grads["x"]),
+                          "dx_train": tt.train.dx,
+                          "dgamma_test": tt.test.layout.channel_sum(tt.test.layout.from_sets(test_grads["gamma"])),
+                          "dbeta_test": tt.test.layout.channel_sum(tt.test.layout.from_sets(test_grads["beta"]))},
+    }
+
+
+FOCUS = {"forward.batches": "mu", "forward.cs231n": "mu", "forward.pytorch": "mu", "forward.caffe": "mu",
+         "forward.test": "xhat", "forward.gap": "y", "backward.test": "x"}
+
+
+def params_with_defaults(params: dict) -> dict:
+    unknown = set(params) - set(DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown train_test parameters: {sorted(unknown)}")
+    return {**DEFAULTS, **params}
+
+
+def build(tt: TrainTest, settings: Settings, lang: str, params: dict) -> Walkthrough:
+    forms, vals, codes = formulas(), values(tt), code(params["source"], tt)
+    steps = []
+    for key in STEPS:
+        phase, name = key.split(".")
+        name = "test_backward" if key == "backward.test" else name
+        fields = {"m": tt.x.shape[0]} if name in ("pytorch", "caffe") else {}
+        steps.append(Step(key, phase, t(f"step.train_test.{name}.title", lang), forms[key], (),
+                          t(f"step.train_test.{name}.note", lang, **fields), vals[key], FOCUS[key], codes[key]))
+    record = asdict(settings)
+    record.update(params, k=int(params["k"]), gamma=tt.gamma.tolist(), beta=tt.beta.tolist())
+    return Walkthrough("train_test", t("page.train_test.title", lang), lang, record, tuple(steps),
+                       setup(tt, settings, params), labels(lang))
+
+
+def walkthrough(settings: Settings, lang: str = "en", **params: object) -> Walkthrough:
+    """The course builder: K batches, three conventions, test mode for the last batch."""
+    p = params_with_defaults(params)
+    return build(compute(settings, **p), settings, lang, p)
+
+
+# ------------------------------------------------------- test mode on its own --
+
+TEST_STEPS = ("forward.test", "backward.test")
+
+
+def test_walkthrough(x: Array, dout: Array, gamma: Array, beta: Array, eps: float, running_mean: Array,
+                     running_var: Array, settings: Settings | None = None, lang: str = "en") -> Walkthrough:
+    """Batch norm in test mode on one batch (the CLI's ``derive --mode test``).
+
+    x, dout: (N, C) or (N, C, H, W) (conv BN: one statistic per channel, the
+    cells of a channel as the rows of the tables); gamma, beta, running_mean,
+    running_var: (C,) or scalars.
+    """
+    run = norms.bn_test_run(x, gamma, beta, dout, eps, running_mean, running_var)
+    lay = run.layout
+    v, gr = run.bn.values, run.bn.back.grads
+    mean, var = (np.asarray(a).reshape(-1) for a in (v["mu_run"], v["var_run"]))
+    g, b = norms.check_params(gamma, beta, lay.channels)
+    train = norms.norm_run(x, g, b, dout, eps, "batch")
+    forms = formulas()
+    vals = {
+        "forward.test": {"x": v["x"], "mean_run": mean, "var_run": var, "y_train": train.bn.values["y"],
+                         "y_test": v["y"]},
+        "backward.test": {"dout": v["dout"], "dx_test": gr["x"], "dx_train": train.bn.back.grads["x"],
+                          "dgamma_test": lay.channel_sum(lay.from_sets(gr["gamma"])),
+                          "dbeta_test": lay.channel_sum(lay.from_sets(gr["beta"]))},
+    }
+    to_sets = f".reshape({lay.work}).transpose({lay.perm}).reshape({lay.m}, {lay.sets})"
+    setup_lines = ["import numpy as np", "", f"eps = {float(eps)!r}",
+                   f"x = np.array({np.asarray(x, dtype=float).tolist()!r}){to_sets}",
+                   f"dout = np.array({np.asarray(dout, dtype=float).tolist()!r}){to_sets}",
+                   f"gamma = np.array({g.tolist()!r})", f"beta = np.array({b.tolist()!r})", "m = x.shape[0]"]
+    codes = {
+        "forward.test": "\n".join([
+            f"mean_run, var_run = np.array({mean.tolist()!r}), np.array({var.tolist()!r})",
+            "y_train = gamma * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps) + beta",
+            "y_test = gamma * (x - mean_run) / np.sqrt(var_run + eps) + beta",
+        ]),
+        "backward.test": BACKWARD_TEST_CODE,
+    }
+    names = {"forward.test": "test", "backward.test": "test_backward"}
+    steps = tuple(Step(key, key.split(".")[0], t(f"step.train_test.{names[key]}.title", lang), forms[key], (),
+                       t(f"step.train_test.{names[key]}.note", lang), vals[key], FOCUS[key], codes[key])
+                  for key in TEST_STEPS)
+    record = asdict(settings) if settings is not None else {}
+    record.update(shape=list(lay.shape), eps=float(eps), gamma=g.tolist(), beta=b.tolist(),
+                  running_mean=mean.tolist(), running_var=var.tolist())
+    return Walkthrough("train_test", t("page.train_test.title", lang), lang, record, steps, "\n".join(setup_lines),
+                       labels(lang))

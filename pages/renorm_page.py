@@ -1,0 +1,69 @@
+"""Page: Batch Renormalization — r and d, the moving statistics, the backward pass, and BN's train/test gap."""
+
+import numpy as np
+import streamlit as st
+
+from bnviz import norms
+from bnviz.figures import norms as nf
+from bnviz.figures.values import paths_stack
+from bnviz.i18n import InputError, t
+from bnviz.lessons import renorm as lesson
+from bnviz.steps import feature_table
+from ui import norms_controls as nc
+from ui import render, sidebar
+from ui.charts import plot
+
+s = sidebar.current()
+lang = s.lang
+st.title(t("page.renorm.title", lang))
+st.caption(t("page.renorm.intro", lang))
+
+D, LIM = lesson.DEFAULTS, lesson.LIMITS
+a, b, c = st.columns(3)
+rmax = a.slider(t("page.renorm.rmax", lang), *LIM["rmax"], D["rmax"], 0.1, key="rn_rmax", bind=nc.BIND)
+dmax = b.slider(t("page.renorm.dmax", lang), *LIM["dmax"], D["dmax"], 0.1, key="rn_dmax", bind=nc.BIND)
+alpha = c.slider(t("page.renorm.alpha", lang), *LIM["alpha"], D["alpha"], 0.001, format="%.3f", key="rn_alpha",
+                 bind=nc.BIND)
+a, b = st.columns(2)
+mu = a.slider(t("page.renorm.mu", lang), *LIM["mu"], D["mu"], 0.1, key="rn_mu", bind=nc.BIND)
+sigma = b.slider(t("page.renorm.sigma", lang), *LIM["sigma"], D["sigma"], 0.1, key="rn_sigma", bind=nc.BIND)
+params = {"rmax": float(rmax), "dmax": float(dmax), "alpha": float(alpha), "mu": float(mu), "sigma": float(sigma)}
+
+try:
+    rn = lesson.compute(s, **params)
+except InputError as err:
+    render.input_error(err, lang)
+render.notes(rn.problem.notes, lang)
+walk = lesson.build(rn, s, lang, params)
+
+st.markdown(f"### {t('page.renorm.steps', lang)}")
+step = nc.stepper(walk, lang, "rn_step")
+backward = step.phase == "backward"
+name = step.key.split(".")[1]
+active = {(c_, p) for c_, p in norms.RENORM_STRUCTURE.edges if (p if backward else c_) == step.focus}
+plot(nf.diagram(norms.RENORM_STRUCTURE.edges, nf.RENORM_POSITIONS, nf.RENORM_LABELS, step.focus, active, backward,
+                nf.RENORM_PATHS, {"dout"}, stopped={"r", "d"}), "renorm_graph")
+st.caption(t("page.renorm.diagram_paths" if backward else "page.renorm.diagram", lang))
+render.formulas(step, lang)
+j = nc.column_picker(rn.problem.d, lang, "rn_feature", "page.graph.feature", "page.graph.feature_option", "j")
+if step.key == "backward.dx":
+    paths = {"xhat": step.values["dx_xhat"][:, j], "var": step.values["dx_std"][:, j], "mu": step.values["dx_mu"][:, j]}
+    path_names = {"xhat": t("page.graph.path_xhat", lang), "var": t("page.renorm.path_std", lang),
+                  "mu": t("page.renorm.path_mu", lang)}
+    plot(paths_stack(paths, step.values["dx"][:, j], path_names, t("page.graph.path_total", lang),
+                     t("page.graph.paths_chart", lang, j=j + 1), t("page.graph.sample", lang)), "paths")
+if name == "bn_limit":
+    diff = float(np.max(np.abs(step.values["dx_r1"] - step.values["dx_bn"])))
+    st.success(t("page.renorm.limit_check", lang, diff=f"{diff:.2e}"))
+nc.table(feature_table(step, j, walk.labels))
+
+st.divider()
+st.markdown(f"### {t('page.renorm.experiment', lang)}")
+exp = norms.gap_experiment(params["rmax"], params["dmax"], params["alpha"], s.seed)
+st.write(t("page.renorm.experiment_intro", lang, steps=exp.steps))
+names = {key: t(f"page.renorm.{key[0]}_{key[1]}", lang) for key in exp.gaps}
+plot(nf.experiment_figure(exp.sizes, exp.gaps, names, t("page.renorm.experiment_chart", lang),
+                          t("page.renorm.batch_size", lang), t("page.renorm.gap_axis", lang)), "experiment")
+st.caption(t("page.renorm.experiment_note", lang, clipped=f"{exp.clipped['iid'][0]:.0%}"))
+
+render.downloads(walk, "bnviz-renorm")

@@ -1,0 +1,47 @@
+"""Page: where ∂L/∂y comes from — softmax loss → affine → ReLU → BN, stepped forward then backward."""
+
+import streamlit as st
+
+from bnviz import data
+from bnviz.figures.nets import chain_figure
+from bnviz.i18n import InputError, t
+from bnviz.lessons import upstream
+from ui import norms_controls, render, sidebar
+from ui.charts import plot
+from ui.nets_controls import stepper, value_tables
+
+s = sidebar.current()
+lang = s.lang
+st.title(t("page.upstream.title", lang))
+st.caption(t("page.upstream.intro", lang))
+
+left, right = st.columns(2)
+lo, hi = upstream.CLASS_RANGE
+classes = left.slider(t("page.upstream.classes", lang), lo, hi, upstream.CLASSES, key="classes", bind="query-params")
+scale = norms_controls.choice("select_slider", t("page.upstream.weight_scale", lang), upstream.WEIGHT_SCALES,
+                              "wscale", upstream.WEIGHT_SCALE, lambda v: f"{v:g}", right)
+
+try:
+    problem = data.make_problem(s)
+    walk = upstream.walkthrough(s, lang, classes, scale)
+except InputError as err:
+    render.input_error(err, lang)
+render.notes(problem.notes, lang)
+
+step = stepper(walk, lang, "up_step")
+backward = step.phase == "backward"
+plot(chain_figure(upstream.NODES, upstream.FOCUS[step.key], backward, {"affine": t("page.upstream.node_affine", lang)}),
+     "chain")
+render.formulas(step, lang)
+
+st.markdown(f"**{t('page.graph.values', lang)}**")
+if step.key in ("forward.loss", "backward.dscores"):
+    st.caption(t("page.upstream.labels", lang, labels=", ".join(str(v) for v in walk.settings["labels"])))
+if step.key == "backward.relu":
+    blocked = int((step.values["y"] <= 0).sum())
+    st.caption(t("page.upstream.blocked", lang, n=blocked, total=step.values["y"].size))
+value_tables(step, walk)
+if step.key in ("backward.relu", "backward.bn"):
+    st.success(t("page.upstream.same_as_graph", lang))
+
+render.downloads(walk, "bnviz-upstream", key="up_dl")

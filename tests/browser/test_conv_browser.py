@@ -1,0 +1,146 @@
+"""The conv and pooling pages in a real browser: the animations play client-side.
+
+``streamlit run app.py`` (fixture ``app_url``) driven by Debian's headless
+Chromium (``page_``). Pressing Play (Plotly's ``.updatemenu-button``) must
+change the frame shown (the slider's current value and the caption under the
+panels) while the page sends nothing to the server: playback never reruns the
+script. The frame-by-frame mode (Previous / Next) is a server rerun, checked
+too. Every label is read from the text catalog, in English and Chinese.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from bnviz.i18n import t
+
+pytestmark = pytest.mark.browser
+
+TIMEOUT = 30_000
+PLOTLY = '[data-testid="stPlotlyChart"]'
+
+
+def idle(page: Page) -> None:
+    """Wait until the script run is over and no stale element is left."""
+    expect(page.locator('[data-testid="stApp"]')).to_have_attribute("data-test-script-state", "notRunning",
+                                                                      timeout=TIMEOUT)
+    expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=TIMEOUT)
+    exception = page.locator('[data-testid="stException"]')
+    if exception.count():
+        pytest.fail(f"the app raised an exception:\n{exception.first.inner_text()}", pytrace=False)
+
+
+def open_lesson(page: Page, base: str, path: str, lang: str, query: str = "") -> None:
+    page.goto(f"{base}/{path}?lang={lang}{'&' + query if query else ''}")
+    idle(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text(t(f"page.{path}.title", lang), timeout=TIMEOUT)
+    expect(page.locator(PLOTLY).first.locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("Page not found")).to_have_count(0)
+
+
+def frame_label(chart: Locator, lang: str) -> Locator:
+    """Plotly's slider read-out, e.g. "Frame 3" (the slider's one text that starts with the prefix)."""
+    prefix = t("page.conv.figure_frame", lang).strip()
+    return chart.locator(".slider-group text").filter(has_text=re.compile(rf"^{re.escape(prefix)}"))
+
+
+def caption(chart: Locator) -> Locator:
+    """The caption under the panels (a scatter text trace: the sum written out)."""
+    return chart.locator(".textpoint text").last
+
+
+def count_sent(page: Page) -> list[str]:
+    """Frames the page sends on its websockets (a rerun request is one), collected from now on."""
+    sent: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(str(payload)[:40])))
+    return sent
+
+
+def play_and_see_the_frame_change(page: Page, lang: str, sent: list[str]) -> None:
+    chart = page.locator(PLOTLY).first
+    prefix = t("page.conv.figure_frame", lang).strip()
+    expect(frame_label(chart, lang)).to_have_text(re.compile(rf"^{re.escape(prefix)}\s*1$"), timeout=TIMEOUT)
+    before_caption = caption(chart).text_content()
+    before_sent = len(sent)
+    play = chart.locator(".updatemenu-button").first
+    expect(play).to_contain_text(t("page.conv.play", lang).split()[-1])
+    play.click()
+    expect(frame_label(chart, lang)).not_to_have_text(re.compile(rf"^{re.escape(prefix)}\s*1$"), timeout=TIMEOUT)
+    expect(caption(chart)).not_to_have_text(before_caption or "", timeout=TIMEOUT)
+    page.wait_for_timeout(1500)  # a few more frames
+    expect(page.locator('[data-testid="stApp"]')).to_have_attribute("data-test-script-state", "notRunning")
+    assert len(sent) == before_sent, f"playback talked to the server: {sent[before_sent:]}"
+    chart.locator(".updatemenu-button").nth(1).click()  # pause
+    page.wait_for_timeout(300)
+
+
+def assert_no_js_errors(page: Page) -> None:
+    """No uncaught error in the page, except the one Plotly itself leaves: Pause interrupts the
+    running ``Plotly.animate``, whose promise Plotly rejects with ``undefined`` and nobody catches."""
+    errors = [e for e in page.js_errors if e != "undefined"]  # type: ignore[attr-defined]
+    assert not errors, errors
+
+
+def shot(page: Page, path: Path) -> None:
+    page.screenshot(path=str(path), full_page=True)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_conv_animation_plays_in_the_browser(app_url: str, page_: Page, artifacts: Path, lang: str) -> None:
+    page = page_
+    sent = count_sent(page)
+    open_lesson(page, app_url, "conv", lang)
+    expect(page.locator('[data-testid="stMain"] h3').first).to_contain_text(t("step.conv.forward.title", lang))
+    expect(page.locator(".katex").first).to_be_visible()
+    shot(page, artifacts / f"conv-{lang}.png")
+    play_and_see_the_frame_change(page, lang, sent)
+
+    # the dL/dX step with stride 2, padding 1 and two channels: zeros inserted, rotated filter, crop
+    open_lesson(page, app_url, "conv", lang, "conv_size=5&conv_filt=3&conv_stride=2&conv_pad=1&conv_cout=2&conv_step=5")
+    expect(page.locator('[data-testid="stMain"] h3').first).to_contain_text(t("step.conv.slide.title", lang))
+    play_and_see_the_frame_change(page, lang, sent)
+    shot(page, artifacts / f"conv-{lang}-slide.png")
+
+    # frame by frame: Next is a rerun (the websocket watch sees it), and the frame's sum appears in KaTeX
+    page.get_by_role("radio", name=t("page.conv.mode_step", lang)).click()
+    idle(page)
+    before = len(sent)
+    page.get_by_role("button", name=t("page.conv.frame_next", lang)).click()
+    idle(page)
+    assert len(sent) > before, "the websocket watch saw no rerun request"
+    expect(page.get_by_text(t("page.conv.frame_of", lang, n=2, total=50))).to_be_visible(timeout=TIMEOUT)
+    frame_sum = page.locator(PLOTLY).first.locator("xpath=following::span[contains(@class, 'katex')][1]")
+    expect(frame_sum).to_be_visible()
+    assert_no_js_errors(page)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_pool_animation_plays_in_the_browser(app_url: str, page_: Page, artifacts: Path, lang: str) -> None:
+    page = page_
+    sent = count_sent(page)
+    open_lesson(page, app_url, "pool", lang, "pool_stride=1&pool_step=2")
+    expect(page.get_by_text(t("page.pool.tie_rule", lang))).to_be_visible()
+    expect(page.locator('[data-testid="stMain"] h3').first).to_contain_text(t("step.pool.backward.title_max", lang))
+    shot(page, artifacts / f"pool-{lang}.png")
+    play_and_see_the_frame_change(page, lang, sent)
+
+    page.get_by_role("button", name=t("page.conv.next", lang)).click()  # max and average side by side
+    idle(page)
+    expect(page.locator(PLOTLY)).to_have_count(2, timeout=TIMEOUT)
+    expect(page.locator("strong", has_text=t("page.pool.compare_avg", lang))).to_be_visible()
+    shot(page, artifacts / f"pool-{lang}-compare.png")
+    assert_no_js_errors(page)
+
+
+def test_bad_input_in_the_browser_is_a_sentence_not_a_traceback(app_url: str, page_: Page) -> None:
+    page = page_
+    page.goto(f"{app_url}/conv?conv_filt=3&conv_stride=2")
+    idle(page)
+    want = t("error.conv.stride_fit", "en", dim="H", kdim="HH", size=4, pad=0, k=3, stride=2, value="0.5", ok="1")
+    expect(page.locator('[data-testid="stAlert"]').first).to_contain_text(want, timeout=TIMEOUT)
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    expect(page.locator(PLOTLY)).to_have_count(0)

@@ -1,0 +1,86 @@
+"""Streamlit helpers of the normalization pages: choice widgets kept in the URL, tables.
+
+Numeric widgets are bound with Streamlit's ``bind="query-params"``. A bound
+choice widget would write its translated label into the URL, so choices are
+synced by hand with their codes (as ``ui.sidebar`` does): taken from the URL
+when the widget (re)appears, written back on every run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import streamlit as st
+
+from bnviz.i18n import t
+
+BIND = "query-params"
+
+
+def _seed(key: str, options: Sequence, default: object) -> None:
+    """Before the widget is drawn: take its value from the URL if it has none yet."""
+    if key in st.session_state and st.session_state[key] in options:
+        return
+    raw = st.query_params.get(key)
+    st.session_state[key] = next((o for o in options if str(o) == raw), default)
+
+
+def _write(key: str, value: object, default: object) -> None:
+    if value == default:
+        st.query_params.pop(key, None)
+    elif st.query_params.get(key) != str(value):
+        st.query_params[key] = str(value)
+
+
+def choice(kind: str, label: str, options: Sequence, key: str, default: object,
+           format_func: Callable[[object], str], container=st, **kwargs: object) -> object:
+    """A ``selectbox``, ``segmented_control``, ``radio`` or ``select_slider`` whose
+    value is kept in the URL as its code (``?norm=layer``). Returns the value."""
+    _seed(key, options, default)
+    value = getattr(container, kind)(label, options, format_func=format_func, key=key, **kwargs)
+    if value is None:  # a segmented control can be deselected: keep the default
+        value = default
+    _write(key, value, default)
+    return value
+
+
+def column_picker(count: int, lang: str, key: str, label_key: str, option_key: str, field: str,
+                  container=st) -> int:
+    """A selectbox of 1..count (e.g. which sample or set the table shows); 0-based result."""
+    if count <= 1:
+        return 0
+    k = container.selectbox(t(label_key, lang), range(count), key=key,
+                            format_func=lambda n: t(option_key, lang, **{field: n + 1}))
+    return min(int(k), count - 1)
+
+
+def table(columns: dict[str, list], container=st) -> None:
+    """A value table sized to its rows (at most ~9 visible, then it scrolls)."""
+    rows = len(next(iter(columns.values()))) if columns else 0
+    container.dataframe(columns, hide_index=True, width="stretch", height=min(38 + 35 * rows, 360))
+
+
+def stepper(walk, lang: str, key: str):
+    """◀ / ▶ buttons and a step slider bound to the URL (``?<key>=n``); returns the chosen Step.
+
+    The slider's range follows the walkthrough (a step that no longer exists
+    becomes the last one).
+    """
+    total = len(walk.steps)
+    if st.session_state.get(key, 1) > total:
+        st.session_state[key] = total
+
+    def move(delta: int) -> None:
+        st.session_state[key] = max(1, min(total, st.session_state.get(key, 1) + delta))
+
+    prev_col, slider_col, next_col = st.columns([1, 6, 1], vertical_alignment="bottom")
+    prev_col.button(t("page.graph.prev", lang), on_click=move, args=(-1,), key=f"{key}_prev", width="stretch")
+    next_col.button(t("page.graph.next", lang), on_click=move, args=(1,), key=f"{key}_next", width="stretch")
+    if total > 1:
+        n = slider_col.slider(t("page.graph.step", lang), 1, total, key=key, bind=BIND)
+    else:
+        n = 1
+    step = walk.steps[n - 1]
+    st.subheader(f"{t(f'page.graph.{step.phase}', lang)} · {step.title}")
+    st.progress(n / total, text=t("page.graph.step_of", lang, n=n, total=total))
+    return step
