@@ -48,24 +48,44 @@ def _fmt(v: float) -> str:
 def _tables(step: Step, walk: Walkthrough) -> list[tuple[str | None, list[str], list[list[str]]]]:
     """The step's values as tables: (caption, header, rows).
 
-    Per-sample values: one table per feature (at most MAX_ROWS rows, then an
-    ellipsis row). Per-feature and scalar values: one table, one row.
+    Per-sample values (m, D): one table per feature, the samples as rows.
+    Arrays of more dimensions (e.g. (N, C, H, W)): one table per 2-D slice,
+    captioned with its leading indices. Per-feature and scalar values: one
+    table, one row. At most MAX_ROWS rows each, then an ellipsis row.
     """
     out: list[tuple[str | None, list[str], list[list[str]]]] = []
     per_sample = {k: v for k, v in step.values.items() if v.ndim == 2}
     per_feature = {k: v for k, v in step.values.items() if v.ndim <= 1}
     if per_sample:
-        m, d = next(iter(per_sample.values())).shape
-        heads = ["i", *(walk.label(k) for k in per_sample)]
-        for j in range(d):
-            rows = [[str(i + 1), *(_fmt(v[i, j]) for v in per_sample.values())] for i in range(min(m, MAX_ROWS))]
-            if m > MAX_ROWS:
-                rows.append(["…"] * len(heads))
-            out.append((t("export.feature", walk.lang, j=j + 1), heads, rows))
+        shapes = {v.shape for v in per_sample.values()}
+        if len(shapes) > 1:  # not one batch: each matrix on its own
+            for k, v in per_sample.items():
+                out.append(_matrix(walk.label(k), v))
+        else:
+            m, d = next(iter(shapes))
+            heads = ["i", *(walk.label(k) for k in per_sample)]
+            for j in range(d):
+                rows = [[str(i + 1), *(_fmt(v[i, j]) for v in per_sample.values())] for i in range(min(m, MAX_ROWS))]
+                if m > MAX_ROWS:
+                    rows.append(["…"] * len(heads))
+                out.append((t("export.feature", walk.lang, j=j + 1), heads, rows))
+    for k, v in step.values.items():
+        if v.ndim > 2:
+            for idx in np.ndindex(*v.shape[:-2]):
+                out.append(_matrix(f"{walk.label(k)}[{', '.join(map(str, idx))}]", v[idx]))
     if per_feature:
         heads = [walk.label(k) for k in per_feature]
         out.append((None, heads, [[", ".join(_fmt(x) for x in np.ravel(v)) for v in per_feature.values()]]))
     return out
+
+
+def _matrix(caption: str, a: np.ndarray) -> tuple[str, list[str], list[list[str]]]:
+    """A 2-D array as a table: row index, then one column per array column."""
+    heads = ["", *(str(j) for j in range(a.shape[1]))]
+    rows = [[str(i), *(_fmt(x) for x in a[i])] for i in range(min(a.shape[0], MAX_ROWS))]
+    if a.shape[0] > MAX_ROWS:
+        rows.append(["…"] * len(heads))
+    return caption, heads, rows
 
 
 # ------------------------------------------------------------------- JSON --
@@ -171,8 +191,11 @@ _TEX_UNICODE = {
     "×": r"$\times$", "≥": r"$\geq$", "≤": r"$\leq$", "≠": r"$\neq$", "→": r"$\to$", "←": r"$\leftarrow$",
     "±": r"$\pm$", "∞": r"$\infty$", "≈": r"$\approx$", "∑": r"$\sum$", "°": r"$^{\circ}$",
     "“": "``", "”": "''", "‘": "`", "’": "'", "…": r"\ldots{}", "–": "--", "—": "---", "\u00a0": "~",
-    "◀": "<", "▶": ">", "ε": r"$\varepsilon$", "ϵ": r"$\epsilon$",
+    "◀": "<", "▶": ">", "ᵀ": "$^{T}$", "⁻": "$^{-}$", "¹": "$^{1}$",
+    "½": r"$\tfrac{1}{2}$", "ε": r"$\varepsilon$", "ϵ": r"$\epsilon$",
 }
+COMBINING = {"\u0302": "hat", "\u0303": "tilde", "\u0304": "bar", "\u0307": "dot", "\u20d7": "vec"}
+"""Combining accents after a letter (x̂, x̃, x̄) and their LaTeX math accents."""
 _GREEK = re.compile(r"GREEK (SMALL|CAPITAL) LETTER (\w+)")
 
 
@@ -186,7 +209,7 @@ def _tex_char(c: str) -> str:
     name = unicodedata.name(c, "")
     g = _GREEK.fullmatch(name)
     if g:
-        letter = g.group(2).lower()
+        letter = {"lamda": "lambda"}.get(g.group(2).lower(), g.group(2).lower())
         return f"$\\{letter.capitalize() if g.group(1) == 'CAPITAL' else letter}$"
     if unicodedata.category(c).startswith(("Lo", "P", "S")) or "CJK" in name or "FULLWIDTH" in name:
         return c  # Chinese text and punctuation: set by CJKutf8 in Chinese documents
@@ -195,15 +218,16 @@ def _tex_char(c: str) -> str:
 
 def tex_text(s: str) -> str:
     """Plain text (titles, notes) as LaTeX text: specials escaped, Greek and
-    math symbols in math mode, a combining hat (x̂) as \\hat{x}."""
+    math symbols in math mode, combining accents (x̂, x̃) as \\hat{x}, \\tilde{x}."""
     s = unicodedata.normalize("NFC", s)
     out: list[str] = []
     chars = list(s)
     k = 0
     while k < len(chars):
         c = chars[k]
-        if k + 1 < len(chars) and chars[k + 1] == "\u0302":
-            out.append(f"$\\hat{{{c}}}$")
+        accent = COMBINING.get(chars[k + 1]) if k + 1 < len(chars) else None
+        if accent:
+            out.append(f"$\\{accent}{{{c}}}$")
             k += 2
             continue
         out.append(_tex_char(c))

@@ -47,8 +47,9 @@ def feature_picker(d: int, lang: str) -> int:
     return min(int(j), d - 1)
 
 
-def value_table(step: Step, feature: int) -> None:
-    table = feature_table(step, feature)
+def value_table(step: Step, feature: int, labels: dict[str, str] | None = None) -> None:
+    """The step's values for one feature as a table (``labels``: the walkthrough's own names)."""
+    table = feature_table(step, feature, labels)
     st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(next(iter(table.values()))), 320))
 
 

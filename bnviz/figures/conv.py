@@ -123,7 +123,7 @@ class Animation:
 
 
 class _Canvas:
-    """Collects panels (heatmaps on shared axes), outlines, markers and a caption."""
+    """Collects panels (heatmaps on shared axes), outlines and a caption."""
 
     def __init__(self, width: int = WIDTH) -> None:
         self.width = width
@@ -708,7 +708,7 @@ def conv_step_animations(p, step: str, f: int, c: int, lang: str) -> tuple[Anima
 def pool_animation(pp, kind: str, backward: bool, lang: str, width: int = WIDTH) -> Animation:
     """Max or average pooling window by window (sample 1, channel 1).
 
-    Forward: the window on X, O filling, the arg-max starred (ties circled).
+    Forward: the window on X, O filling, the arg-max outlined in purple (other tied maxima dotted grey).
     Backward: each dL/dO cell sent back, all of it to the arg-max (max) or an
     equal share to every window cell (avg); ∂L/∂X accumulating below X.
     """
@@ -735,7 +735,7 @@ def pool_animation(pp, kind: str, backward: bool, lang: str, width: int = WIDTH)
     g_win = cv.lines(WINDOW)
     g_cell = cv.lines(CELL)
     g_ties = cv.lines(TEXT_GREY, 2.5, "dot")
-    g_star = cv.lines(MARK, 3)
+    g_argmax = cv.lines(MARK, 3)
     texts, latex, updates = [], [], []
     acc = np.zeros((h, w))
     hits = np.zeros((h, w), dtype=int)
@@ -762,7 +762,7 @@ def pool_animation(pp, kind: str, backward: bool, lang: str, width: int = WIDTH)
         }
         stars = [(r, q)] if kind == "max" else []
         ties = tied if kind == "max" else []
-        u[g_star] = rects([(0, 0, a, b, 1, 1) for a, b in stars]
+        u[g_argmax] = rects([(0, 0, a, b, 1, 1) for a, b in stars]
                           + ([(0, yb, a, b, 1, 1) for a, b in stars] if backward else []), 0.14)
         u[g_ties] = rects([(0, 0, a, b, 1, 1) for a, b in ties], 0.14)
         if not backward:

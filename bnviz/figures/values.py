@@ -48,6 +48,7 @@ def paths_stack(paths: dict[str, Array], total: Array, names: dict[str, str],
         "layout": {
             "barmode": "relative", "height": height, "margin": {"l": 40, "r": 10, "t": 30, "b": 35},
             "title": {"text": title, "font": {"size": 13}},
-            "xaxis": {"title": {"text": x_title}}, "legend": {"orientation": "h", "y": -0.25},
+            "xaxis": {"title": {"text": x_title}, "dtick": 1 if m <= 30 else None},
+            "legend": {"orientation": "h", "y": -0.25},
         },
     }

@@ -50,7 +50,7 @@ def katex_errors(blocks: list[str]) -> list:
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_markdown_math_renders_in_katex_and_text_is_in_the_language(lang):
     blocks = []
-    for les, s, w in walks(lang):
+    for _les, _s, w in walks(lang):
         md = export.render(w, "md")
         assert md.startswith(f"# {w.title}") and t("export.generated", lang, version=__version__) in md
         assert all(step.title in md for step in w.steps)
