@@ -64,14 +64,14 @@ if step.key == "backward.dx":
                      chart_title, rows_title), "paths")
 table_col, map_col = st.columns([3, 2])
 with table_col:
-    render.value_table(step, feature)
+    render.value_table(step, feature, walk.labels)
 main = next((k for k in reversed(step.values) if step.values[k].ndim == 2), None)
 if main is not None and (problem.m if layer else problem.d) > 1:
     if layer:
-        plot(heatmap(step.values[main], t("page.graph.norm.ln_heatmap", lang, name=LABELS[main]),
+        plot(heatmap(step.values[main], t("page.graph.norm.ln_heatmap", lang, name=walk.label(main)),
                      t("page.graph.norm.ln_sample_axis", lang), rows_title), "heatmap", map_col)
     else:
-        plot(heatmap(step.values[main], t("page.graph.heatmap", lang, name=LABELS[main]),
+        plot(heatmap(step.values[main], t("page.graph.heatmap", lang, name=walk.label(main)),
                      t("page.graph.feature_axis", lang), rows_title), "heatmap", map_col)
 
 if layer:
