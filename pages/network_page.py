@@ -90,9 +90,9 @@ else:
                           base=f"{runs['baseline'].history.val_acc[-1]:.1%}",
                           bn=f"{runs['bn'].history.val_acc[-1]:.1%}"))
     charts = nc.result_figures(result, names, lang)
-    tab_pre, tab_grad = st.tabs([t("page.network.hist_pre_title", lang), t("page.network.hist_grad_title", lang)])
-    plot(charts["pre"], "net_hist_pre", tab_pre)
-    plot(charts["grad"], "net_hist_grad", tab_grad)
+    kind = norms_controls.choice("segmented_control", t("page.network.hist_pick", lang), ("pre", "grad"), "hist",
+                                 "pre", lambda k: t(f"page.network.hist_{k}", lang))
+    plot(charts[kind], f"net_hist_{kind}")  # one animation at a time: each is a few hundred kB
     st.caption(t("page.network.hist_caption", lang))
     sat_col, ratio_col = st.columns(2)
     plot(charts["saturation"], "net_saturation", sat_col)

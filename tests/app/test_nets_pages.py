@@ -163,13 +163,15 @@ def test_network_trains_both_and_shows_every_chart(lang):
     prefix = t("page.network.trained", lang, step=100, seconds=12345.6).split("12345.6")[0]
     assert len(at.success) == 1 and at.success[0].value.startswith(prefix)
     specs = plotly_specs(at)
-    assert len(specs) == 6  # curves, two histogram animations, saturation, gradient ratios; the batch's digits
+    assert len(specs) == 5  # curves, a histogram animation, saturation, gradient ratios; the batch's digits
     curves = specs[0]
     assert len(curves["data"]) == 8 and len(curves["data"][0]["x"]) == nets_records(100)
     assert len(specs[1]["frames"]) == nets_records(100)
+    at = run(at.segmented_control(key="hist").set_value("grad"))
+    assert plotly_specs(at)[1]["layout"]["title"]["text"] == t("page.network.hist_grad_title", lang)
     # a rerun shows the stored result without training again
     at = run(at.segmented_control(key="net_walk").set_value("baseline"))
-    assert len(plotly_specs(at)) == 6 and at.success
+    assert len(plotly_specs(at)) == 5 and at.success
     # changing the network marks the plots as stale
     at = run(at.slider(key="layers").set_value(2))
     assert texts(at.warning) == [t("page.network.stale", lang)]
@@ -190,7 +192,7 @@ def test_network_every_control_and_the_stop_button():
     at = run(at.button(key="net_train").click())
     assert at.success
     at = run(at.button(key="net_stop").click())  # nothing running: the result stays
-    assert at.success and len(plotly_specs(at)) == 6
+    assert at.success and len(plotly_specs(at)) == 5
     at = run(at.select_slider(key="wscale").set_value(1e-3))
     at = run(at.button(key="net_stop").click())
     assert texts(at.warning) == [t("page.network.stale", "en")]

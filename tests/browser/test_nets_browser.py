@@ -87,7 +87,7 @@ def test_training_runs_live_the_curves_grow_and_stop_works(app_url: str, page_: 
     wait_idle(page)
     done = t("page.network.trained", "en", step=200, seconds=12345.6).split("12345.6")[0]
     expect(page.get_by_text(done)).to_be_visible(timeout=TIMEOUT)
-    expect(page.locator(PLOTLY)).to_have_count(6, timeout=TIMEOUT)  # 5 of the training, the batch's digits
+    expect(page.locator(PLOTLY)).to_have_count(5, timeout=TIMEOUT)  # 4 of the training, the batch's digits
     assert curve_points(page) == 200 // nets.record_every(200) + 1
     page.locator(".updatemenu-button").first.click()  # play the histograms (client-side frames)
     page.wait_for_timeout(500)
