@@ -267,13 +267,10 @@ def derive_problem(args: argparse.Namespace) -> tuple[data.Problem, Settings]:
     settings = Settings(m=m, d=d, gamma=float(gamma[0]), beta=float(beta[0]), eps=eps, seed=seed,
                         dist="custom" if x is not None else args.dist,
                         upstream="custom" if dout is not None else args.upstream, lang=args.lang)
-    if x is None and dout is None:
-        app = data.make_problem(settings)
-        return data.check_problem(app.x, app.dout, gamma, beta, eps), settings
     if x is None:
         x = data.draw_x(args.dist, m, d, np.random.default_rng(seed))
     if dout is None:
-        dout = np.ones_like(x) if args.upstream == "ones" else np.random.default_rng(seed + 1).standard_normal(x.shape)
+        dout = data.upstream_dout(args.upstream, x, gamma, beta, eps, seed)
     return data.check_problem(x, dout, gamma, beta, eps), settings
 
 

@@ -153,9 +153,17 @@ def setup_code(p: Problem, s: Settings | None) -> str:
         lines.append("dout = np.random.default_rng(seed + 1).standard_normal((m, d))")
     elif s is not None and s.upstream == "ones":
         lines.append("dout = np.ones((m, d))")
+    elif s is not None and s.upstream == "softmax":
+        pass  # needs gamma and beta: written below
     else:
         lines.append(f"dout = {_literal(p.dout)}")
     lines += [f"gamma = {_literal(p.gamma)}", f"beta = {_literal(p.beta)}"]
+    if s is not None and s.upstream == "softmax":
+        from bnviz.lessons.upstream import softmax_dout_code
+
+        if "seed = " not in "\n".join(lines):
+            lines.append(f"seed = {s.seed}")
+        lines.append(softmax_dout_code())
     return "\n".join(lines)
 
 
@@ -193,11 +201,23 @@ def make_problem(s: Settings) -> Problem:
         x = parse_matrix(s.x_text, "x")
     else:
         x = draw_x(s.dist, s.m, s.d, rng)
-    if s.upstream == "ones":
-        dout = np.ones_like(x)
-    elif s.upstream == "custom":
+    d = x.shape[1]
+    gamma, beta = np.full(d, float(s.gamma)), np.full(d, float(s.beta))
+    if s.upstream == "custom":
         dout = parse_matrix(s.dout_text, "dout")
     else:
-        dout = np.random.default_rng(s.seed + 1).standard_normal(x.shape)
-    d = x.shape[1]
-    return check_problem(x, dout, np.full(d, float(s.gamma)), np.full(d, float(s.beta)), s.eps)
+        dout = upstream_dout(s.upstream, x, gamma, beta, s.eps, s.seed)
+    return check_problem(x, dout, gamma, beta, s.eps)
+
+
+def upstream_dout(kind: str, x: Array, gamma: Array, beta: Array, eps: float, seed: int) -> Array:
+    """∂L/∂y (m, D) of a named kind: "random" N(0, 1) from ``seed + 1``, "ones", or
+    "softmax": from a softmax loss above the layer (``bnviz.lessons.upstream``)."""
+    if kind == "ones":
+        return np.ones_like(x)
+    if kind == "softmax":
+        check_problem(x, np.zeros_like(x), gamma, beta, eps)  # the BN under the loss must be defined
+        from bnviz.lessons.upstream import softmax_dout  # that lesson builds on this module
+
+        return softmax_dout(x, gamma, beta, eps, seed)
+    return np.random.default_rng(seed + 1).standard_normal(x.shape)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 DISTRIBUTIONS = ("normal", "shifted", "uniform", "skewed", "custom")
 EPS_CHOICES = (0.0, 1e-12, 1e-8, 1e-5, 1e-3, 1e-2, 1e-1, 1.0)
-UPSTREAMS = ("random", "ones", "custom")
+UPSTREAMS = ("random", "ones", "softmax", "custom")
 
 LIMITS: dict[str, tuple[float, float]] = {
     "m": (1, 512),

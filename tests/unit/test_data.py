@@ -108,3 +108,23 @@ def test_load_matrix_reads_csv_and_npy_and_refuses_pickles(tmp_path):
     with pytest.raises(InputError) as err:
         data.load_matrix(str(tmp_path / "missing.csv"), "x")
     assert err.value.key == "error.no_file"
+
+
+def test_softmax_upstream_is_the_upstream_lessons_gradient_and_its_setup_code_rebuilds_it():
+    from bnviz.lessons.upstream import softmax_dout
+
+    for s in (Settings(m=6, d=3, upstream="softmax", seed=4),
+              Settings(dist="custom", x_text="1, 2\n3, 5\n4, 0", upstream="softmax", gamma=2.0)):
+        p = data.make_problem(s)
+        assert np.array_equal(p.dout, softmax_dout(p.x, p.gamma, p.beta, p.eps, s.seed))
+        assert np.any(p.dout != 0)
+        namespace: dict = {}
+        exec(data.setup_code(p, s), namespace)  # the notebook's setup cell (our own generated code)
+        np.testing.assert_allclose(namespace["dout"], p.dout, rtol=0, atol=1e-14)
+        np.testing.assert_array_equal(namespace["x"], p.x)
+
+
+def test_softmax_upstream_refuses_a_batch_its_bn_cannot_normalize():
+    with pytest.raises(InputError) as err:
+        data.make_problem(Settings(dist="custom", x_text="1, 2\n1, 3", upstream="softmax", eps=0.0))
+    assert err.value.key == "error.const_eps0"
