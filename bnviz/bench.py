@@ -432,8 +432,8 @@ def _ms(v: float) -> str:
 
 
 def format_table(machine: dict[str, Any], reruns: Sequence[RerunResult],
-                 kernels: Sequence[KernelResult]) -> str:
-    """The results as Markdown: a machine line, the rerun table, the kernel table."""
+                 kernels: Sequence[KernelResult], sweep: Any = None) -> str:
+    """The results as Markdown: a machine line, the rerun table, the kernel table, the sweep."""
     lines = [
         f"Machine: {machine['cpu_count']} CPUs ({machine['cpu']}), Python {machine['python']}, "
         f"NumPy {machine['numpy']} (BLAS threads {machine['numpy_threads']}), "
@@ -471,12 +471,21 @@ def format_table(machine: dict[str, Any], reruns: Sequence[RerunResult],
         threads = next((k.torch_threads for k in kernels if k.torch_threads), None)
         note = f"\nPer call, best of {kernels[0].repeats} repeats"
         lines.append(note + (f"; PyTorch set to {threads} threads (NumPy's BLAS count)." if threads else "."))
+    if sweep is not None:
+        torch_s = "—" if sweep.torch_s is None else f"{sweep.torch_s:.1f}"
+        ratio = "—" if sweep.ratio is None else f"{sweep.ratio:.2f}"
+        lines += ["", "| weight-scale sweep (20 scales × BN and baseline, 1,000 samples, 10 epochs, batch 50) "
+                  "| NumPy s | PyTorch s | NumPy / PyTorch | budget |", "|---|--:|--:|--:|---|",
+                  f"| {sweep.runs} networks × {sweep.steps} steps, {sweep.threads} thread(s) | {sweep.numpy_s:.1f} "
+                  f"| {torch_s} | {ratio} | {'OK' if sweep.numpy_s <= 30 else 'OVER'} (≤ 30 s) |"]
+        if sweep.note:
+            lines.append(f"\n{sweep.note}")
     return "\n".join(lines)
 
 
 def run(pages: Sequence[str] | None = None, reruns: int = 30, warmup: int = 3,
         configs: Sequence[str] = tuple(CONFIGS), kernels: bool = True,
-        progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+        progress: Callable[[str], None] | None = None, sweep: bool = False) -> dict[str, Any]:
     """Everything the CLI measures, as a JSON-ready dict (machine, reruns, kernels)."""
     say = progress or (lambda _msg: None)
     chosen = select_pages(discover_pages(), pages)
@@ -486,7 +495,13 @@ def run(pages: Sequence[str] | None = None, reruns: int = 30, warmup: int = 3,
             say(f"{page.stem} [{config}] …")
             rows.append(time_page(page, config, reruns, warmup))
     ks = time_kernels() if kernels else []
-    return {"machine": machine_info(), "reruns": rows, "kernels": ks}
+    sw = None
+    if sweep:
+        from bnviz import nets  # the network lesson's sweep, NumPy vs PyTorch
+
+        say("weight-scale sweep …")
+        sw = nets.compare_sweep_speed(progress=say)
+    return {"machine": machine_info(), "reruns": rows, "kernels": ks, "sweep": sw}
 
 
 def to_json(result: dict[str, Any]) -> str:
@@ -499,6 +514,7 @@ def to_json(result: dict[str, Any]) -> str:
         "machine": result["machine"],
         "reruns": [row(r) for r in result["reruns"]],
         "kernels": [asdict(k) for k in result["kernels"]],
+        "sweep": asdict(result["sweep"]) if result.get("sweep") is not None else None,
     }, indent=2)
 
 
@@ -510,6 +526,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--pages", nargs="+", metavar="NAME", help="only these pages (file stem, e.g. graph_page)")
     ap.add_argument("--configs", nargs="+", choices=list(CONFIGS), default=list(CONFIGS))
     ap.add_argument("--no-kernels", action="store_true", help="skip the NumPy vs PyTorch comparison")
+    ap.add_argument("--no-sweep", action="store_true", help="skip the network weight-scale sweep timing")
     ap.add_argument("--json", action="store_true", help="print JSON instead of the Markdown table")
     ap.add_argument("--profile", action="store_true",
                     help="after the table, cProfile every page and setting that is over budget")
@@ -522,11 +539,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     def progress(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
 
-    result = run(args.pages, args.reruns, args.warmup, args.configs, not args.no_kernels, progress)
+    result = run(args.pages, args.reruns, args.warmup, args.configs, not args.no_kernels, progress,
+                 sweep=not args.no_sweep and not args.pages)
     if args.json:
         print(to_json(result))
     else:
-        print(format_table(result["machine"], result["reruns"], result["kernels"]))
+        print(format_table(result["machine"], result["reruns"], result["kernels"], result["sweep"]))
         if args.reruns < MIN_RERUNS:
             print(f"\n(only {args.reruns} reruns: the figures for the README need ≥ {MIN_RERUNS})")
     if args.profile:
