@@ -17,7 +17,7 @@ import json
 import re
 from dataclasses import asdict, replace
 
-from bnviz import nets
+from bnviz import export, nets
 from bnviz.cli import Command, emit, float_option, int_option, register
 from bnviz.i18n import InputError, t
 from bnviz.lessons import network
@@ -56,6 +56,7 @@ def _arguments(p: argparse.ArgumentParser, lang: str) -> None:
     p.add_argument("--seed", default="0", metavar="S",
                    help=t("cli.train.opt_seed", lang, lo=lim["seed"][0], hi=lim["seed"][1]))
     p.add_argument("--json", action="store_true", help=t("cli.train.opt_json", lang))
+    p.add_argument("--format", choices=export.FORMATS, default=None, help=t("cli.train.opt.format_help", lang))
     p.add_argument("-o", "--output", metavar="FILE", help=t("cli.opt_output", lang))
 
 
@@ -102,6 +103,10 @@ def table(p: nets.Progress, lang: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format is not None:  # the network lesson's steps for this network, like the page's downloads
+        cfg = config_from(args)
+        emit(export.render(network.network_walkthrough(cfg, args.lang), args.format), args.output)
+        return 0
     progress = nets.run(config_from(args))
     text = json.dumps(curves(progress), ensure_ascii=False) if args.json else table(progress, args.lang)
     emit(text, args.output)

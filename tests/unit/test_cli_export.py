@@ -51,3 +51,17 @@ def test_course_bad_input_is_one_line_and_status_2(args):
     run = subprocess.run([sys.executable, "-m", "bnviz", "course", *args], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 2
     assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("fmt", ["md", "tex", "ipynb", "json"])
+@pytest.mark.parametrize(("command", "key"), [(["train", "--steps", "3", "--hidden", "8x2"], "network"),
+                                              (["stats", "--k", "3"], "train_test")])
+def test_train_and_stats_write_their_lesson_in_every_format(command, key, fmt, capsys):
+    assert main([*command, "--format", fmt, "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    title = t(f"page.{key}.title", "zh")
+    if fmt == "json":
+        assert json.loads(out)["page"] == key
+    elif fmt == "ipynb":
+        nbformat.validate(nbformat.reads(out, as_version=4))
+    assert (export.tex_text(title) if fmt == "tex" else title) in out
