@@ -455,7 +455,8 @@ def _sym(name: str, *idx: int) -> sp.Symbol:
 def _index_fn(exprs: tuple[sp.Expr, sp.Expr], args: tuple[str, ...]):
     """A fast integer function of a derived index pair (lambdify)."""
     syms = [S_ if a == "S" else _I[a] for a in args]
-    fn = sp.lambdify(syms, [sp.sympify(e).doit() for e in exprs], "math")
+    parts = [sp.Integer(e) if isinstance(e, int) else e for e in exprs]  # derived here, never user text
+    fn = sp.lambdify(syms, [e.doit() for e in parts], "math")
     return lambda *vals: tuple(int(round(x)) for x in fn(*vals))
 
 
