@@ -243,6 +243,17 @@ def _add_derive_arguments(p: argparse.ArgumentParser, lang: str) -> None:
     add_output_arguments(p, lang)
 
 
+def batch_options(args: argparse.Namespace) -> tuple[int, int, int, float]:
+    """``--m``, ``--d``, ``--seed`` and ``--eps``, checked against the app's limits."""
+    m = int_option("--m", args.m, *(int(v) for v in LIMITS["m"]))
+    d = int_option("--d", args.d, *(int(v) for v in LIMITS["d"]))
+    seed = int_option("--seed", args.seed, *(int(v) for v in LIMITS["seed"]))
+    eps = float_option("--eps", args.eps)
+    if eps < 0:
+        raise InputError("error.eps", eps=eps)
+    return m, d, seed, eps
+
+
 def derive_problem(args: argparse.Namespace) -> tuple[data.Problem, Settings]:
     """The checked batch and the settings that describe it.
 
@@ -252,12 +263,7 @@ def derive_problem(args: argparse.Namespace) -> tuple[data.Problem, Settings]:
     drawn as in the app (x from ``default_rng(seed)``, ∂L/∂y from
     ``default_rng(seed + 1)`` or all ones).
     """
-    m = int_option("--m", args.m, *(int(v) for v in LIMITS["m"]))
-    d = int_option("--d", args.d, *(int(v) for v in LIMITS["d"]))
-    seed = int_option("--seed", args.seed, *(int(v) for v in LIMITS["seed"]))
-    eps = float_option("--eps", args.eps)
-    if eps < 0:
-        raise InputError("error.eps", eps=eps)
+    m, d, seed, eps = batch_options(args)
     x = load_batch_file("--x", args.x) if args.x is not None else None
     dout = load_batch_file("--dout", args.dout) if args.dout is not None else None
     if x is not None or dout is not None:

@@ -25,6 +25,7 @@ from bnviz.cli import (
     EXIT_OK,
     Command,
     add_output_arguments,
+    batch_options,
     emit,
     float_option,
     int_option,
@@ -111,12 +112,7 @@ def family_inputs(args: argparse.Namespace) -> tuple[Array, Array, Array, Array,
     shape wins, and the missing half is drawn as in the app (x from
     ``default_rng(seed)``, drawn as N rows of C·H·W numbers for a 4-D shape).
     """
-    m = int_option("--m", args.m, *(int(v) for v in LIMITS["m"]))
-    d = int_option("--d", args.d, *(int(v) for v in LIMITS["d"]))
-    seed = int_option("--seed", args.seed, *(int(v) for v in LIMITS["seed"]))
-    eps = float_option("--eps", args.eps)
-    if eps < 0:
-        raise InputError("error.eps", eps=eps)
+    m, d, seed, eps = batch_options(args)
     x = load_array("--x", args.x) if args.x is not None else None
     dout = load_array("--dout", args.dout) if args.dout is not None else None
     shape = (x if x is not None else dout).shape if (x is not None or dout is not None) else (m, d)
@@ -306,12 +302,7 @@ def run_stats(args: argparse.Namespace) -> int:
     """``stats``: K steps of every convention on batches from N(pop_mean, pop_std²)."""
     lo, hi = tt_lesson.LIMITS["k"]
     k = int_option("--k", args.k, lo, hi)
-    m = int_option("--m", args.m, *(int(v) for v in LIMITS["m"]))
-    d = int_option("--d", args.d, *(int(v) for v in LIMITS["d"]))
-    seed = int_option("--seed", args.seed, *(int(v) for v in LIMITS["seed"]))
-    eps = float_option("--eps", args.eps)
-    if eps < 0:
-        raise InputError("error.eps", eps=eps)
+    m, d, seed, eps = batch_options(args)
     params = {"k": k, "pop_mean": float_option("--pop-mean", args.pop_mean),
               "pop_std": float_option("--pop-std", args.pop_std),
               "momentum_cs231n": float_option("--momentum-cs231n", args.momentum_cs231n),
