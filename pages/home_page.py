@@ -6,7 +6,8 @@ from bnviz.course import available, course_walkthroughs
 from bnviz.i18n import t
 from ui import render, sidebar
 
-lang = sidebar.current().lang
+settings = sidebar.current()  # read now: the download runs later, outside this session's script
+lang = settings.lang
 st.title(t("page.home.heading", lang))
 st.write(t("page.home.intro", lang))
 st.info(t("page.home.how", lang))
@@ -19,5 +20,5 @@ for n, les in enumerate(lessons, start=1):
         st.page_link(les.page, label=t("course.open", lang, title=t(f"page.{les.key}.title", lang)))
 
 st.divider()
-render.downloads(lambda: course_walkthroughs(sidebar.current(), lang), "bnviz-course", lang, key="course",
+render.downloads(lambda: course_walkthroughs(settings, lang), "bnviz-course", lang, key="course",
                  intro="export.course_downloads")
