@@ -720,47 +720,59 @@ def finish(gen: Iterator[SweepProgress]) -> dict:
 
 
 def torch_net(params: dict[str, Array], cfg: NetConfig):
-    """The same network as a list of float64 leaf tensors and a forward function (PyTorch, train mode).
+    """The same network in PyTorch (float64 leaf tensors), with BN running averages as bnviz keeps them.
 
-    Returns (tensors: dict name -> tensor requiring grad, forward(x, y) -> loss tensor).
+    Returns (tensors: dict name -> tensor requiring grad, scores(x, training) -> class scores).
+    In training mode BN uses the batch statistics and updates the running averages.
     """
     import torch
     import torch.nn.functional as F
 
     t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in params.items()}
     act = torch.relu if cfg.activation == "relu" else torch.sigmoid
+    running = {n: (torch.zeros(w, dtype=torch.float64), torch.ones(w, dtype=torch.float64))
+               for n, w in enumerate(cfg.hidden, start=1)}
 
-    def fwd(x, y):
+    def scores(x, training: bool = True):
         h = x
         for n in range(1, cfg.depth + 1):
             z = h @ t[f"W{n}"]
             if f"b{n}" in t:
                 z = z + t[f"b{n}"]
             if cfg.bn:
-                z = F.batch_norm(z, None, None, t[f"gamma{n}"], t[f"beta{n}"], training=True, eps=cfg.eps)
+                rm, rv = running[n]
+                z = F.batch_norm(z, rm, rv, t[f"gamma{n}"], t[f"beta{n}"], training=training,
+                                 momentum=1.0 - cfg.momentum, eps=cfg.eps)
             h = act(z)
         last = cfg.depth + 1
-        return F.cross_entropy(h @ t[f"W{last}"] + t[f"b{last}"], y)
+        return h @ t[f"W{last}"] + t[f"b{last}"]
 
-    return t, fwd
+    return t, scores
+
+
+def _torch_optimizer(t: dict, cfg: NetConfig):
+    import torch
+
+    return torch.optim.Adam(t.values(), lr=cfg.lr) if cfg.optimizer == "adam" else torch.optim.SGD(
+        t.values(), lr=cfg.lr)
 
 
 def torch_losses(cfg: NetConfig, steps: int, data: Digits | None = None) -> list[float]:
     """Training losses of the first ``steps`` steps in PyTorch (float64, ``torch.optim``), starting from
     bnviz's initial weights and using bnviz's batches: the oracle for :func:`numpy_losses`."""
     import torch
+    import torch.nn.functional as F
 
     data = (data or digits()).subset(cfg.train_samples)
     params = init_params(cfg, data.x_train.shape[1], data.classes)
-    t, fwd = torch_net(params, cfg)
-    opt = (torch.optim.Adam(t.values(), lr=cfg.lr) if cfg.optimizer == "adam"
-           else torch.optim.SGD(t.values(), lr=cfg.lr))
+    t, scores = torch_net(params, cfg)
+    opt = _torch_optimizer(t, cfg)
     order = batch_indices(len(data.y_train), cfg.batch, steps, cfg.seed)
     x, y = torch.from_numpy(np.ascontiguousarray(data.x_train)), torch.from_numpy(data.y_train)
     out = []
     for idx in order:
         opt.zero_grad()
-        loss = fwd(x[idx], y[idx])
+        loss = F.cross_entropy(scores(x[idx]), y[idx])
         loss.backward()
         opt.step()
         out.append(float(loss.detach()))
@@ -786,36 +798,14 @@ def _torch_train(cfg: NetConfig, data: Digits) -> float:
     import torch
     import torch.nn.functional as F
 
-    params = init_params(cfg, data.x_train.shape[1], data.classes)
-    t = {k: torch.tensor(v, dtype=torch.float64, requires_grad=True) for k, v in params.items()}
-    act = torch.relu if cfg.activation == "relu" else torch.sigmoid
-    running = {n: (torch.zeros(w, dtype=torch.float64), torch.ones(w, dtype=torch.float64))
-               for n, w in enumerate(cfg.hidden, start=1)}
-
-    def fwd(x, training):
-        h = x
-        for n in range(1, cfg.depth + 1):
-            z = h @ t[f"W{n}"]
-            if f"b{n}" in t:
-                z = z + t[f"b{n}"]
-            if cfg.bn:
-                rm, rv = running[n]
-                z = F.batch_norm(z, rm, rv, t[f"gamma{n}"], t[f"beta{n}"], training=training,
-                                 momentum=1.0 - cfg.momentum, eps=cfg.eps)
-            h = act(z)
-        last = cfg.depth + 1
-        return h @ t[f"W{last}"] + t[f"b{last}"]
-
-    opt = torch.optim.Adam(t.values(), lr=cfg.lr) if cfg.optimizer == "adam" else torch.optim.SGD(
-        t.values(), lr=cfg.lr)
+    t, fwd = torch_net(init_params(cfg, data.x_train.shape[1], data.classes), cfg)
+    opt = _torch_optimizer(t, cfg)
     x, y = torch.from_numpy(np.ascontiguousarray(data.x_train)), torch.from_numpy(data.y_train)
     for idx in torch.from_numpy(batch_indices(len(data.y_train), cfg.batch, cfg.steps, cfg.seed)):
         opt.zero_grad()
         F.cross_entropy(fwd(x[idx], True), y[idx]).backward()
         opt.step()
     with torch.no_grad():
-        for xs in (x, torch.from_numpy(np.ascontiguousarray(data.x_val))):
-            fwd(xs, False)
         scores = fwd(torch.from_numpy(np.ascontiguousarray(data.x_val)), False)
     return float((scores.argmax(dim=1).numpy() == data.y_val).mean())
 
