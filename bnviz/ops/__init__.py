@@ -1,0 +1,1 @@
+"""One definition per operation: NumPy forward, local backward and SymPy form side by side."""
