@@ -1,13 +1,13 @@
-"""Page: pooling's backward pass, animated (bnviz.lessons.pool, bnviz.figures.conv)."""
+"""Page: pooling's backward pass, animated (bnviz.lessons.pool, bnviz.figures.pool)."""
 
 from dataclasses import asdict
 
 import streamlit as st
 
-from bnviz.figures.conv import pool_step_animations
+from bnviz.figures.pool import pool_step_animations
 from bnviz.i18n import InputError, t
 from bnviz.lessons import pool as lesson
-from bnviz.lessons.conv import fmt
+from bnviz.numfmt import fmt
 from ui import conv_controls as ui
 from ui import render, sidebar
 
@@ -22,19 +22,16 @@ try:
     problem = lesson.page_problem(s.seed, params)
     walk = lesson.walkthrough(s, lang, **asdict(params))
 except InputError as err:
-    ui.input_error(err, lang)
-h, w = problem.x.shape[2:]
-ho, wo = problem.out.shape[2:]
-st.caption(t("page.pool.shapes", lang, h=h, w=w, k=problem.size, s=problem.stride, ho=ho, wo=wo))
+    render.input_error(err, lang, "page.conv.fix_input")
+(h, w), (ho, wo) = problem.x.shape[2:], problem.out.shape[2:]
+st.caption(t("page.pool.shapes", lang, h=h, w=w, k=problem.size, s=problem.stride, p=problem.pad, ho=ho, wo=wo))
 
-step = ui.step_nav(walk, lang, "pool")
-ui.formulas(step, lang)
-anims = pool_step_animations(problem, step.focus, lang)
-titles = None
-if step.focus == "compare":
-    titles = [t("page.pool.compare_max", lang), t("page.pool.compare_avg", lang)]
-ui.animations(anims, lang, "pool", titles)
-if step.focus == "compare":
+step = ui.step_nav(walk, lang, "pool")  # the one step navigation call (the client-side stepper replaces it)
+render.formulas(step, lang, fold=ui.LONG, fold_label=t("page.conv.long_formula", lang))
+compare = step.focus == "compare"
+titles = [t("page.pool.compare_max", lang), t("page.pool.compare_avg", lang)] if compare else None
+ui.animations(pool_step_animations(problem, step.focus, lang), lang, "pool", titles)
+if compare:
     st.success(t("page.pool.sums", lang, **{k: fmt(v) for k, v in problem.sums.items()}))
 ui.values(step, walk, lang)
 render.downloads(walk, "bnviz-pool", key="pool_dl")

@@ -1,5 +1,5 @@
 """Streamlit pieces of the conv and pool pages: their own controls, the step and frame
-navigation, formulas with long blocks folded away, animations, values as matrices.
+navigation, animations, values as matrices (formulas and input errors: ``ui.render``).
 
 Numbers, formulas and figures come from ``bnviz``; this module only lays them out.
 Widget keys start with the page's prefix ("conv_", "pool_"), so they never meet the
@@ -14,17 +14,18 @@ from collections.abc import Sequence
 import numpy as np
 import streamlit as st
 
-from bnviz.figures.conv import Animation
-from bnviz.i18n import InputError, t
+from bnviz.figures.canvas import Animation
+from bnviz.i18n import t
 from bnviz.lessons import conv as conv_lesson
 from bnviz.lessons import pool as pool_lesson
-from bnviz.lessons.conv import matrix_latex
+from bnviz.lessons.windowed import VALUE_MODES
+from bnviz.numfmt import fmt, matrix_latex
 from bnviz.steps import Step, Walkthrough
 from ui.charts import plot
 
 BIND = "query-params"
 LONG = 900
-"""Formula lines longer than this many characters are folded into an expander."""
+"""Formula lines longer than this many characters are folded into an expander (``ui.render.formulas``)."""
 MODES = ("play", "step")
 
 
@@ -38,7 +39,7 @@ def conv_params(lang: str, seed: int) -> conv_lesson.ConvParams:
     lim = conv_lesson.LIMITS
     st.markdown(f"**{t('page.conv.controls', lang)}**")
     values = st.segmented_control(
-        t("page.conv.values", lang), conv_lesson.VALUE_MODES, default=d.values, key="conv_values",
+        t("page.conv.values", lang), VALUE_MODES, default=d.values, key="conv_values",
         format_func=lambda v: t(f"page.conv.values_{v}", lang)) or d.values
     typed = values == "typed"
     cols = st.columns(6)
@@ -49,14 +50,14 @@ def conv_params(lang: str, seed: int) -> conv_lesson.ConvParams:
         got[name] = _slider(t(f"page.conv.{name}", lang), f"conv_{name}", *lim[name], getattr(d, name), col)
     params = {**{n: getattr(d, n) for n in names}, **got, "values": values}
     if typed:
-        defaults = conv_lesson.typed_defaults(seed, conv_lesson.params_from(params))
+        defaults = conv_lesson.typed_defaults(seed, conv_lesson.ConvParams(**params))
         a, b = st.columns(2)
         for col, name in ((a, "x_text"), (a, "w_text"), (b, "dout_text"), (b, "b_text")):
             widget = col.text_input if name == "b_text" else col.text_area
             params[name] = widget(t(f"page.conv.{name}", lang), defaults[name], key=f"conv_{name}")
     else:
         st.caption(t("page.conv.seed_note", lang, seed=seed))
-    return conv_lesson.params_from(params)
+    return conv_lesson.ConvParams(**params)
 
 
 def pool_params(lang: str, seed: int) -> pool_lesson.PoolParams:
@@ -67,15 +68,21 @@ def pool_params(lang: str, seed: int) -> pool_lesson.PoolParams:
     kind = st.segmented_control(t("page.pool.kind", lang), pool_lesson.KINDS, default=d.kind, key="pool_kind",
                                 format_func=lambda k: t(f"page.pool.kind_{k}", lang)) or d.kind
     values = st.segmented_control(
-        t("page.conv.values", lang), conv_lesson.VALUE_MODES, default=d.values, key="pool_values",
+        t("page.conv.values", lang), VALUE_MODES, default=d.values, key="pool_values",
         format_func=lambda v: t(f"page.conv.values_{v}", lang)) or d.values
     typed = values == "typed"
-    names = ("window", "stride") if typed else ("size", "window", "stride")
+    names = ("window", "stride", "pad") if typed else ("size", "window", "stride", "pad")
     params: dict = {"kind": kind, "values": values}
-    for col, name in zip(st.columns(3), names, strict=False):
+    for col, name in zip(st.columns(4), names, strict=False):
         params[name] = _slider(t(f"page.pool.{name}", lang), f"pool_{name}", *lim[name], getattr(d, name), col)
+    a, b = st.columns(2)
+    params["ceil_mode"] = bool(a.toggle(t("page.pool.ceil_mode", lang), d.ceil_mode, key="pool_ceil_mode",
+                                        bind=BIND))
+    if kind == "avg":
+        params["count_include_pad"] = bool(b.toggle(t("page.pool.count_include_pad", lang), d.count_include_pad,
+                                                    key="pool_count_include_pad", bind=BIND))
     if typed:
-        defaults = pool_lesson.typed_defaults(seed, pool_lesson.params_from(params))
+        defaults = pool_lesson.typed_defaults(seed, pool_lesson.PoolParams(**params))
         a, b = st.columns(2)
         params["x_text"] = a.text_area(t("page.pool.x_text", lang), defaults["x_text"], key="pool_x_text")
         params["dout_text"] = b.text_area(t("page.pool.dout_text", lang), defaults["dout_text"],
@@ -83,14 +90,7 @@ def pool_params(lang: str, seed: int) -> pool_lesson.PoolParams:
     else:
         st.caption(t("page.conv.seed_note", lang, seed=seed))
     st.info(t("page.pool.tie_rule", lang))
-    return pool_lesson.params_from(params)
-
-
-def input_error(err: InputError, lang: str) -> None:
-    """Explain bad input and stop the page (the controls above keep working)."""
-    st.error(err.message(lang))
-    st.info(t("page.conv.fix_input", lang))
-    st.stop()
+    return pool_lesson.PoolParams(**params)
 
 
 def _move(key: str, delta: int, total: int) -> None:
@@ -138,29 +138,6 @@ def channel_pickers(c_in: int, c_out: int, lang: str) -> tuple[int, int]:
     return min(int(f), c_out - 1), min(int(c), c_in - 1)
 
 
-def formulas(step: Step, lang: str) -> None:
-    """The step's derived formulas and local derivatives; long written-out blocks folded away."""
-    def show(lines: Sequence[str]) -> None:
-        folded = [line for line in lines if len(line) > LONG]
-        for line in lines:
-            if len(line) <= LONG:
-                st.latex(line)
-        if folded:
-            with st.expander(t("page.conv.long_formula", lang)):
-                for line in folded:
-                    st.latex(line)
-
-    left, right = st.columns([3, 2]) if step.local else (st.container(), None)
-    with left:
-        st.markdown(f"**{t('page.conv.formula', lang)}**")
-        show(step.latex)
-    if right is not None:
-        with right:
-            st.markdown(f"**{t('page.conv.local', lang)}**")
-            show(step.local)
-    st.info(step.note)
-
-
 def animations(anims: Sequence[Animation], lang: str, prefix: str, titles: Sequence[str] | None = None,
                side_by_side: bool = True) -> None:
     """The step's animation(s), side by side (or one under the other): played in the browser,
@@ -173,6 +150,7 @@ def animations(anims: Sequence[Animation], lang: str, prefix: str, titles: Seque
         k = stepper(f"{prefix}_frame", total, t("page.conv.frame", lang), t("page.conv.frame_prev", lang),
                     t("page.conv.frame_next", lang)) - 1
         st.caption(t("page.conv.frame_of", lang, n=k + 1, total=total))
+    st.caption(t("page.conv.cells_legend", lang))
     cols = st.columns(len(anims)) if len(anims) > 1 and side_by_side else [st.container() for _ in anims]
     for n, (col, anim) in enumerate(zip(cols, anims, strict=True)):
         with col:
@@ -193,7 +171,7 @@ def values(step: Step, walk: Walkthrough, lang: str) -> None:
             v = np.asarray(v)
             name = walk.label(key)
             if v.ndim <= 1:
-                st.markdown(f"**{name}** = " + ", ".join(conv_lesson.fmt(x) for x in np.ravel(v)))
+                st.markdown(f"**{name}** = " + ", ".join(fmt(x) for x in np.ravel(v)))
                 continue
             if v.ndim == 4:
                 parts = [(t("page.conv.channel_value", lang, name=name, n=1, c=c + 1), v[0, c])

@@ -12,10 +12,10 @@ from bnviz.i18n import InputError, t
 from bnviz.steps import LABELS, Step, Walkthrough, feature_table
 
 
-def input_error(err: InputError, lang: str) -> None:
-    """Explain bad input and stop the page (the sidebar keeps working)."""
+def input_error(err: InputError, lang: str, hint: str = "page.graph.fix_input") -> None:
+    """Explain bad input and stop the page (the sidebar keeps working); ``hint``: the catalog key of what to do."""
     st.error(err.message(lang))
-    st.info(t("page.graph.fix_input", lang))
+    st.info(t(hint, lang))
     st.stop()
 
 
@@ -24,17 +24,27 @@ def notes(items: tuple[tuple[str, dict], ...], lang: str) -> None:
         st.warning(t(key, lang, **fields))
 
 
-def formulas(step: Step, lang: str) -> None:
+def formulas(step: Step, lang: str, fold: int = 0, fold_label: str = "") -> None:
+    """The step's formulas, local derivatives and note; with ``fold`` > 0, lines longer than
+    ``fold`` characters go into an expander titled ``fold_label``."""
+    def show(lines: tuple[str, ...]) -> None:
+        long = [line for line in lines if fold and len(line) > fold]
+        for line in lines:
+            if line not in long:
+                st.latex(line)
+        if long:
+            with st.expander(fold_label):
+                for line in long:
+                    st.latex(line)
+
     left, right = st.columns([3, 2])
     with left:
         st.markdown(f"**{t('page.graph.formula', lang)}**")
-        for line in step.latex:
-            st.latex(line)
+        show(step.latex)
     with right:
         if step.local:
             st.markdown(f"**{t('page.graph.local', lang)}**")
-            for line in step.local:
-                st.latex(line)
+            show(step.local)
     st.info(step.note)
 
 

@@ -1,8 +1,8 @@
 """The conv lesson: the forward pass, dL/dF, and dL/dX as a full convolution and as a scatter.
 
-Numbers come from :mod:`bnviz.conv` (NumPy, float64); formulas from its
-SymPy derivation (:func:`bnviz.conv.conv_derivation`, general indices) and
-the concrete case instantiated from it (:func:`bnviz.conv.conv_concrete`).
+Numbers come from :mod:`bnviz.ops.conv` (NumPy, float64); formulas from its
+SymPy derivation (:func:`bnviz.ops.conv.derivation`, general indices) and
+the concrete case instantiated from it (:func:`bnviz.ops.conv.concrete`).
 This module draws or parses the arrays, pairs values with formulas into
 :class:`bnviz.steps.Step` objects and writes every sum out with its numbers
 (:func:`sum_text`, :func:`sum_latex`, shared with the pool lesson and the
@@ -11,24 +11,30 @@ figures).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 import numpy as np
 import sympy as sp
 
-from bnviz import conv
 from bnviz.data import parse_matrix
 from bnviz.i18n import InputError, t
-from bnviz.settings import Settings
-from bnviz.steps import Step, Walkthrough
+from bnviz.lessons.windowed import (
+    blocks,
+    check_params,
+    course_builder,
+    draw,
+    plural,
+    setup_code,
+    show_matrix,
+    step,
+)
+from bnviz.numfmt import equation, lfactor, matrix_latex, matrix_text, plain, sum_latex
+from bnviz.ops import conv
+from bnviz.ops.windows import INDEX, P_, Axis, shape_text
+from bnviz.steps import Walkthrough
 
 Array = np.ndarray
-
-VALUE_MODES = ("integers", "decimals", "typed")
-"""How the arrays are made: small random integers, random one-decimal numbers, typed in."""
 
 LIMITS: dict[str, tuple[int, int]] = {
     "size": (3, 7), "filt": (2, 3), "stride": (1, 2), "pad": (0, 1), "cin": (1, 3), "cout": (1, 3),
@@ -40,12 +46,6 @@ TYPED_MAX = {"size": 9, "filt": 5, "channels": 3}
 
 CONCRETE_MAX = 9
 """The concrete SymPy case is written out up to this padded input side (beyond: general formulas only)."""
-
-DRAWS = {
-    "integers": "rng.integers(-2, 3, size={shape}).astype(float)",
-    "decimals": "rng.standard_normal({shape}).round(1)",
-}
-"""NumPy expression of each random draw (``rng`` a seeded Generator); also the notebook's setup code."""
 
 LABELS = {
     "x": "X", "xp": "X_pad", "w": "F", "b": "b", "out": "O", "dout": "∂L/∂O", "dw": "∂L/∂F", "db": "∂L/∂b",
@@ -82,129 +82,47 @@ class ConvParams:
     dout_text: str = ""
 
 
-# ------------------------------------------------------------ number text --
-
-
-def fmt(v: float) -> str:
-    """A number as a learner reads it: 3, −1.5, 0.25 (at most 3 decimals, Unicode minus)."""
-    v = float(v)
-    if abs(v) < 5e-13:
-        return "0"
-    r = round(v)
-    if abs(v - r) < 1e-9 and abs(r) < 1e9:
-        s = str(int(r))
-    elif abs(v) < 0.01:
-        s = f"{v:.2e}"
-    else:
-        s = f"{v:.3f}".rstrip("0").rstrip(".")
-    return s.replace("-", "−")
-
-
-def factor(v: float) -> str:
-    """fmt(v), in parentheses when negative (a factor in a product)."""
-    s = fmt(v)
-    return f"({s})" if s.startswith("−") else s
-
-
-def lnum(v: float) -> str:
-    """A number in LaTeX (ASCII minus)."""
-    return fmt(v).replace("−", "-")
-
-
-def lfactor(v: float) -> str:
-    s = lnum(v)
-    return f"({s})" if s.startswith("-") else s
-
-
-def sum_text(pairs: list[tuple[float, float]], extra: list[str] | None = None, per_line: int = 6) -> str:
-    """"a×b + c×d + …" with a line break (<br>) every ``per_line`` terms; "0" for no terms."""
-    terms = [f"{factor(a)}×{factor(b)}" for a, b in pairs] + (extra or [])
-    if not terms:
-        return "0"
-    lines = [" + ".join(terms[n:n + per_line]) for n in range(0, len(terms), per_line)]
-    return "<br>+ ".join(lines)
-
-
-def sum_latex(pairs: list[tuple[float, float]], extra: list[str] | None = None, per_line: int = 8) -> list[str]:
-    """The same sum in LaTeX, as lines of at most ``per_line`` terms (for an aligned block)."""
-    terms = [rf"{lfactor(a)} \cdot {lfactor(b)}" for a, b in pairs] + (extra or [])
-    if not terms:
-        return ["0"]
-    return [" + ".join(terms[n:n + per_line]) for n in range(0, len(terms), per_line)]
-
-
-def equation(lhs: str, lines: list[str], total: float) -> str:
-    """``lhs = line1 + line2 … = total`` as one LaTeX string (aligned when it needs several lines)."""
-    if len(lines) == 1:
-        return f"{lhs} = {lines[0]} = {lnum(total)}"
-    body = [f"{lhs} &= {lines[0]}"] + [f"&\\quad + {line}" for line in lines[1:]] + [f"&= {lnum(total)}"]
-    return "\\begin{aligned}" + " \\\\ ".join(body) + "\\end{aligned}"
-
-
-def matrix_latex(m: sp.Matrix | Array) -> str:
-    """A SymPy or NumPy matrix in LaTeX (an ``array``: no column limit in amsmath)."""
-    if isinstance(m, np.ndarray):
-        rows = " \\\\ ".join(" & ".join(lnum(v) for v in row) for row in m)
-        return f"\\left[\\begin{{array}}{{{'c' * m.shape[1]}}}{rows}\\end{{array}}\\right]"
-    return sp.latex(m, mat_str="array", mat_delim="[")
-
-
-def entries_latex(entry: Callable[[str], str], m: sp.Matrix) -> str:
-    """Every entry of a SymPy matrix on its own line (an aligned block); ``entry(idx)`` is
-    the LaTeX name of the entry with 1-based index ``idx`` (e.g. "12")."""
-    rows = [f"{entry(f'{r + 1}{s + 1}')} &= {sp.latex(m[r, s])}"
-            for r in range(m.rows) for s in range(m.cols)]
-    return "\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}"
-
-
-def show_matrix(name: str, entry: Callable[[str], str], m: sp.Matrix, small: int = 16) -> str:
-    """``name = [matrix]`` for a small matrix with short entries, else every entry on its own line."""
-    if m.rows * m.cols <= small and max(len(sp.latex(e)) for e in m) <= 60:
-        return f"{name} = {matrix_latex(m)}"
-    return entries_latex(entry, m)
-
-
 # -------------------------------------------------------------- the arrays --
 
 
 @dataclass(frozen=True, eq=False)
 class ConvProblem:
-    """One conv layer's arrays (N, C, H, W conventions of :mod:`bnviz.conv`), all computed.
+    """One conv layer's arrays (N, C, H, W conventions of :mod:`bnviz.ops.conv`), all computed
+    by :func:`make_problem`.
 
-    x, w, b, dout: the inputs; stride, pad: S and P; setup: NumPy code that rebuilds them.
+    x, w, b, dout: the inputs; stride, pad: S and P; setup: NumPy code that rebuilds them;
     out, xp (X padded), dw, db; w_flip (rows reversed), w_rot (180°); dout_dil (zeros
-    inserted), dout_pad (HH−1 / WW−1 zero rings); dxp (full convolution, H+2P × W+2P),
-    dx (cropped); dxp_scatter, dx_scatter (the scatter view); out_by_c (N, F, C, H', W')
-    and dx_by_f (N, F, C, H, W): each channel's share of the channel sums.
+    inserted, and where the forward pass dropped rows / columns), dout_pad (HH−1 / WW−1 zero
+    rings); dxp (full convolution, H+2P × W+2P), dx (cropped); dxp_scatter, dx_scatter (the
+    scatter view); out_by_c (N, F, C, H', W') and dx_by_f (N, F, C, H, W): each channel's share
+    of the channel sums; rows, cols: the two axes (dropped cells: ``rows.dropped``).
     Hashes by identity (problems come from a cache), so figure caches can key on it.
     """
 
-    x: Array
-    w: Array
-    b: Array
-    dout: Array
+    x: np.ndarray
+    w: np.ndarray
+    b: np.ndarray
+    dout: np.ndarray
     stride: int
     pad: int
+    out: np.ndarray
+    xp: np.ndarray
+    dw: np.ndarray
+    db: np.ndarray
+    w_flip: np.ndarray
+    w_rot: np.ndarray
+    dout_dil: np.ndarray
+    dout_pad: np.ndarray
+    dxp: np.ndarray
+    dx: np.ndarray
+    dxp_scatter: np.ndarray
+    dx_scatter: np.ndarray
+    out_by_c: np.ndarray
+    dx_by_f: np.ndarray
+    rows: Axis
+    cols: Axis
     setup: str = ""
     record: dict = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        x, w, b, s, p = self.x, self.w, self.b, self.stride, self.pad
-        out, _ = conv.conv_forward(x, w, b, s, p)
-        dout = conv.check_dout(self.dout, out.shape)
-        hh, ww = w.shape[2:]
-        derived = {
-            "dout": dout, "out": out, "xp": conv.pad_hw(x, p), "dw": conv.dw_valid_xcorr(x, dout, s, p, hh, ww),
-            "db": dout.sum(axis=(0, 2, 3)), "w_flip": w[:, :, ::-1, :], "w_rot": conv.rot180(w),
-            "dout_dil": conv.dilate(dout, s), "dxp": conv.dxpad_full_conv(dout, w, s),
-            "dxp_scatter": conv.dxpad_scatter(dout, w, s), "out_by_c": conv.forward_by_channel(x, w, s, p),
-            "dx_by_f": conv.dx_by_channel(dout, w, s, p),
-        }
-        derived["dout_pad"] = conv.pad_hw(derived["dout_dil"], hh - 1, ww - 1)
-        derived["dx"] = conv.crop(derived["dxp"], p)
-        derived["dx_scatter"] = conv.crop(derived["dxp_scatter"], p)
-        for k, v in derived.items():
-            object.__setattr__(self, k, v)
 
     @property
     def views_gap(self) -> float:
@@ -222,66 +140,45 @@ class ConvProblem:
 def make_problem(x: object, w: object, b: object, dout: object, stride: int, pad: int,
                  setup: str = "", record: dict | None = None) -> ConvProblem:
     """Check the arrays (InputError with an error.conv.* key) and compute everything."""
-    xa, wa, ba = conv.check_conv(x, w, b, stride, pad)
-    return ConvProblem(xa, wa, ba, np.asarray(dout), int(stride), int(pad), setup, record or {})
+    x, w, b = conv.check(x, w, b, stride, pad)
+    s, p = int(stride), int(pad)
+    rows, cols = conv.geometry(x.shape, w.shape, s, p)
+    out, _ = conv.forward(x, w, b, s, p)
+    dout = conv.check_dout(dout, out.shape)
+    hh, ww = w.shape[2:]
+    padded = (rows.span, cols.span)
+    dout_pad = conv.full_input(dout, w, s, padded)
+    dxp = conv.dxpad_full_conv(dout, w, s, padded)
+    dxp_scatter = conv.dxpad_scatter(dout, w, s, padded)
+    return ConvProblem(
+        x=x, w=w, b=b, dout=dout, stride=s, pad=p, out=out, xp=conv.pad_hw(x, p),
+        dw=conv.dw_valid_xcorr(x, dout, s, p, hh, ww), db=dout.sum(axis=(0, 2, 3)), w_flip=w[:, :, ::-1, :],
+        w_rot=conv.rot180(w), dout_dil=conv.dilate(dout, s, (rows.dropped, cols.dropped)), dout_pad=dout_pad,
+        dxp=dxp, dx=conv.crop(dxp, p), dxp_scatter=dxp_scatter, dx_scatter=conv.crop(dxp_scatter, p),
+        out_by_c=conv.forward_by_channel(x, w, s, p), dx_by_f=conv.dx_by_channel(dout, w, s, p, x.shape[2:]),
+        rows=rows, cols=cols, setup=setup, record=record or {})
 
 
-def _literal(a: Array) -> str:
-    return f"np.array({np.asarray(a).tolist()!r})"
-
-
-def _check_params(p: ConvParams) -> None:
-    for name, (lo, hi) in LIMITS.items():
-        v = getattr(p, name)
-        if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-            raise InputError("error.conv.param", name=name, value=v, lo=lo, hi=hi)
-    if p.values not in VALUE_MODES:
-        raise InputError("error.conv.values", value=p.values)
-
-
-def draw(seed: int, p: ConvParams) -> tuple[Array, Array, Array, Array, str]:
-    """x, w, b, dout drawn from one seeded generator, in that order, and the same as NumPy code."""
-    ho = (p.size + 2 * p.pad - p.filt) / p.stride + 1
-    shapes = {"x": (1, p.cin, p.size, p.size), "w": (p.cout, p.cin, p.filt, p.filt), "b": (p.cout,),
-              "dout": (1, p.cout, max(int(ho), 1), max(int(ho), 1))}
-    expr = DRAWS[p.values]
-    rng = np.random.default_rng(seed)
-    arrays = {}
-    for name, shape in shapes.items():
-        arrays[name] = (rng.integers(-2, 3, size=shape).astype(float) if p.values == "integers"
-                        else rng.standard_normal(shape).round(1))
-    lines = ["import numpy as np", "", f"stride, pad = {p.stride}, {p.pad}", f"rng = np.random.default_rng({seed})"]
-    lines += [f"{name} = {expr.format(shape=shape)}" for name, shape in shapes.items()]
-    return arrays["x"], arrays["w"], arrays["b"], arrays["dout"], "\n".join(lines)
-
-
-def _blocks(text: str, what: str) -> list[Array]:
-    """Matrices separated by empty lines, each parsed by :func:`bnviz.data.parse_matrix`."""
-    parts = [part for part in re.split(r"\n[ \t]*\n", text.strip()) if part.strip()]
-    if not parts:
-        raise InputError("error.conv.typed_empty", what=what)
-    mats = [parse_matrix(part, f"{what}[{n + 1}]" if len(parts) > 1 else what) for n, part in enumerate(parts)]
-    first = mats[0].shape
-    for n, m in enumerate(mats[1:], start=2):
-        if m.shape != first:
-            raise InputError("error.conv.typed_block_shape", what=what, n=n, got=conv._shape(m.shape),
-                             want=conv._shape(first))
-    return mats
+def shapes(p: ConvParams) -> dict[str, tuple[int, ...]]:
+    """The arrays' shapes the random modes draw (InputError if the sizes do not fit)."""
+    ho, wo = conv.output_shape((1, p.cin, p.size, p.size), (p.cout, p.cin, p.filt, p.filt), p.stride, p.pad)
+    return {"x": (1, p.cin, p.size, p.size), "w": (p.cout, p.cin, p.filt, p.filt), "b": (p.cout,),
+            "dout": (1, p.cout, ho, wo)}
 
 
 def parse_typed(p: ConvParams, stride: int, pad: int) -> tuple[Array, Array, Array, Array]:
     """The typed arrays: X's blocks are its channels, dL/dO's its output channels, F's the
     F·C filters (f-major), b one number per output channel (or one for all)."""
-    xs = _blocks(p.x_text, "X")
-    ds = _blocks(p.dout_text, "dL/dO")
-    ws = _blocks(p.w_text, "F")
+    xs = blocks(p.x_text, "X")
+    ds = blocks(p.dout_text, "dL/dO")
+    ws = blocks(p.w_text, "F")
     c, f = len(xs), len(ds)
     if c > TYPED_MAX["channels"] or f > TYPED_MAX["channels"]:
         raise InputError("error.conv.typed_channels_max", c=c, f=f, limit=TYPED_MAX["channels"])
     h, w = xs[0].shape
     hh, ww = ws[0].shape
     if max(h, w) > TYPED_MAX["size"] or max(hh, ww) > TYPED_MAX["filt"]:
-        raise InputError("error.conv.typed_size", x=conv._shape((h, w)), w=conv._shape((hh, ww)),
+        raise InputError("error.conv.typed_size", x=shape_text((h, w)), w=shape_text((hh, ww)),
                          xmax=TYPED_MAX["size"], fmax=TYPED_MAX["filt"])
     if len(ws) != f * c:
         raise InputError("error.conv.typed_filters", n=len(ws), f=f, c=c, need=f * c)
@@ -299,36 +196,30 @@ def parse_typed(p: ConvParams, stride: int, pad: int) -> tuple[Array, Array, Arr
 @lru_cache(maxsize=32)
 def page_problem(seed: int, p: ConvParams) -> ConvProblem:
     """The problem the page's controls describe (cached; InputError for bad input)."""
-    _check_params(p)
+    check_params(p, LIMITS)
     record = {"seed": seed, **asdict(p)}
+    head = f"stride, pad = {p.stride}, {p.pad}"
     if p.values == "typed":
         x, w, b, dout = parse_typed(p, p.stride, p.pad)
-        conv.check_conv(x, w, b, p.stride, p.pad)
-        setup = "\n".join(["import numpy as np", "", f"stride, pad = {p.stride}, {p.pad}", f"x = {_literal(x)}",
-                           f"w = {_literal(w)}", f"b = {_literal(b)}", f"dout = {_literal(dout)}"])
+        conv.check(x, w, b, p.stride, p.pad)
+        setup = setup_code(head, {"x": x, "w": w, "b": b, "dout": dout})
     else:
-        x, w, b, dout, setup = draw(seed, p)
-        conv.check_conv(x, w, b, p.stride, p.pad)  # a stride that does not fit is reported before dout
+        arrays, drawn = draw(seed, p.values, shapes(p))
+        x, w, b, dout = (arrays[k] for k in ("x", "w", "b", "dout"))
+        setup = setup_code(head, drawn=drawn)
     return make_problem(x, w, b, dout, p.stride, p.pad, setup, record)
 
 
 def typed_defaults(seed: int, p: ConvParams) -> dict[str, str]:
-    """Text for the typed-in boxes: the integer arrays the seed draws (shapes that fit)."""
+    """Text for the typed-in boxes: the integer arrays the seed draws (stride 1: shapes that fit)."""
     q = ConvParams(size=p.size, filt=p.filt, stride=1, pad=p.pad, cin=p.cin, cout=p.cout)
-    x, w, b, dout, _ = draw(seed, q)
+    a, _ = draw(seed, "integers", shapes(q))
 
-    def text(blocks: Array) -> str:
-        return "\n\n".join("\n".join(", ".join(fmt(v).replace("−", "-") for v in row) for row in m)
-                           for m in blocks)
+    def text(m: np.ndarray) -> str:
+        return "\n\n".join(matrix_text(block) for block in m)
 
-    return {"x_text": text(x[0]), "w_text": text(w.reshape(-1, *w.shape[2:])), "b_text": ", ".join(
-        fmt(v).replace("−", "-") for v in b), "dout_text": text(dout[0])}
-
-
-def params_from(values: dict) -> ConvParams:
-    """ConvParams from a dict of the page's controls (unknown keys ignored)."""
-    names = {f.name for f in fields(ConvParams)}
-    return ConvParams(**{k: v for k, v in values.items() if k in names})
+    return {"x_text": text(a["x"][0]), "w_text": text(a["w"].reshape(-1, *a["w"].shape[2:])),
+            "b_text": ", ".join(plain(v) for v in a["b"]), "dout_text": text(a["dout"][0])}
 
 
 # -------------------------------------------------------------- the steps --
@@ -351,8 +242,9 @@ for u in range(HH):
 db = dout.sum(axis=(0, 2, 3))""",
     "rotate": """w_flip = w[:, :, ::-1, :]
 w_rot = w_flip[:, :, :, ::-1]""",
-    "dilate": """dout_dil = np.zeros((N, F, stride * (Ho - 1) + 1, stride * (Wo - 1) + 1))
-dout_dil[:, :, ::stride, ::stride] = dout
+    "dilate": """# zeros between the cells, and zero rows / columns where the forward pass dropped cells
+dout_dil = np.zeros((N, F, H + 2 * pad - HH + 1, W + 2 * pad - WW + 1))
+dout_dil[:, :, :stride * (Ho - 1) + 1:stride, :stride * (Wo - 1) + 1:stride] = dout
 dout_pad = np.pad(dout_dil, ((0, 0), (0, 0), (HH - 1, HH - 1), (WW - 1, WW - 1)))""",
     "slide": """dxp = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
 for k in range(H + 2 * pad):
@@ -414,8 +306,8 @@ def _sizes_line(sh: dict[str, int]) -> str:
 @lru_cache(maxsize=1)
 def general() -> dict[str, str]:
     """The derived general formulas in LaTeX (cached)."""
-    d = conv.conv_derivation()
-    f, c, i, j, k, ell, u, v = (conv._I[n] for n in "f c i j k l u v".split())
+    d = conv.derivation()
+    f, c, i, j, k, ell, u, v = (INDEX[n] for n in "f c i j k l u v".split())
     out = sp.IndexedBase("O")
     return {
         "forward": _eq(sp.latex(out[f, i, j]), d.forward),
@@ -426,7 +318,8 @@ def general() -> dict[str, str]:
         "dL_dF": _eq(_grad(conv.FW[f, c, u, v]), d.dL_dF),
         "dL_db": _eq(_grad(conv.BIAS[f]), d.dL_db),
         "full": _eq(_grad(conv.XPAD[c, k, ell]), d.full),
-        "crop": _eq(_grad(sp.IndexedBase("X")[c, k, ell]), _grad(conv.XPAD[c, k + conv.P_, ell + conv.P_])),
+        "size": _eq("H'", d.out_rows),
+        "crop": _eq(_grad(sp.IndexedBase("X")[c, k, ell]), _grad(conv.XPAD[c, k + P_, ell + P_])),
     }
 
 
@@ -445,7 +338,8 @@ def formulas(p: ConvProblem) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]
     if small(p):
         forms["channels"] = ((*lines, *channel_sums(p)), local)
     sizes = _sizes_line(sh)
-    forms["forward"] = ((forms["forward"][0][0], sizes, *forms["forward"][0][1:]), forms["forward"][1])
+    forms["forward"] = ((forms["forward"][0][0], sizes, general()["size"], *forms["forward"][0][1:]),
+                        forms["forward"][1])
     return forms
 
 
@@ -459,7 +353,7 @@ def shape_formulas(h: int, w: int, hh: int, ww: int, stride: int, pad: int,
         return {name: ((g[key],), ()) for name, key in (
             ("forward", "forward"), ("dw", "dL_dF"), ("rotate", "full"), ("dilate", "full"), ("slide", "full"),
             ("scatter", "dL_dX"), ("channels", "dL_dX"))}
-    cc = conv.conv_concrete(h, w, hh, ww, stride, pad)
+    cc = conv.concrete(h, w, hh, ww, stride, pad)
 
     def grad(of: str, wrt: str, m: sp.Matrix) -> str:
         """∂of/∂wrt as a matrix, or entry by entry (``of`` is L or O_{11})."""
@@ -525,7 +419,9 @@ def conv_walkthrough(p: ConvProblem, lang: str = "en", record: dict | None = Non
     sh = p.shape
     several = sh["C"] > 1 or sh["F"] > 1
     note_fields = {**sh, "S1": sh["S"] - 1, "HH1": sh["HH"] - 1, "Hd": p.dout_pad.shape[2], "Wd": p.dout_pad.shape[3],
-                   "Hp": sh["H"] + 2 * sh["P"], "Wp": sh["W"] + 2 * sh["P"]}
+                   "Hp": sh["H"] + 2 * sh["P"], "Wp": sh["W"] + 2 * sh["P"], "dr": p.rows.dropped,
+                   "dc": p.cols.dropped, "n": p.rows.dropped + p.cols.dropped}
+    dropped = p.rows.dropped + p.cols.dropped
     steps = []
     for name in STEPS:
         lines, local = forms[name]
@@ -534,18 +430,13 @@ def conv_walkthrough(p: ConvProblem, lang: str = "en", record: dict | None = Non
         note = t(f"step.conv.{name}.note", lang, **note_fields)
         if several and name not in ("channels",):
             note += " " + t("step.conv.one_pair_note", lang)
-        steps.append(Step(f"conv.{name}", "forward" if name == "forward" else "backward",
-                          t(f"step.conv.{name}.title", lang), tuple(lines), tuple(local), note,
-                          {k: np.asarray(getattr(p, k)) for k in VALUES[name]}, name, CODE[name]))
+        if dropped and name in ("forward", "dilate", "slide"):
+            note += " " + t(plural("step.conv.dropped_note", dropped), lang, **note_fields)
+        steps.append(step("conv", name, t(f"step.conv.{name}.title", lang), lines, local, note,
+                          {k: getattr(p, k) for k in VALUES[name]}, CODE[name]))
     settings = {**(record or {}), **p.record, "shape": p.shape}
     return Walkthrough("conv", t("page.conv.title", lang), lang, settings, tuple(steps), p.setup, dict(LABELS))
 
 
-@lru_cache(maxsize=32)
-def _cached(seed: int, lang: str, p: ConvParams) -> Walkthrough:
-    return conv_walkthrough(page_problem(seed, p), lang)
-
-
-def walkthrough(settings: Settings, lang: str = "en", **params: object) -> Walkthrough:
-    """The course builder (``bnviz.course``): the page's controls at ``params`` (defaults when omitted)."""
-    return _cached(settings.seed, lang, params_from(params))
+walkthrough = course_builder(ConvParams, page_problem, conv_walkthrough)
+"""The course builder (``bnviz.course``): the page's controls at ``params`` (defaults when omitted)."""

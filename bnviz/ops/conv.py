@@ -48,10 +48,11 @@ from bnviz.ops.windows import (
     HH_,
     HO_,
     INDEX,
+    P_,
+    S_,
     WO_,
     WW_,
     Axis,
-    S_,
     axis,
     check_dout,
     check_size,
@@ -243,6 +244,7 @@ def backward(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
 
 XPAD, FW, BIAS = sp.IndexedBase("X^{pad}"), sp.IndexedBase("F"), sp.IndexedBase("b")
 FROT, DPAD = sp.IndexedBase("F^{rot}"), sp.IndexedBase("dO^{pad}")
+H_ = sp.Symbol("H", integer=True, positive=True)
 
 
 def _tidy_index(expr: sp.Expr, nice: sp.Expr) -> sp.Expr:
@@ -256,7 +258,8 @@ class ConvDerivation:
 
     forward: O_{f,i,j}; dO_dX: ∂O_{f,i,j}/∂X^pad_{c,k,l}; dO_dF: ∂O_{f,i,j}/∂F_{f,c,u,v};
     dO_db: ∂O_{f,i,j}/∂b_f; dL_dX, dL_dF, dL_db: the chain rule Σ dO · ∂O/∂·, deltas
-    summed away; full: the full convolution of F^rot with dO^pad (its definition).
+    summed away; full: the full convolution of F^rot with dO^pad (its definition);
+    out_rows: H' = ⌊(H + 2P − HH) / S⌋ + 1 (PyTorch's rule; W' likewise).
     """
 
     forward: sp.Expr
@@ -270,6 +273,7 @@ class ConvDerivation:
     fwd_index: tuple[sp.Expr, sp.Expr]
     dx_index: tuple[sp.Expr, sp.Expr]
     dw_index: tuple[sp.Expr, sp.Expr]
+    out_rows: sp.Expr
 
 
 @lru_cache(maxsize=1)
@@ -301,6 +305,7 @@ def derivation() -> ConvDerivation:
         forward=forward, dO_dX=d_x, dO_dF=d_f, dO_db=d_b,
         dL_dX=dl_x, dL_dF=sp.Sum(dl_f, (i, 1, HO_), (j, 1, WO_)), dL_db=sp.Sum(dl_b, (i, 1, HO_), (j, 1, WO_)),
         full=full, fwd_index=(row, col), dx_index=(xi, xj), dw_index=tuple(d_f.indices[1:]),
+        out_rows=sp.floor((H_ + 2 * P_ - HH_) / S_) + 1,
     )
 
 

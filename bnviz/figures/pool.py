@@ -1,0 +1,163 @@
+"""Animated Plotly figures (plain dicts) of the pool lesson, drawn on :class:`bnviz.figures.canvas.Canvas`.
+
+Arrays are those of :class:`bnviz.lessons.pool.PoolProblem`, sample 1, channel 1, in the drawn
+grid (padded coordinates): padding cells are grey ("−∞" for max, "0" for the average), cells in
+no window (PyTorch rounds down) carry a ×, and cells past the padding (ceil mode) are dotted.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from bnviz.figures.canvas import (
+    CELL,
+    GAP,
+    MARK,
+    ROW_GAP,
+    SLOT_GREY,
+    TEXT_GREY,
+    WIDTH,
+    WINDOW,
+    ZERO_GREY,
+    Animation,
+    Canvas,
+    caption_lines,
+    finish,
+    rects,
+    reveal,
+    z_list,
+    zmax,
+)
+from bnviz.i18n import t
+from bnviz.numfmt import factor, fmt, lfactor, lnum
+from bnviz.ops.windows import DROPPED, OVERHANG, PAD, REAL
+
+Array = np.ndarray
+
+
+def _cells(cv: Canvas, kinds: Array, x0: float, y0: float, kind: str) -> None:
+    """The non-input cells of a drawn grid: padding grey (−∞ or 0), overhang dotted, dropped ×."""
+    cv.flat(kinds == PAD, x0, y0, ZERO_GREY, "−∞" if kind == "max" else "0")
+    if (kinds == OVERHANG).any():
+        cv.flat(kinds == OVERHANG, x0, y0, SLOT_GREY, "·")
+    if (kinds == DROPPED).any():
+        cv.marks(kinds == DROPPED, x0, y0, "×")
+
+
+@lru_cache(maxsize=32)
+def pool_animation(pp, kind: str, backward: bool, lang: str, width: int = WIDTH) -> Animation:
+    """Max or average pooling window by window (sample 1, channel 1).
+
+    Forward: the window on X, O filling, the arg-max outlined in purple (other tied maxima dotted grey).
+    Backward: each dL/dO cell sent back, all of it to the arg-max (max) or dL/dO / D to every
+    window cell (avg); ∂L/∂X accumulating below X (the padding's share is shown, then dropped).
+    """
+    k, s = pp.size, pp.stride
+    grid = pp.grid
+    kinds = pp.kinds
+    real = kinds == REAL
+    out, dx = (pp.out_max, pp.dx_max) if kind == "max" else (pp.out_avg, pp.dx_avg)
+    out, dout = out[0, 0], pp.dout[0, 0]
+    h, w = grid.shape
+    ho, wo = out.shape
+    cv = Canvas(width)
+    xo = w + GAP
+    yb = h + ROW_GAP
+    _cells(cv, kinds, 0, 0, kind)
+    cv.grid(np.where(real, grid, np.nan), 0, 0, zmax(pp.x[0, 0]))
+    cv.title(t("page.pool.panel.x", lang), 0, 0, w)
+    cv.flat(np.ones((ho, wo), dtype=bool), xo, 0, SLOT_GREY)
+    g_out = cv.grid(out if backward else np.full(out.shape, np.nan), xo, 0, zmax(out))
+    cv.title(t(f"page.pool.panel.out_{kind}", lang, k=k), xo, 0, wo)
+    g_dx = None
+    if backward:
+        _cells(cv, kinds, 0, yb, kind)
+        g_dx = cv.grid(np.where(real, 0.0, np.nan), 0, yb, zmax(dx))
+        cv.title(t("page.pool.panel.dx", lang), 0, yb, w)
+        cv.grid(dout, xo, yb, zmax(dout))
+        cv.title(t("page.pool.panel.dout", lang), xo, yb, wo)
+    g_win = cv.lines(WINDOW)
+    g_cell = cv.lines(CELL)
+    g_ties = cv.lines(TEXT_GREY, 2.5, "dot")
+    g_argmax = cv.lines(MARK, 3)
+    texts, latex, updates = [], [], []
+    acc = np.where(real, 0.0, np.nan)
+    hits = np.zeros((h, w), dtype=int)
+    for n in range(ho * wo):
+        i, j = divmod(n, wo)
+        win = grid[s * i:s * i + k, s * j:s * j + k]
+        vals_ = win[np.isfinite(win)]
+        r, q = int(pp.rows[0, 0, i, j]), int(pp.cols[0, 0, i, j])
+        vals = ", ".join(fmt(v) for v in vals_)
+        lvals = ", ".join(lnum(v) for v in vals_)
+        top = np.nanmax(win)
+        tied = [(s * i + int(a), s * j + int(b)) for a, b in np.argwhere(win == top)
+                if (s * i + a, s * j + b) != (r, q)]
+        div = int(pp.divisors[i, j])
+        if kind == "max":
+            fwd = f"O[{i + 1},{j + 1}] = max({vals}) = {fmt(out[i, j])}"
+            lfwd = rf"O_{{{i + 1}{j + 1}}} = \max({lvals}) = {lnum(out[i, j])}"
+            if tied:
+                fwd += "<br>" + t("page.pool.cap.tie", lang, r=r + 1 - pp.pad, q=q + 1 - pp.pad)
+        else:
+            fwd = f"O[{i + 1},{j + 1}] = ({' + '.join(factor(v) for v in vals_)}) / {div} = {fmt(out[i, j])}"
+            lfwd = (rf"O_{{{i + 1}{j + 1}}} = \frac{{{' + '.join(lfactor(v) for v in vals_)}}}{{{div}}}"
+                    f" = {lnum(out[i, j])}")
+        u: dict[int, dict] = {
+            g_win: rects([(0, 0, s * i, s * j, k, k)] + ([(0, yb, s * i, s * j, k, k)] if backward else [])),
+            g_cell: rects([(xo, 0, i, j, 1, 1)] + ([(xo, yb, i, j, 1, 1)] if backward else [])),
+        }
+        stars = [(r, q)] if kind == "max" else []
+        ties = tied if kind == "max" else []
+        u[g_argmax] = rects([(0, 0, a, b, 1, 1) for a, b in stars]
+                          + ([(0, yb, a, b, 1, 1) for a, b in stars] if backward else []), 0.14)
+        u[g_ties] = rects([(0, 0, a, b, 1, 1) for a, b in ties], 0.14)
+        if not backward:
+            u[g_out] = {"z": z_list(reveal(out, n + 1))}
+            texts.append(fwd)
+            latex.append(lfwd)
+        else:
+            d = dout[i, j]
+            before = acc.copy()
+            acc = acc.copy()
+            if kind == "max":
+                acc[r, q] += d
+                text = t("page.pool.cap.route", lang, i=i + 1, j=j + 1, d=fmt(d), r=r + 1 - pp.pad,
+                         q=q + 1 - pp.pad)
+                if hits[r, q]:
+                    text += "<br>" + t("page.pool.cap.accumulate", lang, r=r + 1 - pp.pad, q=q + 1 - pp.pad,
+                                       before=fmt(before[r, q]), after=fmt(acc[r, q]))
+                hits[r, q] += 1
+                ltext = (rf"\frac{{\partial L}}{{\partial x_{{{r + 1 - pp.pad}{q + 1 - pp.pad}}}}} = "
+                         rf"{lnum(before[r, q])} + {lfactor(d)} = {lnum(acc[r, q])}")
+            else:
+                share = d / div
+                block = acc[s * i:s * i + k, s * j:s * j + k]
+                block += np.where(np.isnan(block), np.nan, share)
+                text = t("page.pool.cap.spread", lang, i=i + 1, j=j + 1, d=fmt(d), k2=div, share=fmt(share))
+                if np.any(hits[s * i:s * i + k, s * j:s * j + k]):
+                    text += "<br>" + t("page.pool.cap.overlap", lang)
+                hits[s * i:s * i + k, s * j:s * j + k] += 1
+                ltext = (rf"\frac{{\partial L}}{{\partial x_{{{s * i + 1}:{s * i + k},\,{s * j + 1}:{s * j + k}}}}}"
+                         rf" \mathrel{{+}}= \frac{{{lnum(d)}}}{{{div}}} = {lnum(share)}")
+            u[g_dx] = {"z": z_list(acc)}
+            texts.append(text)
+            latex.append(ltext)
+        updates.append(u)
+    g_cap = cv.caption(caption_lines(texts))
+    for u, text in zip(updates, texts, strict=True):
+        u[g_cap] = {"text": [text]}
+    return finish(cv, updates, latex, lang, f"pool_{kind}_{'backward' if backward else 'forward'}")
+
+
+def pool_step_animations(pp, step: str, lang: str) -> tuple[Animation, ...]:
+    """The animation(s) a pool step shows (compare: max and average side by side)."""
+    if step == "forward":
+        return (pool_animation(pp, pp.kind, False, lang),)
+    if step == "backward":
+        return (pool_animation(pp, pp.kind, True, lang),)
+    if step == "compare":
+        return pool_animation(pp, "max", True, lang, WIDTH // 2), pool_animation(pp, "avg", True, lang, WIDTH // 2)
+    raise KeyError(step)
