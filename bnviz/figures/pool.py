@@ -32,7 +32,7 @@ from bnviz.figures.canvas import (
 )
 from bnviz.i18n import t
 from bnviz.numfmt import factor, fmt, lfactor, lnum
-from bnviz.ops.windows import DROPPED, OVERHANG, PAD, REAL
+from bnviz.ops.windows import DROPPED, OVERHANG, PAD
 
 Array = np.ndarray
 
@@ -57,7 +57,7 @@ def pool_animation(pp, kind: str, backward: bool, lang: str, width: int = WIDTH)
     k, s = pp.size, pp.stride
     grid = pp.grid
     kinds = pp.kinds
-    real = kinds == REAL
+    real = np.isfinite(grid)  # the input's cells, those in no window included
     out, dx = (pp.out_max, pp.dx_max) if kind == "max" else (pp.out_avg, pp.dx_avg)
     out, dout = out[0, 0], pp.dout[0, 0]
     h, w = grid.shape
