@@ -421,7 +421,7 @@ def conv_walkthrough(p: ConvProblem, lang: str = "en", record: dict | None = Non
     note_fields = {**sh, "S1": sh["S"] - 1, "HH1": sh["HH"] - 1, "Hd": p.dout_pad.shape[2], "Wd": p.dout_pad.shape[3],
                    "Hp": sh["H"] + 2 * sh["P"], "Wp": sh["W"] + 2 * sh["P"], "dr": p.rows.dropped,
                    "dc": p.cols.dropped, "n": p.rows.dropped + p.cols.dropped}
-    dropped = p.rows.dropped + p.cols.dropped
+    dropped = max(p.rows.dropped, p.cols.dropped)
     steps = []
     for name in STEPS:
         lines, local = forms[name]

@@ -376,7 +376,7 @@ def _notes(pp: PoolProblem, name: str, lang: str, fields_: dict) -> str:
             rule = "max" if kind == "max" else ("avg_include" if pp.layer.count_include_pad else "avg_exclude")
             parts.append(t(f"step.pool.pad_note_{rule}", lang, **fields_))
         if fields_["n"]:
-            parts.append(t(plural("step.pool.dropped_note", fields_["n"]), lang, **fields_))
+            parts.append(t(plural("step.pool.dropped_note", max(fields_["dr"], fields_["dc"])), lang, **fields_))
         if fields_["over"]:
             parts.append(t("step.pool.ceil_note", lang, **fields_))
     if name == "compare" and abs(pp.sums["avg"] - pp.sums["total"]) > 1e-9:

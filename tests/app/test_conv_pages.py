@@ -18,6 +18,7 @@ from app_helpers import APP, assert_ok, decode
 from streamlit.testing.v1 import AppTest
 
 from bnviz.i18n import catalog, t
+from bnviz.numfmt import fmt
 
 CONV, POOL = "pages/conv_page.py", "pages/pool_page.py"
 CONV_STEPS = ("forward", "dw", "rotate", "dilate", "slide", "scatter", "channels")
@@ -102,7 +103,7 @@ def test_conv_page_walks_every_step_in_the_language(lang):
         assert at.info[-1].value.startswith(catalog()[f"step.conv.{name}.note"][lang].split("{")[0])
     run(at.button(key="conv_step_prev").click())
     assert subheader(at).endswith(t("step.conv.scatter.title", lang))
-    assert at.success[0].value == t("page.conv.agree", lang, diff="0.0e+00")
+    assert at.success[0].value == t("page.conv.agree", lang, diff=fmt(0.0))
 
 
 def test_conv_forward_figure_matches_torch_and_every_slider_moves():
@@ -165,17 +166,32 @@ def test_conv_value_modes_and_typed_input():
     assert np.max(np.abs(grids(specs(at)[0])[-1] - expected[0, 0])) < 1e-12
 
 
+def test_conv_stride_that_does_not_divide_is_floored_like_torch_and_the_dropped_cells_are_shown():
+    at = open_page(CONV)
+    run(at.slider(key="conv_filt").set_value(3))
+    run(at.slider(key="conv_stride").set_value(2))  # (4 − 3) / 2 is not whole: PyTorch floors, H' = 1
+    out, _, _ = drawn_conv(0, 4, 3, 2, 0, 1, 1)
+    assert out.shape == (1, 1, 1, 1)
+    assert t("page.conv.shapes", "en", c=1, h=4, w=4, hp=4, wp=4, f=1, hh=3, ww=3, ho=1, wo=1) in \
+        [c.value for c in at.caption]
+    assert t("step.conv.dropped_note.one", "en", dr=1, dc=1) in at.info[-1].value
+    marks = [tr for tr in specs(at)[0]["data"] if tr["type"] == "scatter" and tr.get("text", [""])[:1] == ["×"]]
+    assert marks and len(marks[0]["text"]) == 7  # the last row and column of the 4 × 4 input
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_conv_bad_input_shows_the_catalog_sentence_and_recovers(lang):
     at = open_page(CONV, lang)
-    at.slider(key="conv_filt").set_value(3).run()
-    at.slider(key="conv_stride").set_value(2).run()
+    at.segmented_control(key="conv_values").set_value("typed").run()
+    at.text_area(key="conv_x_text").input("1 2\n3 4").run()
+    at.text_area(key="conv_w_text").input("1 0 1\n0 1 0\n1 0 1").run()
     assert_ok(at)
-    want = t("error.conv.stride_fit", lang, dim="H", kdim="HH", size=4, pad=0, k=3, stride=2, value="0.5", ok="1")
+    want = t("error.conv.filter_too_big", lang, dim="H", kdim="HH", size=2, pad=0, k=3, span=2)
     assert [e.value for e in at.error] == [want]
     assert at.info[-1].value == t("page.conv.fix_input", lang)
     assert not at.get("plotly_chart")
-    run(at.slider(key="conv_size").set_value(5))  # (5 − 3) / 2 = 1: fits again
+    at.text_area(key="conv_dout_text").input("1 0\n0 1")
+    run(at.slider(key="conv_pad").set_value(1))  # 2 + 2 = 4 ≥ 3: fits again, O is 2 × 2
     assert specs(at)
     at.segmented_control(key="conv_values").set_value("typed").run()
     at.text_area(key="conv_x_text").input("1 2\nabc 4").run()
@@ -250,15 +266,42 @@ def test_pool_every_control_moves_and_matches_torch():
     assert tx.grad[0, 0].tolist() == z.tolist()
 
 
+def test_pool_padding_ceil_mode_and_count_include_pad_match_torch():
+    at = open_page(POOL, query={"pool_size": "5", "pool_window": "3"})
+    run(at.slider(key="pool_pad").set_value(1))
+    run(at.toggle(key="pool_ceil_mode").set_value(True))
+    run(at.segmented_control(key="pool_kind").set_value("avg"))
+    run(at.toggle(key="pool_count_include_pad").set_value(False))
+    rng = np.random.default_rng(0)
+    x = rng.integers(-2, 3, size=(1, 1, 5, 5)).astype(float)
+    tx = torch.tensor(x, requires_grad=True)
+    out = tF.avg_pool2d(tx, 3, 2, 1, ceil_mode=True, count_include_pad=False)
+    dout = rng.integers(-2, 3, size=tuple(out.shape)).astype(float)
+    (out * torch.tensor(dout)).sum().backward()
+    assert t("page.pool.shapes", "en", h=5, w=5, k=3, s=2, p=1, ho=3, wo=3) in [c.value for c in at.caption]
+    assert t("step.pool.pad_note_avg_exclude", "en", P=1) in at.info[-1].value
+    o = [decode_2d(d["z"]) for d in specs(at)[0]["frames"][-1]["data"] if d["type"] == "heatmap"][0]
+    assert np.max(np.abs(o - out.detach().numpy()[0, 0])) < 1e-12
+    run(at.button(key="pool_step_next").click())
+    z = [decode_2d(d["z"]) for d in specs(at)[0]["frames"][-1]["data"] if d["type"] == "heatmap"][0]
+    assert np.max(np.abs(z[1:-1, 1:-1] - tx.grad.numpy()[0, 0])) < 1e-12  # the padded grid's input cells
+    run(at.segmented_control(key="pool_kind").set_value("max"))
+    assert "pool_count_include_pad" not in {w.key for w in at.toggle}
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_pool_bad_input_shows_the_catalog_sentence(lang):
     at = open_page(POOL, lang, {"pool_window": "3"})
     assert_ok(at)
-    want = t("error.conv.pool_stride_fit", lang, dim="H", kdim="K", size=4, k=3, stride=2, value="0.5", ok="1")
-    assert [e.value for e in at.error] == [want]
-    run(at.slider(key="pool_stride").set_value(1))
-    assert specs(at)
+    assert specs(at)  # 4 × 4, 3 × 3 windows, stride 2: floored to one window, as PyTorch
     at.segmented_control(key="pool_values").set_value("typed").run()
+    at.text_area(key="pool_x_text").input("1 2\n3 4").run()
+    assert_ok(at)
+    want = t("error.conv.pool_too_big", lang, dim="H", kdim="K", size=2, pad=0, k=3, span=2)
+    assert [e.value for e in at.error] == [want]
+    at.text_area(key="pool_x_text").input("1 2 3\n3 4 5\n1 1 1").run()
+    at.slider(key="pool_stride").set_value(1).run()
+    assert_ok(at)
     at.text_area(key="pool_dout_text").input("1 2\n3").run()
     assert_ok(at)
     assert [e.value for e in at.error] == [t("error.ragged", lang, what="dL/dO", first=2, row=2, other=1)]
