@@ -211,8 +211,8 @@ def page_problem(seed: int, p: ConvParams) -> ConvProblem:
 
 
 def typed_defaults(seed: int, p: ConvParams) -> dict[str, str]:
-    """Text for the typed-in boxes: the integer arrays the seed draws (stride 1: shapes that fit)."""
-    q = ConvParams(size=p.size, filt=p.filt, stride=1, pad=p.pad, cin=p.cin, cout=p.cout)
+    """Text for the typed-in boxes: the integer arrays the seed draws at these settings."""
+    q = ConvParams(size=p.size, filt=p.filt, stride=p.stride, pad=p.pad, cin=p.cin, cout=p.cout)
     a, _ = draw(seed, "integers", shapes(q))
 
     def text(m: np.ndarray) -> str:

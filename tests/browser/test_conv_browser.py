@@ -138,9 +138,20 @@ def test_pool_animation_plays_in_the_browser(app_url: str, page_: Page, artifact
 
 def test_bad_input_in_the_browser_is_a_sentence_not_a_traceback(app_url: str, page_: Page) -> None:
     page = page_
+    # a stride that does not divide is floored, as PyTorch: the page works and says which cells are dropped
     page.goto(f"{app_url}/conv?conv_filt=3&conv_stride=2")
     idle(page)
-    want = t("error.conv.stride_fit", "en", dim="H", kdim="HH", size=4, pad=0, k=3, stride=2, value="0.5", ok="1")
+    expect(page.get_by_text(t("step.conv.dropped_note.one", "en", dr=1, dc=1))).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(PLOTLY).first.locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    # a filter larger than the padded input (PyTorch refuses it): a sentence, no traceback, no figure
+    page.get_by_role("radio", name=t("page.conv.values_typed", "en")).click()
+    idle(page)
+    for label, text in (("page.conv.w_text", "1 0 1\n0 1 0\n1 0 1"), ("page.conv.x_text", "1 2\n3 4")):
+        box = page.get_by_label(t(label, "en"))
+        box.fill(text)
+        box.press("Control+Enter")
+        idle(page)
+    want = t("error.conv.filter_too_big", "en", dim="H", kdim="HH", size=2, pad=0, k=3, span=2)
     expect(page.locator('[data-testid="stAlert"]').first).to_contain_text(want, timeout=TIMEOUT)
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     expect(page.locator(PLOTLY)).to_have_count(0)
