@@ -155,3 +155,29 @@ def test_bad_input_in_the_browser_is_a_sentence_not_a_traceback(app_url: str, pa
     expect(page.locator('[data-testid="stAlert"]').first).to_contain_text(want, timeout=TIMEOUT)
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
     expect(page.locator(PLOTLY)).to_have_count(0)
+
+
+TITLES_FIT = """(chart) => {
+  const box = chart.getBoundingClientRect();
+  return [...chart.querySelectorAll('g.annotation')].map((g) => {
+    const r = g.getBoundingClientRect();
+    return {text: g.textContent, left: r.left - box.left, right: box.right - r.right};
+  }).filter((a) => a.left < -1 || a.right < -1);
+}"""
+
+
+@pytest.mark.parametrize("width", [1400, 390])
+def test_panel_titles_fit_inside_their_figures(app_url: str, page_: Page, width: int) -> None:
+    """No panel title sticks out of its figure (the pool titles used to end "…2×2 windo")."""
+    page = page_
+    page.set_viewport_size({"width": width, "height": 2200})
+    for path, query in (("pool", "pool_step=3"), ("pool", "pool_size=5&pool_pad=1&pool_window=3"),
+                        ("conv", "conv_step=1"), ("conv", "conv_cin=2&conv_cout=2&conv_step=7")):
+        open_lesson(page, app_url, path, "zh", query)
+        charts = page.locator(PLOTLY)
+        for n in range(charts.count()):
+            chart = charts.nth(n)
+            chart.scroll_into_view_if_needed()
+            expect(chart.locator("g.annotation").first).to_be_visible(timeout=TIMEOUT)
+            out = chart.evaluate(TITLES_FIT)
+            assert not out, f"{path}?{query} at {width} px: titles cut {out}"
