@@ -1,5 +1,6 @@
-"""bnviz.nets and the why-BN lessons: gradient checks of the whole network, PyTorch as an oracle
-for training, the reproductions' directions, the figures, and every step's code.
+"""bnviz.nets and the why-BN lessons: gradient checks of the whole network, the PyTorch twin
+(tests/oracles/torch_nets.py) as the oracle for training, its running averages and the ablated backward,
+the reproductions' directions, the figures, and every step's code.
 
 Finite differences use a fourth-order centred stencil written as differences
 (8(f₊₁ − f₋₁) − (f₊₂ − f₋₂)) / 12h, so a loss that does not change at all gives
@@ -21,6 +22,7 @@ from bnviz.figures import nets as figs
 from bnviz.i18n import InputError
 from bnviz.lessons import experiments, network, saturation, upstream
 from bnviz.settings import Settings
+from tests.oracles import torch_nets
 
 
 def rel_error(a: np.ndarray, b: np.ndarray) -> float:
@@ -95,23 +97,117 @@ def test_whole_network_gradient_check(act, bn):
 # ---------------------------------------------------------------- PyTorch --
 
 
+def oracle_run(cfg: nets.NetConfig, steps: int, eval_at: tuple[int, ...] = ()) -> torch_nets.TorchRun:
+    """The PyTorch twin from bnviz's initial weights and batch order, passed as plain data."""
+    data = nets.digits().subset(cfg.train_samples)
+    params = nets.init_params(cfg, data.x_train.shape[1], data.classes)
+    order = nets.batch_indices(len(data.y_train), cfg.batch, steps, cfg.seed)
+    return torch_nets.train(params, order, data.x_train, data.y_train, activation=cfg.activation, eps=cfg.eps,
+                            momentum=cfg.momentum, optimizer=cfg.optimizer, lr=cfg.lr, x_val=data.x_val,
+                            y_val=data.y_val, eval_at=eval_at)
+
+
 @pytest.mark.parametrize("bn", [False, True], ids=["baseline", "bn"])
 @pytest.mark.parametrize("act", ["relu", "sigmoid"])
 def test_first_20_training_losses_match_pytorch(act, bn):
     cfg = nets.NetConfig(activation=act, bn=bn, weight_scale=5e-2, lr=3e-3)
     ours = np.array(nets.numpy_losses(cfg, 20))
-    theirs = np.array(nets.torch_losses(cfg, 20))
+    theirs = np.array(oracle_run(cfg, 20).losses)
     assert ours.shape == (20,)
+    # Adam divides by √v + 1e-8: rounding differences of 1e-16 in a gradient near 0 grow, so 1e-8, not 1e-10
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-8)
     assert ours[-1] < ours[0]  # it learns
 
 
-def test_train_generator_losses_are_the_same_steps(rng):
-    """train() (flat parameter vector, records) and numpy_losses (the plain loop) agree."""
-    cfg = nets.NetConfig(hidden=(30, 20), steps=12, record_every=1, samples=0)
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_training_records_and_running_averages_match_pytorch(optimizer):
+    """train(): every step's loss, the validation loss and accuracy at each record (test mode, with the running
+    averages kept by the stated rule) and the final running averages, against the twin."""
+    cfg = nets.NetConfig(hidden=(30, 20), steps=12, record_every=4, samples=0, optimizer=optimizer,
+                         lr=1e-3 if optimizer == "adam" else 0.1, weight_scale=5e-2)
     p = nets.run(cfg)
-    plain = nets.numpy_losses(cfg, 12)
-    np.testing.assert_allclose(p.history.train_loss[1:], plain, rtol=0, atol=1e-12)
+    theirs = oracle_run(cfg, 12, eval_at=tuple(range(0, 13, 4)))
+    h = p.history
+    assert h.steps == [0, 4, 8, 12]
+    np.testing.assert_allclose(h.val_loss, [theirs.evals[s][0] for s in h.steps], rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(h.val_acc, [theirs.evals[s][1] for s in h.steps])
+    # a record's train loss is the mean of the step losses since the previous record
+    np.testing.assert_allclose(h.train_loss[1:], np.reshape(theirs.losses, (3, 4)).mean(axis=1), rtol=0, atol=1e-9)
+    assert set(p.running) == set(theirs.running) == {"mean1", "var1", "mean2", "var2"}
+    for k, v in theirs.running.items():
+        np.testing.assert_allclose(p.running[k], v, rtol=1e-9, atol=1e-12, err_msg=k)
+
+
+def test_running_averages_start_from_the_first_batch():
+    """After the step-0 record, before any update, the averages are the first batch's mean and biased variance."""
+    cfg = nets.NetConfig(hidden=(6,), steps=3, record_every=3, samples=0)
+    gen = nets.train(cfg)
+    first = next(gen)
+    gen.close()
+    data = nets.digits()
+    idx = nets.batch_indices(len(data.y_train), cfg.batch, 1, cfg.seed)[0]
+    z = torch.tensor(data.x_train[idx]) @ torch.tensor(nets.init_params(cfg)["W1"])
+    np.testing.assert_allclose(first.running["mean1"], z.mean(dim=0).numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(first.running["var1"], z.var(dim=0, unbiased=False).numpy(), rtol=1e-10)
+
+
+# -------------------------------------------------------------- ablation --
+
+
+@pytest.mark.parametrize("m", [2, 5, 16])
+def test_bn_path_terms_match_pytorch_paths_and_ablation_removes_exactly_one(rng, m):
+    x = 3 * rng.standard_normal((m, 4)) + 1
+    gamma, beta, dout = rng.uniform(0.5, 2, 4), rng.standard_normal(4), rng.standard_normal((m, 4))
+    _, cache = layers.batchnorm_forward(x, gamma, beta, 1e-5)
+    theirs = torch_nets.bn_path_terms(x, gamma, beta, dout, 1e-5)
+    ours = nets.path_terms(dout, cache)
+    assert set(ours) == set(nets.ABLATIONS)
+    for name in ("xhat", "var", "mu"):
+        np.testing.assert_allclose(ours[name], theirs[name], rtol=1e-10, atol=1e-12, err_msg=name)
+    assert np.abs(ours["mu_via_var"]).max() < 1e-12 and np.abs(theirs["mu_via_var"]).max() < 1e-12
+    for name in nets.ABLATIONS:
+        broken, true = nets.ablated_dx(dout, cache, name)
+        np.testing.assert_allclose(true, theirs["dx"], rtol=1e-10, atol=1e-12)
+        np.testing.assert_array_equal(broken, true - ours[name])
+        np.testing.assert_allclose(broken, theirs["dx"] - theirs[name], rtol=1e-9, atol=1e-11)
+    # without the μ path, Σᵢ ∂L/∂xᵢ is no longer 0
+    np.testing.assert_allclose(nets.ablated_dx(dout, cache, "xhat")[1].sum(axis=0), 0, atol=1e-12)
+    assert np.abs(nets.ablated_dx(dout, cache, "mu")[0].sum(axis=0)).max() > 1e-3
+
+
+@pytest.mark.parametrize("ablate", ["xhat", "var", "mu", "mu_via_var"])
+def test_network_with_an_ablated_backward(ablate, rng):
+    """One BN layer: ∂L/∂W₁ = Xᵀ(dz − removed term), with dz and the term from torch's autograd."""
+    cfg = nets.NetConfig(hidden=(5,), activation="sigmoid", bn=True, weight_scale=0.5, seed=3, ablate=ablate)
+    params = nets.init_params(cfg, 6, 4)
+    params["gamma1"] = rng.uniform(0.5, 1.5, 5)
+    params["beta1"] = 0.3 * rng.standard_normal(5)
+    x, y = rng.standard_normal((8, 6)), rng.integers(0, 4, 8)
+    _, grads = nets.loss_and_grads(params, x, y, cfg)
+    _, true = nets.loss_and_grads(params, x, y, replace(cfg, ablate=None))
+    t = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+    z = (torch.tensor(x) @ t["W1"]).detach().requires_grad_(True)
+    a = F.batch_norm(z, None, None, t["gamma1"], t["beta1"], training=True, eps=cfg.eps)
+    a.retain_grad()
+    F.cross_entropy(torch.sigmoid(a) @ t["W2"] + t["b2"], torch.tensor(y)).backward()
+    terms = torch_nets.bn_path_terms(z.detach().numpy(), params["gamma1"], params["beta1"], a.grad.numpy(), cfg.eps)
+    np.testing.assert_allclose(true["W1"], x.T @ terms["dx"], rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(grads["W1"], x.T @ (terms["dx"] - terms[ablate]), rtol=1e-9, atol=1e-12)
+    for k in ("W2", "b2", "gamma1", "beta1"):  # only what lies below BN changes
+        np.testing.assert_array_equal(grads[k], true[k])
+    if ablate == "mu_via_var":
+        np.testing.assert_allclose(grads["W1"], true["W1"], rtol=0, atol=1e-12)
+    else:
+        assert np.abs(grads["W1"] - true["W1"]).max() > 1e-6
+
+
+def test_training_with_a_broken_backward_runs():
+    cfg = nets.NetConfig(hidden=(20, 20), steps=20, record_every=10, samples=0, ablate="xhat")
+    broken, true = nets.run(cfg), nets.run(replace(cfg, ablate=None))
+    assert broken.done and len(broken.history.val_acc) == 3
+    assert broken.history.train_loss[-1] != true.history.train_loss[-1]
+    with pytest.raises(InputError):
+        nets.check_config(replace(cfg, ablate="gamma"))
 
 
 def test_adam_matches_torch_optim_on_a_quadratic(rng):
@@ -232,10 +328,12 @@ def test_batch_size_sweep_bn_beats_the_baseline_at_every_batch_size():
         np.testing.assert_allclose(runs[f"bn:{b}"]["epochs"], [0, 1, 2])
 
 
-def test_sweep_speed_comparison_runs_both_sides():
-    speed = nets.compare_sweep_speed(scales=[1e-2], epochs=1)
-    assert speed.runs == 2 and speed.steps == 20 and speed.threads == nets.BLAS_THREADS
-    assert speed.numpy_s > 0 and speed.torch_s > 0 and speed.ratio == pytest.approx(speed.numpy_s / speed.torch_s)
+def test_weight_sweep_runs_are_the_sweeps_networks():
+    runs = nets.weight_sweep_runs([1e-2, 1e-1], epochs=1, seed=4)
+    assert [name for name, _ in runs] == ["baseline:0", "bn:0", "baseline:1", "bn:1"]
+    assert [(c.weight_scale, c.bn, c.steps, c.seed) for _, c in runs] == [
+        (1e-2, False, 20, 4), (1e-2, True, 20, 4), (1e-1, False, 20, 4), (1e-1, True, 20, 4)]
+    np.testing.assert_allclose(nets.default_scales()[[0, -1]], [1e-4, 1.0])
 
 
 # ---------------------------------------------------------------- figures --
