@@ -35,32 +35,88 @@ def config(hidden: tuple[int, ...] = DEFAULT.hidden, activation: str = DEFAULT.a
                                      weight_scale=weight_scale, lr=lr, batch=batch, steps=steps, seed=seed))
 
 
+# Notation only (names, not formulas): the input, and the statistic's definition.
+NOTATION = {
+    "data": r"X \in \mathbf{R}^{B \times 64}, \quad t \in \{0, \dots, 9\}^{B}",
+    "statistics": r"\frac{\lVert \partial L / \partial W_{\ell} \rVert}{\lVert W_{\ell} \rVert}",
+}
+
+
+def _layer_symbols() -> dict[str, sp.MatrixSymbol]:
+    """Layer ℓ's matrices (and the output layer's), shaped like the affine derivation's A, W, b, G."""
+    sym = layers.derivations().symbols
+    (nn, dd), cc = sym["A"].shape, sym["W"].shape[1]
+    out = {}
+    for name, tex, shape in (("H_prev", r"H_{\ell-1}", (nn, dd)), ("W", r"W_{\ell}", (dd, cc)),
+                             ("b", r"b_{\ell}", (1, cc)), ("W_next", r"W_{\ell+1}", (dd, cc)),
+                             ("H_L", r"H_{L}", (nn, dd)), ("W_out", r"W_{L+1}", (dd, cc)),
+                             ("b_out", r"b_{L+1}", (1, cc)), ("Z", r"Z_{\ell}", (nn, cc)),
+                             ("A", r"A_{\ell}", (nn, cc)), ("H", r"H_{\ell}", (nn, dd)),
+                             ("dH", r"\frac{\partial L}{\partial H_{\ell}}", (nn, dd)),
+                             ("dZ", r"\frac{\partial L}{\partial Z_{\ell}}", (nn, cc)),
+                             ("dZ_next", r"\frac{\partial L}{\partial Z_{\ell+1}}", (nn, cc)),
+                             ("dW", r"\frac{\partial L}{\partial W_{\ell}}", (dd, cc))):
+        out[name] = sp.MatrixSymbol(tex, *shape)
+    return out
+
+
+def _eq(lhs: sp.Basic, rhs: sp.Basic) -> str:
+    return f"{S.latex(lhs)} = {S.latex(rhs)}"
+
+
+def _activation_lines(activation: str) -> tuple[str, str]:
+    """h = f(a) element-wise with f the activation, and the chain rule ∂L/∂a = ∂L/∂h · f′(a) derived from it.
+
+    The chain rule is SymPy's derivative of the surrogate ∂L/∂h · f(a) (L is linear in h near the point),
+    first with f unknown, then with f′ replaced by the derived derivative of the activation.
+    """
+    d = layers.derivations()
+    a, h = sp.Symbol(r"A_{\ell, ij}", real=True), sp.Symbol(r"H_{\ell, ij}", real=True)
+    g = sp.Symbol(r"\frac{\partial L}{\partial H_{\ell, ij}}", real=True)
+    da = sp.Symbol(r"\frac{\partial L}{\partial A_{\ell, ij}}", real=True)
+    f = sp.Function("f")
+    act = (d.relu if activation == "relu" else d.sigmoid).subs(layers.Z, a)
+    chain = sp.diff(g * f(a), a)
+    if activation == "relu":
+        dact = d.drelu.subs(layers.Z, a)
+    else:  # σ′ written in σ itself, σ = H_{ℓ,ij}
+        dact = d.dsigmoid.subs(layers.SIG, h)
+    chain_concrete = chain.subs(sp.Derivative(f(a), a), dact)
+    if sp.expand(chain_concrete - g * dact) == 0:  # shown as ∂L/∂h times f′, in that order
+        chain_concrete = sp.Mul(g, dact, evaluate=False)
+    return (f"{_eq(h, f(a))}, \\quad {_eq(f(a), act)}",
+            f"{_eq(da, chain)} = {S.latex(chain_concrete)}")
+
+
 @lru_cache(maxsize=4)
 def formulas(activation: str, bn: bool) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-    """Generic (layer ℓ) formulas for each kind of step, derived by SymPy. Cached per network kind."""
+    """Generic (layer ℓ) formulas for each kind of step, derived by SymPy. Cached per network kind.
+
+    The affine layer's definition and gradients are :func:`bnviz.layers.derivations`' (S = A·W + 1·b and the
+    matrix-calculus gradients of tr(Gᵀ S)), with its matrices renamed to layer ℓ's by substitution.
+    """
     d = layers.derivations()
     nb = norms.bn_derivation()
-    act, dact = (d.relu, d.drelu) if activation == "relu" else (d.sigmoid, d.dsigmoid)
-    lines_fwd = [r"Z_{\ell} = H_{\ell-1} W_{\ell}" + ("" if bn else r" + \mathbf{1} b_{\ell}")]
+    sym, ls = d.symbols, _layer_symbols()
+    grads = {k: g for k, (_, g) in d.affine_grads.items()}
+    affine = d.affine if not bn else sym["A"] * sym["W"]  # no bias before BN: β takes its role
+    z_def = affine.xreplace({sym["A"]: ls["H_prev"], sym["W"]: ls["W"], sym["b"]: ls["b"]})
+    lines_fwd = [_eq(ls["Z"], z_def)]
     if bn:
         lines_fwd.append(f"{S.latex(norms.SYM['y'][S.i])} = {S.latex(nb.definitions['y'])}, \\quad "
                          f"{S.latex(norms.SYM['xhat'][S.i])} = {S.latex(norms.display_form(nb.definitions['xhat']))}"
                          r" \quad (A_{\ell} = \mathrm{BN}(Z_{\ell}))")
     else:
-        lines_fwd.append(r"A_{\ell} = Z_{\ell}")
-    lines_fwd.append(rf"H_{{\ell}} = f(A_{{\ell}}), \quad f(z) = {S.latex(act)}")
-    grads = {k: g for k, (_, g) in d.affine_grads.items()}
-    dA_prev = S.latex(grads["A"]).replace(r"\frac{\partial L}{\partial S}", r"\frac{\partial L}{\partial Z_{\ell+1}}")
-    dA_prev = dA_prev.replace("W^{T}", r"W_{\ell+1}^{T}")
-    dW = S.latex(grads["W"]).replace(r"\frac{\partial L}{\partial S}", r"\frac{\partial L}{\partial Z_{\ell}}")
-    dW = dW.replace("A^{T}", r"H_{\ell-1}^{T}")
-    back = [rf"\frac{{\partial L}}{{\partial H_{{\ell}}}} = {dA_prev}",
-            rf"\frac{{\partial L}}{{\partial A_{{\ell}}}} = "
-            rf"\frac{{\partial L}}{{\partial H_{{\ell}}}} \odot f'(A_{{\ell}}), \quad f'(z) = {S.latex(dact)}"]
+        lines_fwd.append(_eq(ls["A"], ls["Z"]))
+    act_line, chain_line = _activation_lines(activation)
+    lines_fwd.append(act_line)
+    dh = grads["A"].xreplace({sym["G"]: ls["dZ_next"], sym["W"]: ls["W_next"]})
+    dw = grads["W"].xreplace({sym["G"]: ls["dZ"], sym["A"]: ls["H_prev"]})
+    back = [_eq(ls["dH"], dh), chain_line]
     if bn:
         back.append(f"{S.latex(norms.GRAD['x'][S.i])} = {S.latex(nb.dx_closed)}"
                     r" \quad (x \to Z_{\ell},\ y \to A_{\ell})")
-    back.append(rf"\frac{{\partial L}}{{\partial W_{{\ell}}}} = {dW}")
+    back.append(_eq(ls["dW"], dw))
     # Adam (a definition, built in SymPy so it prints like the rest)
     g, m1, v1, w, lr, b1, b2, eps, tt = sp.symbols(r"g m v w \eta \beta_1 \beta_2 \epsilon t")
     adam = [
@@ -68,17 +124,18 @@ def formulas(activation: str, bn: bool) -> dict[str, tuple[tuple[str, ...], tupl
         f"v \\leftarrow {S.latex(b2 * v1 + (1 - b2) * g**2)}",
         f"w \\leftarrow {S.latex(w - lr * (m1 / (1 - b1**tt)) / (sp.sqrt(v1 / (1 - b2**tt)) + eps))}",
     ]
+    out_def = d.affine.xreplace({sym["A"]: ls["H_L"], sym["W"]: ls["W_out"], sym["b"]: ls["b_out"]})
     return {
-        "data": ((r"X \in \mathbf{R}^{B \times 64}, \quad t \in \{0, \dots, 9\}^{B}",), ()),
+        "data": ((NOTATION["data"],), ()),
         "forward.layer": (tuple(lines_fwd), ()),
-        "forward.output": ((f"{S.latex(d.symbols['S'])} = {S.latex(d.affine)}".replace("A W", r"H_{L} W_{L+1}"),
-                            f"{S.latex(layers.PROBS[S.i, S.j])} = {S.latex(d.softmax)}"), ()),
+        "forward.output": ((_eq(sym["S"], out_def), f"{S.latex(layers.PROBS[S.i, S.j])} = {S.latex(d.softmax)}"),
+                           ()),
         "forward.loss": ((f"{S.latex(layers.LOSS)} = {S.latex(d.loss.subs(layers.N, sp.Symbol('B')))}",), ()),
         "backward.output": ((r"\frac{\partial L}{\partial s_{ij}} = "
                              + S.latex(d.dscores.subs(layers.N, sp.Symbol("B"))),), ()),
         "backward.layer": (tuple(back), ()),
         "update": (tuple(adam), ()),
-        "statistics": ((r"\frac{\lVert \partial L / \partial W_{\ell} \rVert}{\lVert W_{\ell} \rVert}",), ()),
+        "statistics": ((NOTATION["statistics"],), ()),
     }
 
 
