@@ -16,6 +16,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import numpy as np
 import streamlit as st
@@ -24,6 +25,8 @@ from bnviz import nets
 from bnviz.figures import nets as nets_figs
 from bnviz.i18n import t
 from bnviz.steps import Step, Walkthrough
+from ui import norms_controls
+from ui.charts import plot
 
 STORE_SIZE = 24
 """Finished results kept (each a few MB at most)."""
@@ -182,6 +185,127 @@ def result_figures(result: dict, names: dict[str, str], lang: str) -> dict[str, 
     }
     cache[lang] = figs
     return figs
+
+
+# ------------------------------------------------------------ network page --
+
+ACTS = ("relu", "sigmoid")
+WIDTHS = (16, 32, 50, 100, 200)
+SCALES = ("auto", 1e-3, 1e-2, 2e-2, 5e-2, 1e-1, 5e-1, 1.0)
+LRS = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
+BATCHES = (10, 25, 50, 100, 200)
+STEPS = (100, 200, 500, 1000, 2000, 5000)
+RUNS = ("baseline", "bn")
+
+
+def network_controls(lang: str) -> dict:
+    """The network page's controls, as keywords of :func:`bnviz.lessons.network.config` (seed excluded)."""
+    choice = norms_controls.choice
+    with st.expander(t("page.network.controls", lang), expanded=True):
+        c1, c2, c3, c4 = st.columns(4)
+        act = choice("segmented_control", t("page.network.activation", lang), ACTS, "act", "relu", str, c1)
+        depth = c1.slider(t("page.network.layers", lang), 1, 8, 5, key="layers", bind="query-params")
+        width = choice("select_slider", t("page.network.width", lang), WIDTHS, "width", 100, str, c2)
+        scale = choice("select_slider", t("page.network.weight_scale", lang), SCALES, "wscale", 2e-2,
+                       lambda v: t("page.network.weight_auto", lang) if v == "auto" else f"{v:g}", c2)
+        lr = choice("select_slider", t("page.network.lr", lang), LRS, "lr", 1e-3, lambda v: f"{v:g}", c3)
+        batch = choice("select_slider", t("page.network.batch", lang), BATCHES, "batch", 50, str, c3)
+        steps = choice("select_slider", t("page.network.steps", lang), STEPS, "steps", 500, str, c4)
+    return {"hidden": (width,) * depth, "activation": act, "bn": True,
+            "weight_scale": None if scale == "auto" else scale, "lr": lr, "batch": batch, "steps": steps}
+
+
+def run_names(lang: str) -> dict[str, str]:
+    return {name: t(f"page.network.{name}", lang) for name in RUNS}
+
+
+def network_training(cfg: nets.NetConfig, lang: str) -> None:
+    """Train-both and Stop buttons, the live curves, and the charts of the last result."""
+    run_cfg = replace(cfg, record_every=nets.record_every(cfg.steps))
+    configs = {name: replace(run_cfg, bn=name == "bn") for name in RUNS}
+    key = ("network", run_cfg)
+    names = run_names(lang)
+    curve_titles = {k: t(f"page.network.{v}", lang) for k, v in (("loss", "loss"), ("accuracy", "accuracy"),
+                                                                    ("steps", "steps_axis"), ("train", "train_part"),
+                                                                    ("val", "val_part"))}
+    b1, b2, info = st.columns([2, 1, 5], vertical_alignment="center")
+    train = b1.button(t("page.network.train", lang), type="primary", key="net_train", width="stretch")
+    b2.button(t("page.network.stop", lang), key="net_stop", width="stretch")
+    st.subheader(t("page.network.curves_title", lang))
+    live = st.empty()
+
+    def draw_live(latest, n: int) -> None:
+        with live.container():
+            plot(nets_figs.training_curves(curve_data(latest), names, curve_titles), f"net_live_{n}")
+
+    if train:
+        result = train_live(configs, key, lang, "net_result", draw_live)
+    else:
+        result = store().get(key) or st.session_state.get("net_result")
+    if result is None or not result["runs"]:
+        live.info(t("page.network.press_train", lang))
+        return
+    runs = result["runs"]
+    step_done = min(p.step for p in runs.values())
+    total = max(p.total for p in runs.values())
+    if result["key"] != key:
+        info.warning(t("page.network.stale", lang))
+    elif not result["done"]:
+        info.info(t("page.network.stopped", lang, step=step_done, total=total))
+    else:
+        info.success(t("page.network.trained", lang, step=step_done, seconds=max(p.seconds for p in runs.values())))
+    for name, p in runs.items():
+        if p.diverged:
+            st.warning(t("page.network.diverged", lang, name=names[name], step=p.step))
+    with live.container():
+        plot(nets_figs.training_curves(curve_data(runs), names, curve_titles), "net_curves")
+        st.caption(t("page.network.curves_caption", lang))
+        st.caption(t("page.network.running_rule", lang, momentum=f"{cfg.momentum:g}",
+                     rest=f"{1 - cfg.momentum:.3g}"))
+        if all(name in runs for name in RUNS):
+            st.markdown(t("page.network.result", lang, step=step_done,
+                          base=f"{runs['baseline'].history.val_acc[-1]:.1%}",
+                          bn=f"{runs['bn'].history.val_acc[-1]:.1%}"))
+    charts = result_figures(result, names, lang)
+    kind = norms_controls.choice("segmented_control", t("page.network.hist_pick", lang), ("pre", "grad"), "hist",
+                                 "pre", lambda k: t(f"page.network.hist_{k}", lang))
+    plot(charts[kind], f"net_hist_{kind}")  # one animation at a time: each is a few hundred kB
+    st.caption(t("page.network.hist_caption", lang))
+    sat_col, ratio_col = st.columns(2)
+    plot(charts["saturation"], "net_saturation", sat_col)
+    plot(charts["ratio"], "net_ratio", ratio_col)
+    ratio_col.caption(t("page.network.ratio_caption", lang, last=cfg.depth + 1))
+
+
+# -------------------------------------------------------- experiments page --
+
+
+def experiment_tab(setup: Step, found: dict | None, run: Callable[[], Iterator[nets.SweepProgress]], key: tuple,
+                   button_key: str, lang: str) -> dict | None:
+    """An experiment's setup (title, formulas, note) and its Run button; the stored or new result."""
+    st.markdown(f"**{setup.title}**")
+    for line in setup.latex:
+        st.latex(line)
+    st.info(setup.note)
+    pressed = st.button(t("page.experiments.rerun" if found else "page.experiments.run", lang), key=button_key,
+                        type="secondary" if found else "primary")
+    if pressed:
+        found = run_sweep(run(), key, lang)
+        st.success(t("page.experiments.done", lang, seconds=found["seconds"]))
+    elif found:
+        st.caption(t("page.experiments.cached", lang))
+    else:
+        st.caption(t("page.experiments.not_run", lang))
+    return found
+
+
+def experiment_results(figures: list[tuple[str, dict]], notes: list[str]) -> None:
+    """The result charts two side by side, then the result steps' notes."""
+    cols = st.columns(2)
+    for n, (chart_key, fig) in enumerate(figures):
+        plot(fig, chart_key, cols[n % 2])
+    for note in notes:
+        st.info(note)
 
 
 def stepper(walk: Walkthrough, lang: str, key: str, phases: bool = True) -> Step:
