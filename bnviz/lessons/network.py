@@ -64,11 +64,14 @@ def _eq(lhs: sp.Basic, rhs: sp.Basic) -> str:
     return f"{S.latex(lhs)} = {S.latex(rhs)}"
 
 
-def _activation_lines(activation: str) -> tuple[str, str]:
-    """h = f(a) element-wise with f the activation, and the chain rule ∂L/∂a = ∂L/∂h · f′(a) derived from it.
+@lru_cache(maxsize=2)
+def activation_chain(activation: str) -> dict[str, sp.Basic]:
+    """Element-wise h = f(a) and the chain rule ∂L/∂a = ∂L/∂h · f′(a), derived by SymPy.
 
     The chain rule is SymPy's derivative of the surrogate ∂L/∂h · f(a) (L is linear in h near the point),
-    first with f unknown, then with f′ replaced by the derived derivative of the activation.
+    first with f unknown ("chain"), then with f′ replaced by the derived derivative of the activation
+    ("concrete", in a, h = f(a) and g = ∂L/∂h). Keys: a, h, g, da, f (the unknown f(a)), act (f's definition),
+    chain, concrete.
     """
     d = layers.derivations()
     a, h = sp.Symbol(r"A_{\ell, ij}", real=True), sp.Symbol(r"H_{\ell, ij}", real=True)
@@ -81,11 +84,16 @@ def _activation_lines(activation: str) -> tuple[str, str]:
         dact = d.drelu.subs(layers.Z, a)
     else:  # σ′ written in σ itself, σ = H_{ℓ,ij}
         dact = d.dsigmoid.subs(layers.SIG, h)
-    chain_concrete = chain.subs(sp.Derivative(f(a), a), dact)
-    if sp.expand(chain_concrete - g * dact) == 0:  # shown as ∂L/∂h times f′, in that order
-        chain_concrete = sp.Mul(g, dact, evaluate=False)
-    return (f"{_eq(h, f(a))}, \\quad {_eq(f(a), act)}",
-            f"{_eq(da, chain)} = {S.latex(chain_concrete)}")
+    concrete = chain.subs(sp.Derivative(f(a), a), dact)
+    if sp.expand(concrete - g * dact) == 0:  # shown as ∂L/∂h times f′, in that order
+        concrete = sp.Mul(g, dact, evaluate=False)
+    return {"a": a, "h": h, "g": g, "da": da, "f": f(a), "act": act, "chain": chain, "concrete": concrete}
+
+
+def _activation_lines(activation: str) -> tuple[str, str]:
+    c = activation_chain(activation)
+    return (f"{_eq(c['h'], c['f'])}, \\quad {_eq(c['f'], c['act'])}",
+            f"{_eq(c['da'], c['chain'])} = {S.latex(c['concrete'])}")
 
 
 @lru_cache(maxsize=4)

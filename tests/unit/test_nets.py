@@ -501,3 +501,27 @@ def test_every_lesson_text_exists_in_both_languages():
                      network.walkthrough(Settings(), lang), experiments.walkthrough(Settings(), lang)):
             assert walk.title and all(s.title and s.note for s in walk.steps)
             assert all(walk.label(k) for s in walk.steps for k in s.values)
+
+
+@pytest.mark.parametrize("act", ["relu", "sigmoid"])
+def test_network_chain_rule_is_derived_and_reproduces_torch(act, rng):
+    """The lesson's element-wise chain rule ∂L/∂A = ∂L/∂H · f′(A), evaluated, is torch's gradient of Σ g·f(a)."""
+    import sympy as sp
+
+    c = network.activation_chain(act)
+    a = rng.standard_normal(40) * 3
+    a = a[np.abs(a) > 1e-3]  # off ReLU's kink
+    g = rng.standard_normal(a.size)
+    ta = torch.tensor(a, requires_grad=True)
+    f = torch.relu if act == "relu" else torch.sigmoid
+    h = f(ta)
+    (torch.tensor(g) * h).sum().backward()
+    mods = [{"Heaviside": lambda x, *_: np.heaviside(x, 0.0), "Max": np.maximum}, "numpy"]
+    fwd = sp.lambdify(c["a"], c["act"], modules=mods)
+    chain = sp.lambdify((c["a"], c["h"], c["g"]), c["concrete"], modules=mods)
+    np.testing.assert_allclose(fwd(a), h.detach().numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(chain(a, h.detach().numpy(), g), ta.grad.numpy(), rtol=1e-12, atol=1e-15)
+    assert c["chain"].has(sp.Derivative)  # the general line is SymPy's derivative, f unknown
+    lines = network.formulas(act, True)
+    assert any(r"W_{\ell+1}^{T}" in line for line in lines["backward.layer"][0])  # renamed by substitution
+    assert lines["forward.output"][0][0].startswith(r"S = H_{L} W_{L+1}")
