@@ -11,12 +11,16 @@ arguments (seeded, so it reproduces the numbers).
 from __future__ import annotations
 
 from dataclasses import asdict
+from functools import lru_cache
 
 import numpy as np
+import sympy as sp
 
-from bnviz import nets
+from bnviz import layers, nets
+from bnviz import symbolic as S
 from bnviz.figures import nets as figs
 from bnviz.i18n import InputError, t
+from bnviz.lessons import network
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
 
@@ -27,6 +31,8 @@ FIG1_STEPS = nets.FIG1.steps
 FIG1_STEP_CHOICES = (200, 500, 1000, 2000, 5000)
 EPOCHS = 10
 EPOCH_CHOICES = (1, 2, 5, 10, 20)
+BATCHES = (5, 10, 50)
+"""The batch-size sweep's batch sizes."""
 
 def labels(lang: str) -> dict[str, str]:
     """Display names of this lesson's value ids, in ``lang``."""
@@ -35,7 +41,7 @@ def labels(lang: str) -> dict[str, str]:
     for kind, run in runs.items():
         for what in ("acc", "pct", "drift", "train", "val"):
             out[f"{what}_{kind}"] = t(f"page.experiments.value.{what}", lang, run=run)
-        for b in (5, 10, 50):
+        for b in BATCHES:
             for what in ("train", "val"):
                 out[f"{what}_{kind}_{b}"] = t(f"page.experiments.value.{what}_b", lang, run=run, b=b)
     return out
@@ -62,7 +68,7 @@ def run(experiment: str, fig1_steps: int = FIG1_STEPS, epochs: int = EPOCHS, see
     if experiment == "weights":
         return nets.weight_scale_sweep(None, epochs, seed, threads=threads)
     if experiment == "batch":
-        return nets.batch_size_sweep((5, 10, 50), epochs, seed, threads=threads)
+        return nets.batch_size_sweep(BATCHES, epochs, seed, threads=threads)
     raise InputError("error.nets.experiment", value=experiment, choices=", ".join(EXPERIMENTS))
 
 
@@ -70,7 +76,7 @@ def run_code(experiment: str, fig1_steps: int, epochs: int, seed: int) -> str:
     """The NumPy-session line that reproduces ``run`` (as ``res``)."""
     call = {"fig1": f"nets.fig1({fig1_steps}, {seed})",
             "weights": f"nets.weight_scale_sweep(None, {epochs}, {seed})",
-            "batch": f"nets.batch_size_sweep((5, 10, 50), {epochs}, {seed})"}[experiment]
+            "batch": f"nets.batch_size_sweep({BATCHES}, {epochs}, {seed})"}[experiment]
     return f"res = nets.finish({call})"
 
 
@@ -130,12 +136,33 @@ def _batch_code(res: dict) -> str:
     return "\n".join(lines)
 
 
-SETUP_LINES = {
-    "fig1": (r"H_{\ell} = \sigma\big(\mathrm{BN}(H_{\ell-1} W_{\ell})\big), \quad \ell = 1, 2, 3",
-             r"H_{\ell} = \sigma(H_{\ell-1} W_{\ell} + b_{\ell}), \quad H_{\ell} \in \mathbf{R}^{60 \times 100}"),
-    "weights": (r"W_{\ell} \sim \mathcal{N}(0, s_k^{2}), \quad s_k = 10^{-4 + 4k/19}, \quad k = 0, \dots, 19",),
-    "batch": (r"B \in \{5, 10, 50\}",),
-}
+def _layer(bn: bool) -> str:
+    """Figure 1's hidden layer ℓ, H_ℓ = σ(BN(H_{ℓ−1}W_ℓ)) or σ(H_{ℓ−1}W_ℓ + 1b_ℓ), from the network lesson's
+    layer definition (the affine derivation's S = A·W + 1·b with layer ℓ's matrices substituted)."""
+    ls = network.layer_symbols()
+    z = network.layer_affine(bn)
+    inner = sp.Function(r"\mathrm{BN}")(z) if bn else z
+    return f"{S.latex(ls['H'])} = {S.latex(sp.Function(sp.latex(layers.SIG))(inner))}"
+
+
+@lru_cache(maxsize=1)
+def setup_lines() -> dict[str, tuple[str, ...]]:
+    """Each experiment's setup formulas: the layers, the scale grid as ``np.logspace`` defines it, the batch sizes.
+
+    Notation only (kept as typed): "ℓ = 1, …, L", the shape of H_ℓ and "W_ℓ ∼ N(0, s_k²)".
+    """
+    f = nets.FIG1
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+    scales = nets.default_scales()
+    lo, hi, n = int(round(np.log10(scales[0]))), int(round(np.log10(scales[-1]))), len(scales)
+    s_k = sp.Pow(10, lo + sp.Rational(hi - lo, n - 1) * k, evaluate=False)
+    return {
+        "fig1": (rf"{_layer(True)}, \quad \ell = 1, \dots, {f.depth}",
+                 rf"{_layer(False)}, \quad H_{{\ell}} \in \mathbf{{R}}^{{{f.batch} \times {f.hidden[0]}}}"),
+        "weights": (rf"W_{{\ell}} \sim \mathcal{{N}}(0, s_k^{{2}}), \quad s_k = {S.latex(s_k)}, "
+                    rf"\quad k = 0, \dots, {n - 1}",),
+        "batch": (rf"B \in {S.latex(sp.FiniteSet(*BATCHES))}",),
+    }
 
 
 def walkthrough(settings: Settings, lang: str = "en", fig1_steps: int = FIG1_STEPS, epochs: int = EPOCHS,
@@ -157,7 +184,7 @@ def walkthrough(settings: Settings, lang: str = "en", fig1_steps: int = FIG1_STE
             setup_vals = {"batches": np.array([5.0, 10.0, 50.0])}
             setup_code = "batches = np.array([5.0, 10.0, 50.0])"
         steps.append(Step(f"{exp}.setup", "forward", t(f"step.experiments.{exp}.setup.title", lang),
-                          SETUP_LINES[exp], (), t(f"step.experiments.{exp}.setup.note", lang, **fields),
+                          setup_lines()[exp], (), t(f"step.experiments.{exp}.setup.note", lang, **fields),
                           setup_vals, exp, setup_code))
         if exp not in results:
             continue

@@ -42,7 +42,7 @@ NOTATION = {
 }
 
 
-def _layer_symbols() -> dict[str, sp.MatrixSymbol]:
+def layer_symbols() -> dict[str, sp.MatrixSymbol]:
     """Layer ℓ's matrices (and the output layer's), shaped like the affine derivation's A, W, b, G."""
     sym = layers.derivations().symbols
     (nn, dd), cc = sym["A"].shape, sym["W"].shape[1]
@@ -58,6 +58,16 @@ def _layer_symbols() -> dict[str, sp.MatrixSymbol]:
                              ("dW", r"\frac{\partial L}{\partial W_{\ell}}", (dd, cc))):
         out[name] = sp.MatrixSymbol(tex, *shape)
     return out
+
+
+def layer_affine(bn: bool) -> sp.Basic:
+    """Z_ℓ = H_{ℓ−1} W_ℓ (+ 1 b_ℓ without BN: before BN, β takes the bias's role): the affine derivation's
+    S = A·W + 1·b with layer ℓ's matrices substituted."""
+    sym, ls = layers.derivations().symbols, layer_symbols()
+    affine = layers.derivations().affine
+    if bn:
+        affine = affine.xreplace({sym["b"]: sp.ZeroMatrix(*sym["b"].shape)}).doit()
+    return affine.xreplace({sym["A"]: ls["H_prev"], sym["W"]: ls["W"], sym["b"]: ls["b"]})
 
 
 def _eq(lhs: sp.Basic, rhs: sp.Basic) -> str:
@@ -105,10 +115,9 @@ def formulas(activation: str, bn: bool) -> dict[str, tuple[tuple[str, ...], tupl
     """
     d = layers.derivations()
     nb = norms.bn_derivation()
-    sym, ls = d.symbols, _layer_symbols()
+    sym, ls = d.symbols, layer_symbols()
     grads = {k: g for k, (_, g) in d.affine_grads.items()}
-    affine = d.affine if not bn else sym["A"] * sym["W"]  # no bias before BN: β takes its role
-    z_def = affine.xreplace({sym["A"]: ls["H_prev"], sym["W"]: ls["W"], sym["b"]: ls["b"]})
+    z_def = layer_affine(bn)
     lines_fwd = [_eq(ls["Z"], z_def)]
     if bn:
         lines_fwd.append(f"{S.latex(norms.SYM['y'][S.i])} = {S.latex(nb.definitions['y'])}, \\quad "
