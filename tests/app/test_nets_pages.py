@@ -162,6 +162,8 @@ def test_network_trains_both_and_shows_every_chart(lang):
     at = run(at.button(key="net_train").click())
     prefix = t("page.network.trained", lang, step=100, seconds=12345.6).split("12345.6")[0]
     assert len(at.success) == 1 and at.success[0].value.startswith(prefix)
+    # the convention where bnviz differs from cs231n and PyTorch, stated under the curves
+    assert t("page.network.running_rule", lang, momentum="0.9", rest="0.1") in texts(at.caption)
     specs = plotly_specs(at)
     assert len(specs) == 5  # curves, a histogram animation, saturation, gradient ratios; the batch's digits
     curves = specs[0]
