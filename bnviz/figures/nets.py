@@ -364,18 +364,25 @@ def matrix_heatmap(values: Array, title: str, x_title: str, y_title: str, height
                        "yaxis": {"title": {"text": y_title}, "autorange": "reversed"}}}
 
 
-def digit_images(images: Array, labels: Sequence[int], title: str, side: int = 8, height: int = 150) -> dict:
-    """Images (k, side²) side by side as one grey heatmap, each with its label above."""
-    k = len(images)
-    grid = np.full((side, k * (side + 1) - 1), np.nan)
-    for n, img in enumerate(np.asarray(images, dtype=float)):
-        grid[:, n * (side + 1):n * (side + 1) + side] = img.reshape(side, side)
+def digit_images(images: Array, labels: Sequence[int], title: str, side: int = 8, per_row: int = 8,
+                 height: int | None = None) -> dict:
+    """Images (k, side²) as one grey heatmap, ``per_row`` to a row, each with its label above.
+
+    height: None sizes the chart to the rows (about 30 px per pixel row at the page's width).
+    """
+    imgs = np.asarray(images, dtype=float)
+    k = len(imgs)
+    cols, rows = min(k, per_row), -(-k // per_row)
+    grid = np.full((rows * (side + 2) - 2, cols * (side + 1) - 1), np.nan)
+    for n, img in enumerate(imgs):
+        r, c = divmod(n, per_row)
+        grid[r * (side + 2):r * (side + 2) + side, c * (side + 1):c * (side + 1) + side] = img.reshape(side, side)
     z = [[None if not np.isfinite(v) else round(float(v), 3) for v in row] for row in grid]
+    notes = [{"text": str(int(lab)), "x": (n % per_row) * (side + 1) + (side - 1) / 2,
+              "y": (n // per_row) * (side + 2) - 1.2, "xref": "x", "yref": "y", "showarrow": False,
+              "font": {"size": 12}} for n, lab in enumerate(labels)]
     return {"data": [{"type": "heatmap", "z": z, "colorscale": "Greys", "showscale": False, "hoverinfo": "skip"}],
-            "layout": {"height": height, "margin": {"l": 5, "r": 5, "t": 45, "b": 5}, "title": _title(title),
-                       "xaxis": {"visible": False, "constrain": "domain"},
+            "layout": {"height": height or 60 + 120 * rows, "margin": {"l": 5, "r": 5, "t": 45, "b": 5},
+                       "title": _title(title), "xaxis": {"visible": False, "constrain": "domain"},
                        "yaxis": {"visible": False, "autorange": "reversed", "scaleanchor": "x"},
-                       "annotations": [{"text": str(int(lab)), "x": n * (side + 1) + (side - 1) / 2, "y": -1.2,
-                                        "xref": "x", "yref": "y", "showarrow": False, "font": {"size": 12}}
-                                       for n, lab in enumerate(labels)],
-                       "plot_bgcolor": "rgba(0,0,0,0)"}}
+                       "annotations": notes, "plot_bgcolor": "rgba(0,0,0,0)"}}

@@ -405,6 +405,13 @@ def test_other_figures_are_valid_plotly(rng):
     assert np.asarray(digits["data"][0]["z"], dtype=float).shape == (8, 26)
     assert [a["text"] for a in digits["layout"]["annotations"]] == ["1", "2", "3"]
     go.Figure(figs.matrix_heatmap(rng.standard_normal(4), "t", "x", "y"))
+    many = rng.standard_normal((16, 64))
+    two_rows = figs.digit_images(many, list(range(16)), "t")
+    go.Figure(two_rows)
+    z = np.asarray(two_rows["data"][0]["z"], dtype=float)
+    assert z.shape == (18, 71)  # 2 rows of 8 (a 2-pixel gap between rows, 1 between images)
+    np.testing.assert_allclose(z[10:18, 9:17], many[9].reshape(8, 8).round(3))
+    assert [a["y"] > 8 for a in two_rows["layout"]["annotations"]] == [False] * 8 + [True] * 8
 
 
 # ---------------------------------------------------------------- lessons --
