@@ -37,5 +37,5 @@ walk = E.walkthrough(s, lang, fig1_steps, epochs, results)
 notes = {step.key: step.note for step in walk.steps}
 for exp, res in results.items():
     with tabs[exp]:
-        nc.experiment_results(E.result_figures(exp, res, lang), [notes[k] for k in E.RESULT_STEPS[exp]])
+        nc.experiment_results(exp, res, E.figure_texts(lang), [notes[k] for k in E.RESULT_STEPS[exp]])
 render.downloads(walk, "bnviz-experiments", key="exp_dl")

@@ -299,10 +299,10 @@ def experiment_tab(setup: Step, found: dict | None, run: Callable[[], Iterator[n
     return found
 
 
-def experiment_results(figures: list[tuple[str, dict]], notes: list[str]) -> None:
+def experiment_results(experiment: str, res: dict, texts: dict[str, str], notes: list[str]) -> None:
     """The result charts two side by side, then the result steps' notes."""
     cols = st.columns(2)
-    for n, (chart_key, fig) in enumerate(figures):
+    for n, (chart_key, fig) in enumerate(nets_figs.experiment_figures(experiment, res, texts)):
         plot(fig, chart_key, cols[n % 2])
     for note in notes:
         st.info(note)

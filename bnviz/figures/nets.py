@@ -386,3 +386,37 @@ def digit_images(images: Array, labels: Sequence[int], title: str, side: int = 8
                        "title": _title(title), "xaxis": {"visible": False, "constrain": "domain"},
                        "yaxis": {"visible": False, "autorange": "reversed", "scaleanchor": "x"},
                        "annotations": notes, "plot_bgcolor": "rgba(0,0,0,0)"}}
+
+
+# ------------------------------------------------------------ experiments --
+
+BATCH_DASH = {"5": "dot", "10": "dash", "50": "solid"}
+"""How the batch-size runs are told apart (besides their colour)."""
+
+
+def experiment_figures(experiment: str, res: dict, texts: dict[str, str]) -> list[tuple[str, dict]]:
+    """(chart key, figure) of a reproduction's result (``bnviz.nets`` fig1 / weight_scale_sweep /
+    batch_size_sweep), in the page's order, two side by side. texts: titles, axes and run names
+    (``bnviz.lessons.experiments.figure_texts``)."""
+    runs = ("baseline", "bn")
+    if experiment == "fig1":
+        acc = curves([{"x": res[k]["steps"], "y": res[k]["val_acc"], "name": texts[k], "color": RUN_COLORS[k]}
+                      for k in runs], texts["acc_title"], texts["steps_axis"], "", y_range=(0, 1.02), percent=True)
+        pct = percentile_figure({k: res[k]["steps"] for k in runs}, {k: res[k]["unit_pct"] for k in runs},
+                                {k: texts[k] for k in runs}, texts["pct_title"], texts["steps_axis"],
+                                texts["pct_axis"], [texts[f"p{q}"] for q in (15, 50, 85)])
+        return [("fig1_acc", acc), ("fig1_pct", pct)]
+    if experiment == "weights":
+        return [(f"weights_{part}", curves(
+            [{"x": res["scales"], "y": res[k][part], "name": texts[k], "mode": "lines+markers",
+              "color": RUN_COLORS[k]} for k in runs],
+            texts[title], texts["scale_axis"], "", log_x=True, y_range=(0, 1.02), percent=True))
+            for part, title in (("train_acc", "weights_train_title"), ("val_acc", "weights_val_title"))]
+    out = []
+    for part, title in (("train_acc", "batch_train_title"), ("val_acc", "batch_val_title")):
+        series = [{"x": r["epochs"], "y": r[part], "color": RUN_COLORS[name.split(":")[0]],
+                   "dash": BATCH_DASH.get(name.split(":")[1], "solid"), "name": texts[f"run:{name}"]}
+                  for name, r in res["runs"].items()]
+        out.append((f"batch_{part}", curves(series, texts[title], texts["epoch_axis"], "", y_range=(0, 1.02),
+                                            percent=True)))
+    return out

@@ -18,7 +18,6 @@ import sympy as sp
 
 from bnviz import layers, nets
 from bnviz import symbolic as S
-from bnviz.figures import nets as figs
 from bnviz.i18n import InputError, t
 from bnviz.lessons import network
 from bnviz.settings import Settings
@@ -215,42 +214,15 @@ def walkthrough(settings: Settings, lang: str = "en", fig1_steps: int = FIG1_STE
 RESULT_STEPS = {"fig1": ("fig1.accuracy", "fig1.percentiles"), "weights": ("weights.result",),
                 "batch": ("batch.result",)}
 """Each experiment's result steps, in the order their notes are shown."""
-BATCH_DASH = {"5": "dot", "10": "dash", "50": "solid"}
-"""How the batch-size runs are told apart (besides their colour)."""
 
 
-def result_figures(experiment: str, res: dict, lang: str) -> list[tuple[str, dict]]:
-    """(chart key, Plotly figure dict) of an experiment's result, in the page's order (two side by side)."""
-    names = {k: t(f"page.network.{k}", lang) for k in ("baseline", "bn")}
-    runs = ("baseline", "bn")
-    steps_axis = t("page.network.steps_axis", lang)
-    if experiment == "fig1":
-        acc = figs.curves([{"x": res[k]["steps"], "y": res[k]["val_acc"], "name": names[k],
-                            "color": figs.RUN_COLORS[k]} for k in runs],
-                          t("page.experiments.acc_title", lang), steps_axis, "", y_range=(0, 1.02), percent=True)
-        pct = figs.percentile_figure({k: res[k]["steps"] for k in runs}, {k: res[k]["unit_pct"] for k in runs}, names,
-                                     t("page.experiments.pct_title", lang), steps_axis,
-                                     t("page.experiments.pct_axis", lang),
-                                     [t(f"page.experiments.p{q}", lang) for q in (15, 50, 85)])
-        return [("fig1_acc", acc), ("fig1_pct", pct)]
-    if experiment == "weights":
-        return [(f"weights_{part}", figs.curves(
-            [{"x": res["scales"], "y": res[k][part], "name": names[k], "mode": "lines+markers",
-              "color": figs.RUN_COLORS[k]} for k in runs],
-            t(f"page.experiments.{title}", lang), t("page.experiments.scale_axis", lang), "", log_x=True,
-            y_range=(0, 1.02), percent=True))
-            for part, title in (("train_acc", "weights_train_title"), ("val_acc", "weights_val_title"))]
-    if experiment == "batch":
-        out = []
-        for part, title in (("train_acc", "batch_train_title"), ("val_acc", "batch_val_title")):
-            series = []
-            for name, r in res["runs"].items():
-                kind, size = name.split(":")
-                series.append({"x": r["epochs"], "y": r[part], "color": figs.RUN_COLORS[kind],
-                               "dash": BATCH_DASH.get(size, "solid"),
-                               "name": t("page.experiments.run_name", lang, run=names[kind], b=size)})
-            out.append((f"batch_{part}", figs.curves(series, t(f"page.experiments.{title}", lang),
-                                                     t("page.experiments.epoch_axis", lang), "", y_range=(0, 1.02),
-                                                     percent=True)))
-        return out
-    raise InputError("error.nets.experiment", value=experiment, choices=", ".join(EXPERIMENTS))
+def figure_texts(lang: str) -> dict[str, str]:
+    """The result charts' titles, axes and legend names in ``lang`` (for ``figures.nets.experiment_figures``)."""
+    keys = ("acc_title", "pct_title", "pct_axis", "p15", "p50", "p85", "weights_train_title", "weights_val_title",
+            "scale_axis", "batch_train_title", "batch_val_title", "epoch_axis")
+    out = {k: t(f"page.experiments.{k}", lang) for k in keys}
+    out.update({k: t(f"page.network.{k}", lang) for k in ("baseline", "bn", "steps_axis")})
+    for kind in ("baseline", "bn"):
+        for b in BATCHES:
+            out[f"run:{kind}:{b}"] = t("page.experiments.run_name", lang, run=out[kind], b=b)
+    return out

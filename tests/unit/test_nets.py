@@ -454,6 +454,14 @@ def test_network_code_recomputes_its_values(params):
 def test_experiments_code_recomputes_its_values():
     res = {"fig1": nets.finish(nets.fig1(100, 0)), "batch": nets.finish(nets.batch_size_sweep((5, 10, 50), 1, 0))}
     walk = experiments.walkthrough(Settings(), "en", fig1_steps=100, epochs=1, results=res)
+    for exp, result in res.items():  # the page's charts of each result, as the catalog names them
+        charts = figs.experiment_figures(exp, result, experiments.figure_texts("zh"))
+        assert len(charts) == 2
+        for _, fig in charts:
+            go.Figure(fig)
+    batch_val = dict(figs.experiment_figures("batch", res["batch"], experiments.figure_texts("en")))["batch_val_acc"]
+    assert [tr["line"]["dash"] for tr in batch_val["data"]] == ["dot", "dot", "dash", "solid"]
+    np.testing.assert_allclose(batch_val["data"][1]["y"], res["batch"]["runs"]["bn:5"]["val_acc"])
     assert [s.key for s in walk.steps] == ["fig1.setup", "fig1.accuracy", "fig1.percentiles", "weights.setup",
                                            "batch.setup", "batch.result"]
     run_code(walk)
