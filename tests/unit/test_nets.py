@@ -195,10 +195,17 @@ def test_network_with_an_ablated_backward(ablate, rng):
     np.testing.assert_allclose(grads["W1"], x.T @ (terms["dx"] - terms[ablate]), rtol=1e-9, atol=1e-12)
     for k in ("W2", "b2", "gamma1", "beta1"):  # only what lies below BN changes
         np.testing.assert_array_equal(grads[k], true[k])
+    # the finite-difference check of the true loss passes for the true gradient and fails by the removed term
+    numeric = fd_grads(params, x, y, replace(cfg, ablate=None), h=1e-3)["W1"]
+    assert rel_error(numeric, true["W1"]) < 1e-7
+    removed = x.T @ terms[ablate]
+    np.testing.assert_allclose(numeric - grads["W1"], removed, rtol=0, atol=1e-8)
     if ablate == "mu_via_var":
         np.testing.assert_allclose(grads["W1"], true["W1"], rtol=0, atol=1e-12)
+        assert rel_error(numeric, grads["W1"]) < 1e-7  # harmless: the term is 0
     else:
         assert np.abs(grads["W1"] - true["W1"]).max() > 1e-6
+        assert rel_error(numeric, grads["W1"]) > 1e-3
 
 
 def test_training_with_a_broken_backward_runs():
