@@ -255,6 +255,8 @@ class Learner:
             self.ws.send_binary(msg.SerializeToString())
             self._read_until_finished(start)
         except LearnerError as err:
+            if err.kind == "stall":  # a learner facing a blank page reloads it (a new session)
+                self.close()
             out = Outcome(action, (time.perf_counter() - start) * 1000, err.kind, err.detail)
         except (OSError, websocket.WebSocketException) as err:
             self.close()
