@@ -8,7 +8,8 @@
 # need from Debian, when missing, is installed with apt-get (needs root, as in
 # CI): chromium (the browser tests drive /usr/bin/chromium), pdflatex with
 # the CJK package and a Chinese font (the LaTeX export must compile),
-# node + npm (KaTeX checks the Markdown export's math), and the fonts of the
+# node + npm (KaTeX checks the Markdown export's math), nginx (the load smoke
+# test runs scripts/serve.sh: replicas behind nginx), and the fonts of the
 # screenshots (CJK, emoji). It never runs `playwright install`.
 set -euo pipefail
 
@@ -30,6 +31,9 @@ if ! command -v pdflatex >/dev/null 2>&1 || ! kpsewhich CJKutf8.sty >/dev/null 2
 fi
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     required+=(nodejs npm)
+fi
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+    required+=(nginx)
 fi
 apt_packages+=("${required[@]}")
 # Fonts only change how the pages look in the screenshots (artifacts/): CJK for 简体中文,

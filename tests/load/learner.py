@@ -214,7 +214,11 @@ class Learner:
             w.state = ("double_array_value", [value])
         if s.query_param_key:  # the browser writes a bound widget's value into the URL
             query = dict(urllib.parse.parse_qsl(self.query_string, keep_blank_values=True))
-            query[s.query_param_key] = f"{int(value)}" if s.data_type == s.INT else f"{value:g}"
+            default = list(s.default)
+            if default and abs(default[0] - value) < 1e-12:
+                query.pop(s.query_param_key, None)  # a default value leaves the URL, as in Streamlit
+            else:
+                query[s.query_param_key] = f"{int(value)}" if s.data_type == s.INT else f"{value:g}"
             self.query_string = urllib.parse.urlencode(query)
         return self._rerun(action)
 
