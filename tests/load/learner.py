@@ -218,7 +218,8 @@ class Learner:
             if default and abs(default[0] - value) < 1e-12:
                 query.pop(s.query_param_key, None)  # a default value leaves the URL, as in Streamlit
             else:
-                query[s.query_param_key] = f"{int(value)}" if s.data_type == s.INT else f"{value:g}"
+                query[s.query_param_key] = (s.options[int(value)] if s.options else
+                                            f"{int(value)}" if s.data_type == s.INT else f"{value:g}")
             self.query_string = urllib.parse.urlencode(query)
         return self._rerun(action)
 
