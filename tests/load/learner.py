@@ -41,6 +41,9 @@ FINISHED_OK = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RU
 UPSTREAM_HEADER = "x-bnviz-upstream"
 SIDEBAR_SLIDERS = ("m", "gamma")
 STEP_BUTTONS = ("next", "prev")
+LESSONS = ("/graph?m=5", "/graph?step=9", "/saturation", "/upstream", "/train_test", "/renorm", "/axes",
+           "/conv", "/pool", "/graph?lang=zh&m=16")
+"""Where learners start (URL path and query); the network and experiments lessons train only on a click."""
 
 
 class LearnerError(Exception):

@@ -19,11 +19,7 @@ import sys
 from locust import User, events, task
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from learner import Learner, LearnerError, Outcome  # noqa: E402
-
-LESSONS = ("/graph?m=5", "/graph?step=9", "/saturation", "/upstream", "/train_test", "/renorm", "/axes",
-           "/conv", "/pool", "/graph?lang=zh&m=16")
-"""Where learners start (URL path and query); the network and experiments lessons train only on a click."""
+from learner import LESSONS, Learner, LearnerError, Outcome  # noqa: E402
 
 
 @events.init_command_line_parser.add_listener

@@ -20,6 +20,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+from learner import LESSONS, Learner
 from stack import ROOT, Stack, rss_mb
 
 HERE = Path(__file__).resolve().parent
@@ -30,6 +31,18 @@ def _sample_rss(pids: dict[str, int], peaks: dict[str, float], stop: threading.E
         for addr, pid in pids.items():
             peaks[addr] = max(peaks.get(addr, 0.0), rss_mb(pid))
         stop.wait(1.0)
+
+
+def warm(addrs: list[str], lessons: list[str]) -> None:
+    """Open every lesson once on every replica, directly: the first visit fills the SymPy caches
+    (seconds per lesson); 50 learners arriving on a cold process would all compute them at once."""
+    for addr in addrs:
+        for path in lessons:
+            learner = Learner(f"http://{addr}", path, timeout=300)
+            out = learner.open("warm")
+            learner.close()
+            if out.error:
+                raise RuntimeError(f"warming {addr}{path} failed: {out}")
 
 
 def run_locust(url: str, users: int, seconds: int, think: float, stall: float, out: Path,
@@ -81,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--think", type=float, default=3.0)
     ap.add_argument("--stall", type=float, default=10.0)
     ap.add_argument("--lessons", help="comma-separated lesson paths (default: locustfile.LESSONS)")
+    ap.add_argument("--cold", action="store_true", help="do not warm the started server(s) first")
     ap.add_argument("--out", type=Path, help="where Locust's CSV files and the logs go (default: a temp dir)")
     args = ap.parse_args(argv)
     out = args.out or Path(tempfile.mkdtemp(prefix="bnviz-load-"))
@@ -91,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         stack = Stack(out / "stack", replicas=args.replicas).__enter__()
         url, pids = stack.url, stack.replica_pids
+        if not args.cold:
+            warm(list(pids), (args.lessons or ",".join(LESSONS)).split(","))
     peaks: dict[str, float] = {}
     stop = threading.Event()
     sampler = threading.Thread(target=_sample_rss, args=(pids, peaks, stop), daemon=True)
