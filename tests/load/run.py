@@ -105,13 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         stack = Stack(out / "stack", replicas=args.replicas).__enter__()
         url, pids = stack.url, stack.replica_pids
-        if not args.cold:
-            warm(list(pids), (args.lessons or ",".join(LESSONS)).split(","))
     peaks: dict[str, float] = {}
     stop = threading.Event()
     sampler = threading.Thread(target=_sample_rss, args=(pids, peaks, stop), daemon=True)
     sampler.start()
     try:
+        if stack is not None and not args.cold:
+            warm(list(pids), (args.lessons or ",".join(LESSONS)).split(","))
         code = run_locust(url, args.users, args.seconds, args.think, args.stall, out, args.lessons)
         final = {addr: rss_mb(pid) for addr, pid in pids.items()}
     finally:
