@@ -1,38 +1,41 @@
-"""The benchmark's helpers work on a tiny configuration (structure only: nothing here is timed against a budget)."""
+"""The benchmark's helpers work on a tiny configuration (structure only: nothing here is timed against a budget).
+
+PyTorch is imported at the top: without it this module fails to collect (the
+kernel comparison is half of what it checks), it never passes quietly.
+"""
 
 from __future__ import annotations
 
 import json
 import math
-import re
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
 
-from bnviz import bench
-
-
-def test_bnviz_bench_does_not_import_streamlit_at_module_level() -> None:
-    """The project rule's grep finds no Streamlit import in bench.py."""
-    src = Path(bench.__file__).read_text(encoding="utf-8")
-    assert not re.search(r"^\s*(import streamlit|from streamlit)", src, re.MULTILINE)
+from bench import apptest, kernels, report
+from bench.machine import machine_info
+from bnviz import nets
 
 
 def test_discover_and_select_pages() -> None:
-    pages = bench.discover_pages()
+    pages = apptest.discover_pages()
     assert pages, "pages/ has no page"
     assert all(p.suffix == ".py" and p.parent.name == "pages" for p in pages)
     first = pages[0]
-    assert bench.select_pages(pages, None) == pages
-    assert bench.select_pages(pages, [first.stem]) == [first]
-    assert bench.select_pages(pages, [f"pages/{first.name}"]) == [first]
-    assert bench.select_pages(pages, ["no_such_page"]) == []
+    assert apptest.select_pages(pages, None) == pages
+    assert apptest.select_pages(pages, [first.stem]) == [first]
+    assert apptest.select_pages(pages, [f"pages/{first.name}"]) == [first]
+    assert apptest.select_pages(pages, ["no_such_page"]) == []
 
 
 def test_time_page_tiny() -> None:
     """A few γ-change reruns of the first page give positive median/p95 (default settings)."""
-    page = bench.discover_pages()[0]
-    res = bench.time_page(page, "default", reruns=3, warmup=1)
+    page = apptest.discover_pages()[0]
+    res = apptest.time_page(page, "default", reruns=3, warmup=1)
     assert res.error == "", res.error
     assert res.toggled == "gamma"
     assert res.reruns == 3
@@ -51,54 +54,65 @@ def test_time_page_reports_a_broken_page(tmp_path: Path) -> None:
     (tmp_path / "pages" / "ok.py").write_text("import streamlit as st\nst.slider('k', 0, 10, 10, key='k')\n")
     (tmp_path / "pages" / "bad.py").write_text("raise ValueError('boom')\n")
     (tmp_path / "pages" / "plain.py").write_text("import streamlit as st\nst.write('no widgets')\n")
-    pages = {p.stem: p for p in bench.discover_pages(tmp_path)}
+    pages = {p.stem: p for p in apptest.discover_pages(tmp_path)}
     app = tmp_path / "app.py"
 
-    bad = bench.time_page(pages["bad"], "default", reruns=2, warmup=0, app=app)
+    bad = apptest.time_page(pages["bad"], "default", reruns=2, warmup=0, app=app)
     assert bad.verdict == "ERROR" and "boom" in bad.error and bad.reruns == 0
 
-    ok = bench.time_page(pages["ok"], "max", reruns=2, warmup=0, app=app)
+    ok = apptest.time_page(pages["ok"], "max", reruns=2, warmup=0, app=app)
     assert ok.error == "" and ok.toggled == "k" and ok.reruns == 2
     assert "no slider 'm'" in ok.notes
 
-    plain = bench.time_page(pages["plain"], "default", reruns=2, warmup=0, app=app)
+    plain = apptest.time_page(pages["plain"], "default", reruns=2, warmup=0, app=app)
     assert plain.error == "" and plain.toggled == "" and plain.reruns == 2 and plain.median_ms > 0
     assert any("plain reruns" in n for n in plain.notes)
 
 
 def test_time_kernels_tiny() -> None:
     """NumPy (closed form, staged) and PyTorch per-call times are positive; the ratio is theirs."""
-    (k,) = bench.time_kernels([(4, 2)], repeat=2, min_time=0.01)
+    (k,) = kernels.time_kernels([(4, 2)], repeat=2, min_time=0.01)
     assert (k.m, k.d) == (4, 2)
     assert k.numpy_us > 0 and k.staged_us > 0
-    if k.torch_us is None:
-        assert k.note == "torch not installed"
-    else:
-        assert k.torch_us > 0
-        assert k.ratio == pytest.approx(k.numpy_us / k.torch_us)
-        assert k.max_abs_dx is not None and k.max_abs_dx < 1e-12
+    assert k.torch_us is not None and k.torch_us > 0, k.note
+    assert k.note == ""
+    assert k.ratio == pytest.approx(k.numpy_us / k.torch_us)
+    assert k.max_abs_dx is not None and k.max_abs_dx < 1e-12
+
+
+def test_torch_mlp_is_the_same_network() -> None:
+    """The sweep's PyTorch network starts from bnviz's weights: its first loss is bnviz's (float64, 1e-10)."""
+    data = nets.digits().subset(100)
+    for bn in (False, True):
+        cfg = replace(nets.WEIGHT_SWEEP, hidden=(7, 5), bn=bn, weight_scale=0.1)
+        model = kernels.torch_mlp(cfg, data.x_train.shape[1], data.classes).train()
+        idx = nets.batch_indices(len(data.y_train), cfg.batch, 1, cfg.seed)[0]
+        x, y = data.x_train[idx], data.y_train[idx]
+        ours, _ = nets.loss_and_grads(nets.init_params(cfg, x.shape[1], data.classes), x, y, cfg)
+        theirs = F.cross_entropy(model(torch.from_numpy(np.ascontiguousarray(x))), torch.from_numpy(y))
+        assert float(theirs) == pytest.approx(ours, abs=1e-10)
 
 
 def test_format_table_and_json() -> None:
     rows = [
-        bench.RerunResult("p", "default", 50.0, reruns=20, median_ms=10.0, p95_ms=20.0, max_ms=30.0,
-                          toggled="gamma"),
-        bench.RerunResult("p", "max", 150.0, reruns=20, median_ms=100.0, p95_ms=200.0, max_ms=300.0,
-                          toggled="gamma"),
-        bench.RerunResult("q", "default", 50.0, error="ValueError: boom"),
+        apptest.RerunResult("p", "default", 50.0, reruns=20, median_ms=10.0, p95_ms=20.0, max_ms=30.0,
+                            toggled="gamma"),
+        apptest.RerunResult("p", "max", 150.0, reruns=20, median_ms=100.0, p95_ms=200.0, max_ms=300.0,
+                            toggled="gamma"),
+        apptest.RerunResult("q", "default", 50.0, error="ValueError: boom"),
     ]
-    kernels = [bench.KernelResult(8, 3, 10.0, 100.0, torch_us=5.0, torch_threads=2, ratio=2.0,
-                                  staged_ratio=20.0, max_abs_dx=1e-16),
-               bench.KernelResult(512, 16, 50.0, 200.0, note="torch not installed")]
-    machine = bench.machine_info()
+    rows_k = [kernels.KernelResult(8, 3, 10.0, 100.0, torch_us=5.0, torch_threads=2, ratio=2.0,
+                                   staged_ratio=20.0, max_abs_dx=1e-16),
+              kernels.KernelResult(512, 16, 50.0, 200.0, note="torch not installed")]
+    machine = machine_info()
     assert machine["cpu_count"] and machine["numpy_threads"] >= 1
-    table = bench.format_table(machine, rows, kernels)
+    table = report.format_table(machine, rows, rows_k)
     assert "| p | default (m=8, D=3) | 20 | 10.0 | 20.0 | 30.0 | 50 | OK |" in table
     assert "| p | max (m=512, D=16) | 20 | 100.0 | 200.0 | 300.0 | 150 | OVER |" in table
     assert "ERROR: ValueError: boom" in table
     assert "torch not installed" in table
 
-    data = json.loads(bench.to_json({"machine": machine, "reruns": rows, "kernels": kernels}))
+    data = json.loads(report.to_json({"machine": machine, "reruns": rows, "kernels": rows_k}))
     assert [r["verdict"] for r in data["reruns"]] == ["OK", "OVER", "ERROR"]
     assert data["reruns"][2]["p95_ms"] is None
     assert math.isclose(data["kernels"][0]["ratio"], 2.0)
