@@ -6,6 +6,7 @@ kernel comparison is half of what it checks), it never passes quietly.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from dataclasses import replace
@@ -15,8 +16,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from bench import apptest, kernels, report
+from bench.browser import __main__ as browser_main
+from bench.browser import measure
+from bench.browser import report as browser_report
 from bench.machine import machine_info
 from bnviz import nets
 
@@ -116,3 +122,55 @@ def test_format_table_and_json() -> None:
     assert [r["verdict"] for r in data["reruns"]] == ["OK", "OVER", "ERROR"]
     assert data["reruns"][2]["p95_ms"] is None
     assert math.isclose(data["kernels"][0]["ratio"], 2.0)
+
+
+def _frame(t: float, direction: str, msg: object) -> dict:
+    return {"t": t, "dir": direction, "data": base64.b64encode(msg.SerializeToString()).decode()}
+
+
+def test_browser_decode_pairs_reruns_with_script_finished() -> None:
+    """Times come from the frames Streamlit's protos decode: server = rerun sent → last script_finished;
+    updated = the last change (mutation or frame, heartbeats excepted) after the input."""
+    rerun = BackMsg()
+    rerun.rerun_script.query_string = "m=9"
+    beat = BackMsg()
+    beat.app_heartbeat = True
+    delta = ForwardMsg()
+    delta.delta.new_element.markdown.body = "x"
+    done = ForwardMsg()
+    done.script_finished = ForwardMsg.FINISHED_SUCCESSFULLY
+    record = {"input": 100.0, "mut": 260.0, "now": 700.0, "longtasks": [[90.0, 80.0], [150.0, 60.0], [200.0, 55.0]],
+              "frames": [_frame(110.0, "out", rerun), _frame(150.0, "in", delta), _frame(240.0, "in", done),
+                         _frame(400.0, "out", beat)]}
+    res = measure.decode(record)
+    assert res.reruns == 1 and res.finished == ["FINISHED_SUCCESSFULLY"]
+    assert res.server_ms == pytest.approx(130.0)
+    assert res.updated_ms == pytest.approx(160.0)  # the mutation at 260; the heartbeat at 400 is not a change
+    assert res.long_task_ms == pytest.approx(115.0)  # the task that started before the input is not counted
+    assert res.changed and (res.frames_in, res.frames_out) == (2, 1)
+
+    quiet = measure.decode({"input": 100.0, "mut": 50.0, "now": 600.0, "longtasks": [], "frames": []})
+    assert quiet.reruns == 0 and quiet.server_ms is None and not quiet.changed and quiet.updated_ms == 0.0
+
+
+def test_browser_summary_and_table() -> None:
+    series = measure.Series("graph", "step", "client-side stepper", [
+        measure.Interaction("step", "next", float(v), None, 0, 0.0, True) for v in range(10, 110, 10)])
+    row = browser_report.summary(series)
+    assert row["n"] == 10 and row["updated_ms"]["median"] == pytest.approx(55.0)
+    assert row["updated_ms"]["p95"] == pytest.approx(95.5) and row["verdict"] == "OK"
+    assert row["server_ms"]["median"] is None and row["reruns"] == {"median": 0.0, "max": 0}
+    machine = {"cpu": "x", "cpu_count": 2, "python": "3", "streamlit": "1", "chromium": "9", "viewport": "1x1",
+               "lang": "en", "quiet_ms": 400.0, "load_start": [1.0, 2.0, 3.0], "load_end": None}
+    table = browser_report.format_table({"machine": machine, "series": [row]})
+    p95 = f"{row['updated_ms']['p95']:.0f}"  # 95.49999…: the table rounds what numpy gives
+    assert f"| graph | step | 10 | 55 | {p95} | — | — | 0 (max 0) | 0 | 0 | 100 | OK |" in table
+    assert "Chromium 9" in table and "1.00, 2.00, 3.00 / ?" in table
+
+
+def test_browser_cli_rejects_bad_options_before_starting_anything(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--viewport", "big"], ["--lessons", "graph,nope"], ["--n", "0"]):
+        with pytest.raises(SystemExit) as exc:
+            browser_main.main(argv)
+        assert exc.value.code == 2
+    assert "nope" in capsys.readouterr().err
