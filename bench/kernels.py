@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 import timeit
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -219,14 +219,15 @@ def compare_sweep_speed(scales: np.ndarray | None = None, epochs: int = 10, thre
     Without torch installed, ``torch_s`` is None and ``note`` says so.
     """
     say = progress or (lambda _msg: None)
-    scales = np.logspace(-4, 0, 20) if scales is None else np.asarray(scales, dtype=float)
+    scales = nets.default_scales() if scales is None else np.asarray(scales, dtype=float)
     data = nets.digits()
     t0 = time.perf_counter()
     nets.finish(nets.weight_scale_sweep(scales, epochs, data=data, threads=threads))
     numpy_s = time.perf_counter() - t0
     base = nets.WEIGHT_SWEEP
     steps = nets.epochs_to_steps(epochs, base.batch, base.train_samples)
-    runs = 2 * len(scales)
+    networks = [cfg for _, cfg in nets.weight_sweep_runs(scales, epochs)]  # what the sweep trains
+    runs = len(networks)
     say(f"numpy sweep: {numpy_s:.2f} s")
     try:
         import torch
@@ -237,9 +238,8 @@ def compare_sweep_speed(scales: np.ndarray | None = None, epochs: int = 10, thre
     try:
         sub = data.subset(base.train_samples)
         t0 = time.perf_counter()
-        for s in scales:
-            for bn in (False, True):
-                torch_train(replace(base, steps=steps, weight_scale=float(s), bn=bn), sub)
+        for cfg in networks:
+            torch_train(cfg, sub)
         torch_s = time.perf_counter() - t0
     finally:
         torch.set_num_threads(old)
