@@ -45,6 +45,8 @@ COURSE: tuple[Lesson, ...] = (
     Lesson("pool", "pages/pool_page.py", "🔳", "bnviz.lessons.pool:walkthrough"),
     Lesson("network", "pages/network_page.py", "🧠", "bnviz.lessons.network:walkthrough"),
     Lesson("experiments", "pages/experiments_page.py", "🔬", "bnviz.lessons.experiments:walkthrough"),
+    Lesson("fold", "pages/fold_page.py", "🧷", "bnviz.lessons.fold:walkthrough"),
+    Lesson("sync", "pages/sync_page.py", "🖧", "bnviz.lessons.sync:walkthrough"),
 )
 
 
