@@ -46,7 +46,7 @@ COURSE: tuple[Lesson, ...] = (
     Lesson("network", "pages/network_page.py", "🧠", "bnviz.lessons.network:walkthrough"),
     Lesson("experiments", "pages/experiments_page.py", "🔬", "bnviz.lessons.experiments:walkthrough"),
     Lesson("fold", "pages/fold_page.py", "🧷", "bnviz.lessons.fold:walkthrough"),
-    Lesson("sync", "pages/sync_page.py", "🖧", "bnviz.lessons.sync:walkthrough"),
+    Lesson("sync", "pages/sync_page.py", "💻", "bnviz.lessons.sync:walkthrough"),
 )
 
 

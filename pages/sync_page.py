@@ -1,0 +1,50 @@
+"""Page: BN on several simulated devices — per-device BN, SyncBN, GroupNorm (bnviz.lessons.sync)."""
+
+import streamlit as st
+
+from bnviz.figures import practice as fig
+from bnviz.i18n import InputError, t
+from bnviz.lessons import sync as lesson
+from bnviz.ops.sync import MAX_DEVICES
+from ui import norms_controls as nc
+from ui import practice_controls as pc
+from ui import render, sidebar
+from ui.charts import plot
+
+s = sidebar.current()
+lang = s.lang
+st.title(t("page.sync.title", lang))
+st.caption(t("page.sync.intro", lang))
+
+a, b = st.columns(2)
+devices = a.slider(t("page.sync.devices", lang), 1, MAX_DEVICES, 2, key="sync_devices", bind=nc.BIND)
+groups = b.slider(t("page.sync.groups", lang), 1, max(s.d, 2), 1, key="sync_groups", bind=nc.BIND)
+try:
+    le = lesson.compute(s, devices, groups)
+except InputError as err:
+    render.input_error(err, lang)
+render.notes(le.problem.notes, lang)
+walk = lesson.build(le, s, lang)
+
+st.markdown(f"### {t('page.sync.steps', lang)}")
+step = nc.stepper(walk, lang, "sync_step")
+render.formulas(step, lang)
+j = nc.column_picker(le.problem.d, lang, "sync_feature", "page.graph.feature", "page.graph.feature_option", "j")
+name = step.key.split(".")[1]
+if name in ("local", "allreduce", "normalize"):
+    plot(fig.device_means(walk.steps[walk.index("forward.local")].values["mu_dev"][:, j], le.sync.mean[j],
+                          t("page.sync.chart_means", lang, j=j + 1), t("page.sync.device", lang),
+                          (t("page.sync.per_device", lang), t("page.sync.whole", lang))), "sync_means")
+elif name == "small":
+    sp_ = le.spread
+    plot(fig.spread_figure(sp_["devices"], sp_["mean_dev"], sp_["var_ratio"], t("page.sync.chart_spread", lang),
+                           t("page.sync.axis_devices", lang),
+                           (t("page.sync.mean_dev", lang), t("page.sync.var_ratio", lang))), "sync_spread")
+elif step.phase == "backward":
+    values = {k: v for st_ in walk.steps for k, v in st_.values.items()}
+    plot(fig.dx_compare(values["dx_local"][:, j], values["dx"][:, j], values["gn_dx"][:, j],
+                        t("page.sync.chart_dx", lang, j=j + 1), t("page.sync.sample", lang),
+                        (t("page.sync.per_device", lang), t("page.sync.whole", lang), t("page.sync.groupnorm", lang))),
+         "sync_dx")
+pc.arrays(step, walk)
+render.downloads(walk, "bnviz-sync", key="sync_dl")
