@@ -345,7 +345,7 @@ def _status(code: object) -> int:
     return code if isinstance(code, int) else EXIT_USAGE
 
 
-TOPIC_MODULES = ("bnviz.cli_norms", "bnviz.cli_nets", "bnviz.cli_conv", "bnviz.cli_export")
+TOPIC_MODULES = ("bnviz.cli_norms", "bnviz.cli_nets", "bnviz.cli_conv", "bnviz.cli_export", "bnviz.cli_practice")
 """Modules that register more sub-commands when imported (those that exist)."""
 
 
