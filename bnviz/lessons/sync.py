@@ -184,7 +184,8 @@ def values(le: SyncLesson) -> dict[str, dict[str, Array]]:
     sp_ = le.spread
     return {
         "split": {"x": p.x, "dout": p.dout, "device": np.repeat(np.arange(1, k + 1), n).astype(float)},
-        "local": {"mu_dev": np.array([dv.mean for dv in le.devices]), "var_dev": np.array([dv.var for dv in le.devices])},
+        "local": {"mu_dev": np.array([dv.mean for dv in le.devices]),
+                  "var_dev": np.array([dv.var for dv in le.devices])},
         "allreduce": {"sum_x": s.sums["x"], "sum_x2": s.sums["x2"], "mu": s.mean, "var": s.var},
         "normalize": {"std": s.std, "xhat": s.xhat, "y": s.y},
         "groupnorm": {"gn_y": le.gn.y},

@@ -13,7 +13,8 @@ import torch
 from bnviz.i18n import InputError
 from bnviz.ops import frameworks as FW
 
-_spec = importlib.util.spec_from_file_location("bn_frameworks", Path(__file__).parents[1] / "oracles" / "bn_frameworks.py")
+ORACLE = Path(__file__).parents[1] / "oracles" / "bn_frameworks.py"
+_spec = importlib.util.spec_from_file_location("bn_frameworks", ORACLE)
 oracle = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(oracle)
 
