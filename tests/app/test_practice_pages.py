@@ -1,0 +1,107 @@
+"""The fold and sync pages under AppTest, both languages: every step, the controls, bad input.
+
+Expected numbers are recomputed here with PyTorch from the batch the sidebar describes
+(app_helpers.batch / upstream); every sentence is read from the catalog.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as tF
+from app_helpers import APP, LANGS, assert_ok, batch, upstream
+from streamlit.testing.v1 import AppTest
+
+from bnviz.i18n import t
+
+FOLD, SYNC = "pages/fold_page.py", "pages/sync_page.py"
+
+
+def open_page(page: str, lang: str, query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["lang"] = lang
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert_ok(at)
+    at.switch_page(page).run()
+    assert_ok(at)
+    return at
+
+
+def step_to(at: AppTest, key: str, n: int) -> AppTest:
+    at.slider(key=key).set_value(n).run()
+    assert_ok(at)
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def value_tables(at: AppTest) -> dict[str, np.ndarray]:
+    """The step's value tables by display name (each table follows its "**name** `shape`" caption)."""
+    captions = [m.value for m in at.markdown if m.value.startswith("**") and "`" in m.value]
+    assert len(captions) == len(at.dataframe)
+    return {c.split("**")[1]: df.value.to_numpy() for c, df in zip(captions, at.dataframe, strict=True)}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_fold_page_every_step_both_layers(lang):
+    at = open_page(FOLD, lang)
+    assert at.title[0].value == t("page.fold.title", lang)
+    for layer in ("affine", "conv"):
+        if layer == "conv":
+            at.segmented_control(key="fold_layer").set_value("conv").run()
+            assert_ok(at)
+        for n, name in enumerate(("layer", "bn", "compose", "weights", "bias", "check"), start=1):
+            step_to(at, "fold_step", n)
+            assert at.subheader[0].value.endswith(t(f"step.fold.{name}.title", lang))
+            assert len(at.get("plotly_chart")) == (1 if name == "check" else 0)
+        diff = re.search(r"\d\.\de[+-]\d\d", at.info[0].value)
+        assert diff and float(diff.group()) < 1e-12, at.info[0].value
+
+
+def test_fold_page_affine_numbers_match_torch():
+    at = open_page(FOLD, "en")
+    step_to(at, "fold_step", 2)
+    frames = value_tables(at)
+    x = batch(0)
+    step_to(at, "fold_step", 1)
+    tables = [df.value.to_numpy() for df in at.dataframe]
+    shown_x, w, b = tables[0], tables[1], tables[2].reshape(-1)
+    np.testing.assert_allclose(shown_x, x, rtol=0, atol=1e-12)
+    rm, rv = frames["μ_run"].reshape(-1), frames["σ²_run"].reshape(-1)
+    ref = tF.batch_norm(tF.linear(torch.tensor(x), torch.tensor(w.T), torch.tensor(b)), torch.tensor(rm),
+                        torch.tensor(rv), training=False, eps=1e-5).numpy()
+    np.testing.assert_allclose(frames["y = BN(z)"], ref, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_sync_page_every_step(lang):
+    at = open_page(SYNC, lang)
+    assert at.title[0].value == t("page.sync.title", lang)
+    for n in range(1, 12):
+        step_to(at, "sync_step", n)
+    assert at.subheader[0].value.endswith(t("step.sync.small.title", lang))
+
+
+def test_sync_page_gradient_is_torch_bn_on_the_whole_batch():
+    at = open_page(SYNC, "en", {"sync_devices": "4"})
+    step_to(at, "sync_step", 8)  # the three paths, then their sum
+    tables = value_tables(at)
+    x = batch(0)
+    xt = torch.tensor(x, requires_grad=True)
+    tF.batch_norm(xt, None, None, training=True, eps=1e-5).backward(torch.tensor(upstream(x, 0)))
+    np.testing.assert_allclose(tables["∂L/∂x"], xt.grad.numpy(), rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_sync_page_devices_that_do_not_divide_the_batch(lang):
+    at = open_page(SYNC, lang)
+    at.slider(key="sync_devices").set_value(3).run()
+    assert_ok(at)
+    assert at.error[0].value == t("error.sync.split", lang, m=8, k=3)
+    at.slider(key="sync_devices").set_value(8).run()
+    assert_ok(at)
+    assert not at.error
