@@ -30,8 +30,8 @@ CONV_X = (2, 2, 4, 4)
 """The conv lesson's input (N, C, H, W); filters are (D_out, C, 3, 3)."""
 STEPS = ("layer", "bn", "compose", "weights", "bias", "check")
 LABELS = {"w": "W", "b": "b", "z": "z = L(x) + b", "running_mean": "μ_run", "running_var": "σ²_run",
-          "y": "y = BN(z)", "scale": "γ/√(σ²_run + ε)", "w_fold": "W′", "b_fold": "b′", "y_fold": "y′ = L′(x) + b′",
-          "max_diff": "max |y − y′|"}
+          "y": "y = BN(z)", "scale": "γ/√(σ²_run + ε)", "w_fold": "W'", "b_fold": "b'", "y_fold": "y' = L'(x) + b'",
+          "max_diff": "max |y − y'|"}
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,11 @@ DEFAULTS = {"devices": 0, "groups": 1}
 """devices 0: the largest count up to 4 that divides M (so every sidebar batch has a default)."""
 
 LABELS = {
-    "device": "device", "mu_dev": "μ⁽ᵈ⁾", "var_dev": "σ²⁽ᵈ⁾", "sum_x": "Σx (device)", "sum_x2": "Σx² (device)",
+    "device": "device", "mu_dev": "μ_d", "var_dev": "σ²_d", "sum_x": "Σx (device)", "sum_x2": "Σx² (device)",
     "gn_y": "y (GroupNorm)", "dx_local": "∂L/∂x (per-device BN)", "sum_dxhat": "Σ∂L/∂x̂ (device)",
     "sum_dxhat_xhat": "Σ∂L/∂x̂·x̂ (device)", "dx_whole": "∂L/∂x (one device, whole batch)",
     "max_diff": "max |SyncBN − whole batch|", "gn_dx": "∂L/∂x (GroupNorm)", "gn_diff": "max |GN split − GN whole|",
-    "devices": "k", "per_device": "n = M/k", "mean_dev": "mean |μ⁽ᵈ⁾ − μ|", "var_ratio": "mean σ²⁽ᵈ⁾/σ²",
+    "devices": "k", "per_device": "n = M/k", "mean_dev": "mean |μ_d − μ|", "var_ratio": "mean σ²_d/σ²",
 }
 FOCUS = {"split": "x", "local": "mu", "allreduce": "var", "normalize": "xhat", "groupnorm": "xhat",
          "local_grads": "x", "allreduce_back": "xhat", "paths": "x", "equal": "x", "gn_back": "x", "small": "var"}
@@ -128,7 +128,7 @@ def formulas() -> dict[str, tuple[str, ...]]:
         "equal": (_eq(gx, sp.Add(*(by_path[p].subs(whole) for p in ("xhat", "var", "mu")), evaluate=False)),),
         "gn_back": (_eq(gx, dx_closed.subs(m, n_g)),),
         "small": (_eq(MU_D[dev], d.definitions["mu"].subs(on_device)),
-                  _eq(sp.Symbol(r"\mathbb{E}[\sigma^{2(d)}]"), (n_sym - 1) / n_sym * sp.Symbol(r"\sigma^{2}"))),
+                  _eq(sp.Symbol(r"\mathrm{E}[\sigma^{2(d)}]"), (n_sym - 1) / n_sym * sp.Symbol(r"\sigma^{2}"))),
     }
 
 
