@@ -5,7 +5,7 @@ import streamlit as st
 from bnviz.figures import practice as fig
 from bnviz.i18n import InputError, t
 from bnviz.lessons import sync as lesson
-from bnviz.ops.sync import MAX_DEVICES
+from bnviz.ops.sync import divisors
 from ui import norms_controls as nc
 from ui import practice_controls as pc
 from ui import render, sidebar
@@ -17,8 +17,9 @@ st.title(t("page.sync.title", lang))
 st.caption(t("page.sync.intro", lang))
 
 a, b = st.columns(2)
-devices = a.slider(t("page.sync.devices", lang), 1, MAX_DEVICES, 2, key="sync_devices", bind=nc.BIND)
-groups = b.slider(t("page.sync.groups", lang), 1, max(s.d, 2), 1, key="sync_groups", bind=nc.BIND)
+devices = nc.choice("segmented_control", t("page.sync.devices", lang), divisors(s.m), "sync_devices",
+                    lesson.default_devices(s.m), str, container=a)
+groups = nc.choice("selectbox", t("page.sync.groups", lang), divisors(s.d, s.d), "sync_groups", 1, str, container=b)
 try:
     le = lesson.compute(s, devices, groups)
 except InputError as err:

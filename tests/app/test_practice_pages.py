@@ -87,7 +87,7 @@ def test_sync_page_every_step(lang):
 
 
 def test_sync_page_gradient_is_torch_bn_on_the_whole_batch():
-    at = open_page(SYNC, "en", {"sync_devices": "4"})
+    at = open_page(SYNC, "en", {"sync_devices": "2"})
     step_to(at, "sync_step", 8)  # the three paths, then their sum
     tables = value_tables(at)
     x = batch(0)
@@ -96,12 +96,21 @@ def test_sync_page_gradient_is_torch_bn_on_the_whole_batch():
     np.testing.assert_allclose(tables["∂L/∂x"], xt.grad.numpy(), rtol=0, atol=1e-10)
 
 
-@pytest.mark.parametrize("lang", LANGS)
-def test_sync_page_devices_that_do_not_divide_the_batch(lang):
-    at = open_page(SYNC, lang)
-    at.slider(key="sync_devices").set_value(3).run()
-    assert_ok(at)
-    assert at.error[0].value == t("error.sync.split", lang, m=8, k=3)
-    at.slider(key="sync_devices").set_value(8).run()
+@pytest.mark.parametrize(("lang", "m", "counts"), [("en", 8, [1, 2, 4, 8]), ("zh", 6, [1, 2, 3, 6]), ("en", 5, [1, 5])])
+def test_sync_page_offers_only_device_counts_that_divide_the_batch(lang, m, counts):
+    at = open_page(SYNC, lang, {"m": str(m)})
+    assert not at.error
+    control = at.get("button_group")[0]
+    assert [int(o.content) for o in control.proto.options] == counts
+    control.set_value(counts[-1]).run()
     assert_ok(at)
     assert not at.error
+    step_to(at, "sync_step", 1)
+    assert at.info[0].value == t("step.sync.split.note", lang, m=m, k=counts[-1], n=1)
+
+
+def test_sync_page_url_with_a_count_that_does_not_divide_falls_back_to_the_default():
+    at = open_page(SYNC, "en", {"sync_devices": "3"})
+    assert not at.error
+    step_to(at, "sync_step", 1)
+    assert at.info[0].value == t("step.sync.split.note", "en", m=8, k=4, n=2)
