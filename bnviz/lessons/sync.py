@@ -123,8 +123,9 @@ def formulas() -> dict[str, tuple[str, ...]]:
         "allreduce_back": (_eq(SUM_G[dev], sp.Sum(g[j], (j, 1, n_sym))),
                            _eq(SUM_GX[dev], sp.Sum(g[j] * xh[j], (j, 1, n_sym))),
                            _eq(gx, dx_closed.subs(whole))),
-        "paths": tuple(_eq(sp.Symbol(rf"\partial_{{\mathrm{{{p}}}}}"), by_path[p].subs(whole))
-                       for p in ("xhat", "var", "mu")),
+        "paths": tuple(_eq(sp.Symbol(rf"\left.\frac{{\partial L}}{{\partial x_{{i}}}}\right|_{{{tex}}}"),
+                           by_path[p].subs(whole))
+                       for p, tex in (("xhat", r"\hat{x}"), ("var", r"\sigma^{2}"), ("mu", r"\mu"))),
         "equal": (_eq(gx, sp.Add(*(by_path[p].subs(whole) for p in ("xhat", "var", "mu")), evaluate=False)),),
         "gn_back": (_eq(gx, dx_closed.subs(m, n_g)),),
         "small": (_eq(MU_D[dev], d.definitions["mu"].subs(on_device)),
