@@ -23,7 +23,12 @@ no setting can make equal.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
+import numpy as np
+import sympy as sp
+
+from bnviz import norms
 from bnviz.i18n import InputError
 
 FRAMEWORKS = ("pytorch", "keras", "cs231n", "caffe")
@@ -114,3 +119,44 @@ def convert(from_: str, momentum: float, eps: float) -> list[Equivalent]:
     weight = old_weight(from_, momentum)
     return [Equivalent(fw, CONVENTIONS[fw].parameter, from_old_weight(fw, weight), float(eps), differences(from_, fw))
             for fw in FRAMEWORKS]
+
+
+# ------------------------------------------------- running statistics, per framework --
+
+
+@lru_cache(maxsize=1)
+def _keras_update():
+    """Keras's update is cs231n's rule (old·momentum + batch·(1 − momentum), biased σ²_B), written once
+    in ``bnviz.norms.update_rules``; only its initial values (0, 1) and defaults differ."""
+    r = norms.RUN_SYM
+    rules = norms.update_rules()["cs231n"]
+    return sp.lambdify([r["mean"], r["var"], r["mu_b"], r["var_b"], r["momentum"]], [rules["mean"], rules["var"]],
+                       modules="numpy")
+
+
+def running(framework: str, batches: np.ndarray, momentum: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each framework's running mean and variance after each of K batches.
+
+    batches: (K, m, D). Returns (K, D) means and variances (the estimates used at test time).
+    PyTorch, cs231n and Caffe use ``bnviz.norms.running_stats``; Keras the cs231n rule from (0, 1).
+    """
+    c = check(framework, momentum, 0.0)
+    batches = np.asarray(batches, dtype=float)
+    means, vars_, m = batches.mean(axis=1), batches.var(axis=1), batches.shape[1]
+    if framework != "keras":
+        trace = norms.running_stats(framework, means, vars_, m, momentum)
+        return trace.mean, trace.var
+    update = _keras_update()
+    mean, var = np.full(means.shape[1], c.initial_mean), np.full(means.shape[1], c.initial_var)
+    out_m, out_v = [], []
+    for mu_b, var_b in zip(means, vars_, strict=True):
+        mean, var = (np.asarray(v, dtype=float) for v in update(mean, var, mu_b, var_b, momentum))
+        out_m.append(mean)
+        out_v.append(var)
+    return np.array(out_m), np.array(out_v)
+
+
+def agreement(from_: str, momentum: float, batches: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """framework -> its running (means, variances) on ``batches`` (K, m, D) with the settings
+    ``convert`` gives for ``from_``'s momentum: the means agree, the variances as ``differences`` says."""
+    return {e.framework: running(e.framework, batches, e.momentum) for e in convert(from_, momentum, 0.0)}

@@ -122,3 +122,22 @@ def test_momentum_direction_flips_for_pytorch():
 def test_bad_settings_are_input_errors(fw, momentum, eps):
     with pytest.raises(InputError):
         FW.convert(fw, momentum, eps)
+
+
+@pytest.mark.parametrize("framework", FW.FRAMEWORKS)
+def test_running_statistics_follow_each_framework(framework):
+    bs = batches(4, k=9, m=6)
+    momentum = {"pytorch": 0.2, "keras": 0.8, "cs231n": 0.7, "caffe": 0.95}[framework]
+    for ours, ref in zip(FW.running(framework, np.array(bs), momentum), reference(framework, bs, momentum),
+                         strict=True):
+        np.testing.assert_allclose(ours, ref, rtol=0, atol=TOL)
+
+
+def test_agreement_of_translated_settings():
+    bs = np.array(batches(5, k=200, m=5))
+    runs = FW.agreement("pytorch", 0.1, bs)
+    for fw in FW.FRAMEWORKS:  # λ = 0.9, λ^200 ≈ 7e-10 · mean: Caffe's normalised average has caught up
+        np.testing.assert_allclose(runs[fw][0][-1], runs["pytorch"][0][-1], rtol=0, atol=1e-8)
+    np.testing.assert_allclose(runs["keras"][1], runs["cs231n"][1] + 0.9 ** np.arange(1, 201)[:, None], rtol=0,
+                               atol=TOL)
+    np.testing.assert_allclose(runs["pytorch"][1][-1], 5 / 4 * runs["keras"][1][-1], rtol=0, atol=1e-8)
