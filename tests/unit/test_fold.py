@@ -12,6 +12,8 @@ import pytest
 import sympy as sp
 import torch
 import torch.nn.functional as tF
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bnviz import course
 from bnviz.figures import practice as fig
@@ -113,3 +115,15 @@ def test_lesson_refuses_bad_controls():
 
 def test_fold_figure_is_valid_plotly():
     go.Figure(fig.fold_scatter(np.arange(6.0).reshape(2, 3), np.arange(6.0).reshape(2, 3), "t", "x", "y"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(d_in=st.integers(1, 5), d_out=st.integers(1, 5), m=st.integers(1, 6), seed=st.integers(0, 2**31 - 1),
+       eps=st.sampled_from([0.0, 1e-5, 1e-2, 1.0]))
+def test_fold_property_any_affine_shape(d_in, d_out, m, seed, eps):
+    rng = np.random.default_rng(seed)
+    x, w = rng.standard_normal((m, d_in)), rng.standard_normal((d_in, d_out))
+    b, g, be, rm, rv = _params(rng, d_out)
+    f = F.fold(w, b, g, be, rm, rv, eps)
+    ref = _torch_bn(tF.linear(torch.tensor(x), torch.tensor(w.T), torch.tensor(b)), g, be, rm, rv, eps).numpy()
+    np.testing.assert_allclose(x @ f.w_fold + f.b_fold, ref, rtol=0, atol=1e-12)
