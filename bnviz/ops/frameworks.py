@@ -13,6 +13,10 @@ Caffe         moving_average_     0.999        old value   unbiased       1e-5
               fraction (λ)
 ============  ==================  ===========  ==========  =============  ========
 
+Keras here is Keras 3 (and tf.keras with ``fused=False``): the moving variance takes the
+biased batch variance of ``ops.moments``. tf.keras 2's fused kernel (``fused=True``) applied
+m/(m−1) instead (tensorflow/tensorflow#55545); ``convert`` says so in words for Keras.
+
 Initial running values: PyTorch and Keras (0, 1), cs231n (0, 0), Caffe
 keeps sums S and a scale factor s (all 0) and uses S/s, a normalised
 average that has no initial value at all. ``convert`` maps one framework's
@@ -99,6 +103,8 @@ def differences(source: str, target: str) -> tuple[str, ...]:
         keys.append("practice.diff.scale_factor")
     elif (a.initial_mean, a.initial_var) != (b.initial_mean, b.initial_var):
         keys.append("practice.diff.initial")
+    if target == "keras" and source != "keras":
+        keys.append("practice.diff.keras_fused")
     return tuple(keys)
 
 

@@ -115,6 +115,8 @@ def test_what_cannot_be_made_equal_is_what_differs():
 def test_momentum_direction_flips_for_pytorch():
     eq = {e.framework: e.momentum for e in FW.convert("pytorch", 0.1, 1e-5)}
     assert eq == {"pytorch": 0.1, "keras": 0.9, "cs231n": 0.9, "caffe": 0.9}
+    keras = next(e for e in FW.convert("pytorch", 0.1, 1e-5) if e.framework == "keras")
+    assert keras.differences == ("practice.diff.bessel", "practice.diff.keras_fused")
 
 
 @pytest.mark.parametrize(("fw", "momentum", "eps"), [("mxnet", 0.9, 1e-5), ("keras", 1.5, 1e-5),
