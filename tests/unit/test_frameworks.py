@@ -143,3 +143,18 @@ def test_agreement_of_translated_settings():
     np.testing.assert_allclose(runs["keras"][1], runs["cs231n"][1] + 0.9 ** np.arange(1, 201)[:, None], rtol=0,
                                atol=TOL)
     np.testing.assert_allclose(runs["pytorch"][1][-1], 5 / 4 * runs["keras"][1][-1], rtol=0, atol=1e-8)
+
+
+def test_caffe_with_lambda_one_is_pytorchs_cumulative_average():
+    """The scale_factor sentence: Caffe at λ = 1 is PyTorch's momentum=None (after the first batch,
+    whose (0, 1) start PyTorch's cumulative average forgets)."""
+    bs = batches(6, k=7, m=4)
+    bn = torch.nn.BatchNorm1d(3, momentum=None, dtype=torch.float64)
+    means, variances = [], []
+    for b in bs:
+        bn(torch.tensor(b))
+        means.append(bn.running_mean.numpy().copy())
+        variances.append(bn.running_var.numpy().copy())
+    cm, cv = oracle.caffe(bs, 1.0)
+    np.testing.assert_allclose(np.array(means), cm, rtol=0, atol=TOL)
+    np.testing.assert_allclose(np.array(variances), cv, rtol=0, atol=TOL)
