@@ -66,7 +66,7 @@ def compute(settings: Settings, devices: int = DEFAULTS["devices"], groups: int 
         raise InputError("error.sync.groups", g=groups, d=p.d)
     per = Y.per_device(p.x, p.gamma, p.beta, p.dout, p.eps, k)
     sync = Y.sync_bn(p.x, p.gamma, p.beta, p.dout, p.eps, k)
-    whole = norms.bn_run(p.x, p.gamma, p.beta, p.dout, p.eps)
+    whole = Y.bn_columns(p.x, p.gamma, p.beta, p.dout, p.eps)
     gn = Y.group_norm(p.x, p.gamma, p.beta, p.dout, p.eps, groups, k)
     return SyncLesson(p, k, groups, per, sync, whole, gn, Y.estimate_spread(p.x, Y.divisors(p.m)))
 

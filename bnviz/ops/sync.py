@@ -19,6 +19,7 @@ one per device (n = M/k samples each).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -40,6 +41,21 @@ def check_devices(m: int, k: int) -> int:
     return k
 
 
+@lru_cache(maxsize=8)
+def _graph(eps: float):
+    """The one BN graph (``bnviz.norms.bn_graph``), built once per ε: building it costs ~10 ms of SymPy."""
+    return norms.bn_graph(eps)
+
+
+def bn_columns(x: Array, gamma: Array, beta: Array, dout: Array, eps: float) -> norms.BNResult:
+    """``bnviz.norms.bn_run`` (statistics over axis 0 of x (m, S)) through the cached graph."""
+    g = _graph(float(eps))
+    leaves = {"x": np.asarray(x, dtype=float), "gamma": np.asarray(gamma, dtype=float),
+              "beta": np.asarray(beta, dtype=float), "dout": np.asarray(dout, dtype=float)}
+    values = g.forward(leaves)
+    return norms.BNResult(values, g.backward(values), float(eps))
+
+
 def split(a: Array, k: int) -> list[Array]:
     """k equal consecutive slices of a along axis 0: a (M, ...) -> k arrays (M/k, ...)."""
     check_devices(a.shape[0], k)
@@ -57,12 +73,19 @@ class DeviceBN:
 
 
 def per_device(x: Array, gamma: Array, beta: Array, dout: Array, eps: float, k: int) -> list[DeviceBN]:
-    """Each device's own BN on its slice. x, dout: (M, D); gamma, beta: (D,)."""
-    out = []
-    for xs, ds in zip(split(x, k), split(dout, k), strict=True):
-        run = norms.bn_run(xs, gamma, beta, ds, eps)
-        out.append(DeviceBN(run.values["mu"][0], run.values["var"][0], run.dx, run))
-    return out
+    """Each device's own BN on its slice. x, dout: (M, D); gamma, beta: (D,).
+
+    The k slices are run side by side as the columns of one (n, k·D) matrix (BN's statistics are
+    per column), so the graph runs once; ``run`` of each device is that run's column block.
+    """
+    xs, ds = split(x, k), split(dout, k)
+    d = x.shape[1]
+    g = np.broadcast_to(np.asarray(gamma, dtype=float), (d,))
+    b = np.broadcast_to(np.asarray(beta, dtype=float), (d,))
+    run = bn_columns(np.hstack(xs), np.tile(g, k), np.tile(b, k), np.hstack(ds), eps)
+    mu, var, dx = run.values["mu"][0], run.values["var"][0], run.dx
+    return [DeviceBN(mu[n * d:(n + 1) * d], var[n * d:(n + 1) * d], dx[:, n * d:(n + 1) * d], run)
+            for n in range(k)]
 
 
 @dataclass(frozen=True)
@@ -140,11 +163,26 @@ class GroupNormRun:
 
 
 def group_norm(x: Array, gamma: Array, beta: Array, dout: Array, eps: float, groups: int, k: int) -> GroupNormRun:
-    """GroupNorm on the whole batch and on each device's slice (x, dout (M, D); gamma, beta (D,))."""
-    whole = norms.norm_run(x, gamma, beta, dout, eps, kind="group", groups=groups)
-    parts = [norms.norm_run(xs, gamma, beta, ds, eps, kind="group", groups=groups)
-             for xs, ds in zip(split(x, k), split(dout, k), strict=True)]
-    return GroupNormRun(groups, whole.y, whole.dx, [p.dx for p in parts])
+    """GroupNorm on the whole batch and on each device's slice (x, dout (M, D); gamma, beta (D,)).
+
+    Both through the one BN graph on GroupNorm's sets (``bnviz.norms.layout``): the whole batch's
+    sets in one run, the devices' sets side by side in another.
+    """
+    def gn(parts_x: list[Array], parts_d: list[Array]) -> list[Array]:
+        lays = [norms.layout(p.shape, "group", groups) for p in parts_x]
+        cols = [lay.sets for lay in lays]
+        g = [lay.to_sets(lay.per_channel(norms.check_params(gamma, beta, lay.channels)[0])) for lay in lays]
+        b = [lay.to_sets(lay.per_channel(norms.check_params(gamma, beta, lay.channels)[1])) for lay in lays]
+        run = bn_columns(np.hstack([lay.to_sets(p) for lay, p in zip(lays, parts_x, strict=True)]), np.hstack(g),
+                         np.hstack(b), np.hstack([lay.to_sets(p) for lay, p in zip(lays, parts_d, strict=True)]), eps)
+        edges = np.cumsum([0, *cols])
+        y, dx = run.values["y"], run.dx
+        return [(lay.from_sets(y[:, a:e]), lay.from_sets(dx[:, a:e]))
+                for lay, a, e in zip(lays, edges[:-1], edges[1:], strict=True)]
+
+    (y, dx), = gn([np.asarray(x, dtype=float)], [np.asarray(dout, dtype=float)])
+    devices = gn(split(x, k), split(dout, k))
+    return GroupNormRun(groups, y, dx, [d for _, d in devices])
 
 
 def estimate_spread(x: Array, sizes: tuple[int, ...]) -> dict[str, Array]:
