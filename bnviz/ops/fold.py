@@ -26,8 +26,8 @@ import numpy as np
 import sympy as sp
 
 from bnviz import symbolic as S
-from bnviz.conv import conv_forward
 from bnviz.i18n import InputError
+from bnviz.ops import conv as conv_op
 
 Array = np.ndarray
 
@@ -182,7 +182,7 @@ def layer_forward(x: Array, w: Array, b: Array) -> Array:
     (stride 1, no padding)."""
     if w.ndim == 2:
         return x @ w + b
-    return conv_forward(x, w, b, 1, 0)[0]
+    return conv_op.forward(x, w, b, 1, 0)[0]
 
 
 def bn_test_forward(z: Array, f: Fold) -> Array:
