@@ -40,7 +40,9 @@ from typing import NoReturn
 
 import numpy as np
 
-from bnviz import data, export, norms
+from bnviz import data
+from bnviz import export as exporter
+from bnviz import norms as bn_norms
 from bnviz.i18n import LANGS, InputError, t
 from bnviz.lessons.graph import bn_walkthrough
 from bnviz.settings import DEFAULTS, DISTRIBUTIONS, LIMITS, UPSTREAMS, Settings
@@ -238,8 +240,8 @@ def _add_derive_arguments(p: argparse.ArgumentParser, lang: str) -> None:
                    help=t("cli.opt_dist", lang))
     p.add_argument("--upstream", choices=[u for u in UPSTREAMS if u != "custom"], default=DEFAULTS.upstream,
                    help=t("cli.opt_upstream", lang))
-    if importlib.util.find_spec("bnviz.cli_norms") is not None:  # --norm, --mode, ... (the normalization family)
-        importlib.import_module("bnviz.cli_norms").add_family_arguments(p, lang)
+    if importlib.util.find_spec("bnviz.cli.norms") is not None:  # --norm, --mode, ... (the normalization family)
+        importlib.import_module("bnviz.cli.norms").add_family_arguments(p, lang)
     add_output_arguments(p, lang)
 
 
@@ -280,7 +282,7 @@ def derive_problem(args: argparse.Namespace) -> tuple[data.Problem, Settings]:
     return data.check_problem(x, dout, gamma, beta, eps), settings
 
 
-def derive_extra(problem: data.Problem, run: norms.BNResult, lang: str) -> dict[str, object]:
+def derive_extra(problem: data.Problem, run: bn_norms.BNResult, lang: str) -> dict[str, object]:
     """The summary keys of the JSON: inputs, forward and backward results, notes.
 
     Per-feature statistics are length-D lists; per-sample arrays are m × D
@@ -299,14 +301,14 @@ def derive_extra(problem: data.Problem, run: norms.BNResult, lang: str) -> dict[
             "dx": run.dx.tolist(),
             "dgamma": flat(g["gamma"]),
             "dbeta": flat(g["beta"]),
-            "paths": {p: run.path(p).tolist() for p in norms.PATHS},
+            "paths": {p: run.path(p).tolist() for p in bn_norms.PATHS},
         },
         "notes": [t(key, lang, **fields) for key, fields in problem.notes],
     }
 
 
-def _all_finite(run: norms.BNResult, arrays: list[Array]) -> bool:
-    parts = [*run.values.values(), *run.back.grads.values(), *(run.path(p) for p in norms.PATHS), *arrays]
+def _all_finite(run: bn_norms.BNResult, arrays: list[Array]) -> bool:
+    parts = [*run.values.values(), *run.back.grads.values(), *(run.path(p) for p in bn_norms.PATHS), *arrays]
     return all(np.all(np.isfinite(np.asarray(a, dtype=float))) for a in parts)
 
 
@@ -316,18 +318,18 @@ def run_derive(args: argparse.Namespace) -> int:
     Other norms, test mode and 4-D input go to ``bnviz.cli_norms.run_family``.
     """
     if hasattr(args, "norm"):
-        family = importlib.import_module("bnviz.cli_norms")
+        family = importlib.import_module("bnviz.cli.norms")
         if family.is_family(args):
             return family.run_family(args)
     problem, settings = derive_problem(args)
     with np.errstate(all="ignore"):  # overflow is reported below as one line, not as warnings
         walk = bn_walkthrough(problem, settings, args.lang)
-        run = norms.bn_run(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps)
+        run = bn_norms.bn_run(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps)
     if not _all_finite(run, [v for s in walk.steps for v in s.values.values()]):
         raise InputError("cli.not_finite_result")
     walk = replace(walk, settings={**walk.settings, "x_file": args.x, "dout_file": args.dout})
     extra = derive_extra(problem, run, args.lang) if args.format == "json" else None
-    text = export.render(walk, args.format, extra)
+    text = exporter.render(walk, args.format, extra)
     emit(text, args.output)
     return EXIT_OK
 
@@ -345,7 +347,7 @@ def _status(code: object) -> int:
     return code if isinstance(code, int) else EXIT_USAGE
 
 
-TOPIC_MODULES = ("bnviz.cli_norms", "bnviz.cli_nets", "bnviz.cli_conv", "bnviz.cli_export", "bnviz.cli_practice")
+TOPIC_MODULES = ("bnviz.cli.norms", "bnviz.cli.nets", "bnviz.cli.conv", "bnviz.cli.export", "bnviz.cli.practice")
 """Modules that register more sub-commands when imported (those that exist)."""
 
 
