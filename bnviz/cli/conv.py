@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from bnviz import data, export
-from bnviz.cli import Command, add_output_arguments, emit, int_option, register
+from bnviz.cli.common import Command, add_output_arguments, emit, int_option
 from bnviz.i18n import InputError, t
 from bnviz.lessons.conv import conv_walkthrough
 from bnviz.lessons.conv import make_problem as make_conv
@@ -134,5 +134,7 @@ def run_pool(args: argparse.Namespace) -> int:
     return 0
 
 
-register(Command("conv", "cli.conv.help", "cli.conv.description", _conv_arguments, run_conv))
-register(Command("pool", "cli.conv.pool_help", "cli.conv.pool_description", _pool_arguments, run_pool))
+COMMANDS = (
+    Command("conv", "cli.conv.help", "cli.conv.description", _conv_arguments, run_conv),
+    Command("pool", "cli.conv.pool_help", "cli.conv.pool_description", _pool_arguments, run_pool),
+)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from bnviz import export
-from bnviz.cli import Command, add_output_arguments, emit, float_option, int_option, register
+from bnviz.cli.common import Command, add_output_arguments, emit, float_option, int_option
 from bnviz.course import course_walkthroughs
 from bnviz.i18n import InputError, t
 from bnviz.settings import DEFAULTS, DISTRIBUTIONS, EPS_CHOICES, LIMITS, UPSTREAMS, Settings
@@ -59,4 +59,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-register(Command("course", "cli.course.help", "cli.course.description", _arguments, run))
+COMMANDS = (
+    Command("course", "cli.course.help", "cli.course.description", _arguments, run),
+)

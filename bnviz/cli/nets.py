@@ -18,7 +18,7 @@ import re
 from dataclasses import asdict, replace
 
 from bnviz import export, nets
-from bnviz.cli import Command, emit, float_option, int_option, register
+from bnviz.cli.common import Command, emit, float_option, int_option
 from bnviz.i18n import InputError, t
 from bnviz.lessons import network
 
@@ -113,4 +113,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-register(Command("train", "cli.train.help", "cli.train.description", _arguments, run))
+COMMANDS = (
+    Command("train", "cli.train.help", "cli.train.description", _arguments, run),
+)

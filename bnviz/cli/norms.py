@@ -1,7 +1,7 @@
 """The normalization family on the command line.
 
 * ``derive --norm batch|layer|instance|group|renorm --mode train|test ...``:
-  :func:`run_family` (called by ``bnviz.cli.run_derive`` for everything but
+  :func:`run_family` (called by ``bnviz.cli.derive.run_derive`` for everything but
   training-mode batch norm on a 2-D batch, which keeps its original path).
   Inputs may be 2-D (samples × features) or, from a ``.npy`` file, 4-D
   (N, C, H, W); γ, β and the running statistics have one value per channel.
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from bnviz import data, export, norms
-from bnviz.cli import (
+from bnviz.cli.common import (
     EXIT_OK,
     Command,
     add_output_arguments,
@@ -29,7 +29,6 @@ from bnviz.cli import (
     emit,
     float_option,
     int_option,
-    register,
     vector_option,
 )
 from bnviz.i18n import InputError, t
@@ -51,7 +50,7 @@ MAX_CELLS = 65536
 
 
 def add_family_arguments(p: argparse.ArgumentParser, lang: str) -> None:
-    """derive's family options (added by ``bnviz.cli._add_derive_arguments``)."""
+    """derive's family options (added by ``bnviz.cli.derive._add_derive_arguments``)."""
     p.add_argument("--norm", choices=NORM_CHOICES, default="batch", help=t("cli.norms.opt_norm", lang))
     p.add_argument("--groups", default="1", metavar="G", help=t("cli.norms.opt_groups", lang))
     p.add_argument("--mode", choices=MODES, default="train", help=t("cli.norms.opt_mode", lang))
@@ -321,4 +320,6 @@ def run_stats(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-register(Command("stats", "cli.stats.help", "cli.stats.description", _stats_arguments, run_stats))
+COMMANDS = (
+    Command("stats", "cli.stats.help", "cli.stats.description", _stats_arguments, run_stats),
+)

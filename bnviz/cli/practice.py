@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from bnviz import data
-from bnviz.cli import Command, add_output_arguments, emit, float_option, int_option, register
+from bnviz.cli.common import Command, add_output_arguments, emit, float_option, int_option
 from bnviz.i18n import InputError, t
 from bnviz.ops import fold as F
 from bnviz.ops import frameworks as FW
@@ -140,7 +140,9 @@ def run_convert(args: argparse.Namespace) -> int:
     return 0
 
 
-register(Command("fold", "cli.practice.fold_help", "cli.practice.fold_description", _fold_arguments, run_fold))
-register(Command("sync", "cli.practice.sync_help", "cli.practice.sync_description", _sync_arguments, run_sync))
-register(Command("convert", "cli.practice.convert_help", "cli.practice.convert_description", _convert_arguments,
-                 run_convert))
+COMMANDS = (
+    Command("fold", "cli.practice.fold_help", "cli.practice.fold_description", _fold_arguments, run_fold),
+    Command("sync", "cli.practice.sync_help", "cli.practice.sync_description", _sync_arguments, run_sync),
+    Command("convert", "cli.practice.convert_help", "cli.practice.convert_description", _convert_arguments,
+            run_convert),
+)

@@ -8,6 +8,7 @@ tests run the real ``python -m bnviz`` in a subprocess; the rest call
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import subprocess
@@ -18,6 +19,7 @@ import numpy as np
 import pytest
 
 from bnviz import cli
+from bnviz.cli import common
 from bnviz.data import make_problem
 from bnviz.i18n import t
 from bnviz.settings import Settings
@@ -292,21 +294,21 @@ def test_help_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_a_registered_command_is_reachable(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     """Adding a sub-command is one Command in the registry; it gets --lang and error handling."""
-    def add(p: cli.argparse.ArgumentParser, lang: str) -> None:
+    def add(p: argparse.ArgumentParser, lang: str) -> None:
         p.add_argument("--n", default="1")
 
-    def run(args: cli.argparse.Namespace) -> int:
-        print(cli.int_option("--n", args.n, 1, 3) * 2, args.lang)
+    def run(args: argparse.Namespace) -> int:
+        print(common.int_option("--n", args.n, 1, 3) * 2, args.lang)
         return 0
 
-    monkeypatch.setitem(cli.COMMANDS, "twice", cli.Command("twice", "cli.derive_help", "cli.derive_description",
+    monkeypatch.setitem(cli.COMMANDS, "twice", common.Command("twice", "cli.derive_help", "cli.derive_description",
                                                              add, run))
     assert cli.main(["twice", "--n", "3", "--lang", "zh"]) == 0
     assert capsys.readouterr().out == "6 zh\n"
     assert cli.main(["twice", "--n", "4"]) == 2
     assert capsys.readouterr().err == "error: --n = 4 is out of range: it must be from 1 to 3.\n"
     with pytest.raises(ValueError, match="twice"):
-        cli.register(cli.COMMANDS["twice"])
+        common.registry([cli.COMMANDS["twice"], cli.COMMANDS["twice"]])
 
 
 # -------------------------------------------------------------- bad input --
