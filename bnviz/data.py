@@ -14,6 +14,7 @@ import numpy as np
 
 from bnviz.i18n import InputError
 from bnviz.settings import Settings
+from bnviz.softmax_chain import softmax_dout, softmax_dout_code
 
 Array = np.ndarray
 MAX_ROWS, MAX_COLS = 512, 16
@@ -159,8 +160,6 @@ def setup_code(p: Problem, s: Settings | None) -> str:
         lines.append(f"dout = {_literal(p.dout)}")
     lines += [f"gamma = {_literal(p.gamma)}", f"beta = {_literal(p.beta)}"]
     if s is not None and s.upstream == "softmax":
-        from bnviz.lessons.upstream import softmax_dout_code
-
         if "seed = " not in "\n".join(lines):
             lines.append(f"seed = {s.seed}")
         lines.append(softmax_dout_code())
@@ -212,12 +211,10 @@ def make_problem(s: Settings) -> Problem:
 
 def upstream_dout(kind: str, x: Array, gamma: Array, beta: Array, eps: float, seed: int) -> Array:
     """∂L/∂y (m, D) of a named kind: "random" N(0, 1) from ``seed + 1``, "ones", or
-    "softmax": from a softmax loss above the layer (``bnviz.lessons.upstream``)."""
+    "softmax": from a softmax loss above the layer (``bnviz.softmax_chain``)."""
     if kind == "ones":
         return np.ones_like(x)
     if kind == "softmax":
         check_problem(x, np.zeros_like(x), gamma, beta, eps)  # the BN under the loss must be defined
-        from bnviz.lessons.upstream import softmax_dout  # that lesson builds on this module
-
         return softmax_dout(x, gamma, beta, eps, seed)
     return np.random.default_rng(seed + 1).standard_normal(x.shape)
