@@ -3,7 +3,7 @@
 import streamlit as st
 
 from bnviz.course import available
-from ui import course_nav, sidebar
+from ui import course_nav, safety, sidebar
 
 st.set_page_config(page_title="bnviz", page_icon="📈", layout="wide")
 settings = sidebar.render()
@@ -16,5 +16,5 @@ pages = {les.key: st.Page(les.page, title=course_nav.title(les.key, settings.lan
 nav = st.navigation(list(pages.values()))
 current = next(key for key, page in pages.items() if page.url_path == nav.url_path)
 course_nav.position(lessons, current, settings.lang)
-nav.run()
+safety.guarded(nav.run, current, settings.lang)  # no traceback ever reaches a visitor
 course_nav.next_link(lessons, current, pages, settings.lang)

@@ -7,7 +7,9 @@ be defined only once), one table per key with an ``en`` and a ``zh`` entry;
 
 from __future__ import annotations
 
+import re
 import tomllib
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -51,5 +53,23 @@ class InputError(ValueError):
         self.fields = fields
         super().__init__(t(key, "en", **fields))
 
-    def message(self, lang: str = "en") -> str:
-        return t(self.key, lang, **self.fields)
+    def message(self, lang: str = "en", escape: Callable[[str], str] | None = None) -> str:
+        """The sentence in ``lang``; ``escape`` (e.g. :func:`escape_markdown`) is applied to every
+        text field first, so input quoted in the sentence is shown as text, never as markup."""
+        fields = self.fields if escape is None else {
+            k: escape(v) if isinstance(v, str) else v for k, v in self.fields.items()}
+        return t(self.key, lang, **fields)
+
+
+_MARKUP = re.compile(r"([\\`*_\[\]<>$~:&|])|(?<=www)(\.)", re.IGNORECASE)
+"""Marks that can start markup in the middle of a one-line Markdown sentence: code, emphasis, links and
+images (``[``), HTML and autolinks (``<``, ``https:``, ``www.``), entities, LaTeX (``$``), strikethrough,
+tables, and Streamlit's ``:emoji:`` / ``:color[…]`` directives."""
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` shown literally inside Markdown (st.markdown, st.error, ...): each mark in :data:`_MARKUP`
+    backslash-escaped (CommonMark allows it for every ASCII punctuation mark) and line breaks made
+    spaces, so nothing that starts a line (``#``, ``-``, ``1.``) can start one."""
+    flat = " ".join(text.split()) if ("\n" in text or "\r" in text) else text
+    return _MARKUP.sub(lambda m: "\\" + (m.group(1) or m.group(2)), flat)

@@ -54,7 +54,7 @@ except InputError as err:
 render.notes(tt.notes, lang)
 walk = lesson.build(tt, s, lang, params)
 
-j = nc.column_picker(s.d, lang, "tt_feature", "page.train_test.feature", "page.graph.feature_option", "j")
+j = nc.column_picker(tt.x.shape[1], lang, "tt_feature", "page.train_test.feature", "page.graph.feature_option", "j")
 labels = {"population": t("page.train_test.population", lang), "batch": t("page.train_test.batch_stat", lang),
           "step": t("page.train_test.step_axis", lang), "mean": t("page.train_test.mean_axis", lang),
           "var": t("page.train_test.var_axis", lang)}

@@ -8,13 +8,14 @@ from functools import partial
 import streamlit as st
 
 from bnviz import export
-from bnviz.i18n import InputError, t
+from bnviz.i18n import InputError, escape_markdown, t
 from bnviz.steps import LABELS, Step, Walkthrough, feature_table
 
 
 def input_error(err: InputError, lang: str, hint: str = "page.graph.fix_input") -> None:
-    """Explain bad input and stop the page (the sidebar keeps working); ``hint``: the catalog key of what to do."""
-    st.error(err.message(lang))
+    """Explain bad input and stop the page (the sidebar keeps working); ``hint``: the catalog key of what to do.
+    Learner text quoted in the sentence is escaped, so it shows as text, never as Markdown."""
+    st.error(err.message(lang, escape=escape_markdown))
     st.info(t(hint, lang))
     st.stop()
 
