@@ -13,13 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from bnviz.i18n import InputError
+from bnviz.limits import MAX_ABS, MAX_COLS, MAX_FILE_BYTES, MAX_ROWS, MAX_TEXT_CHARS, MAX_TOKEN_CHARS, check_cells
 from bnviz.settings import Settings
 from bnviz.softmax_chain import softmax_dout, softmax_dout_code
 
 Array = np.ndarray
-MAX_ROWS, MAX_COLS = 512, 16
-MAX_ABS = 1e100
-"""Largest |value| accepted: beyond it σ² and the gradients overflow float64."""
+
+BOM = "\ufeff"
+"""A byte-order mark some editors put at the start of a UTF-8 CSV file: dropped before parsing."""
 
 
 @dataclass(frozen=True)
@@ -54,16 +55,27 @@ def parse_matrix(text: str, what: str) -> Array:
     Returns (rows, cols) float64. Raises InputError for empty, non-numeric,
     ragged, non-finite or oversized input. Only ``float()`` touches the text.
     """
+    if len(text) > MAX_TEXT_CHARS:  # before splitting anything: the work below is bounded by this
+        raise InputError("error.limits.text", what=what, chars=len(text), limit=MAX_TEXT_CHARS)
+    text = text.removeprefix(BOM)
     rows = [line for line in text.replace(";", "\n").splitlines() if line.strip()]
     if not rows:
         raise InputError("error.empty", what=what)
+    if len(rows) > MAX_ROWS:
+        raise InputError("error.too_big", what=what, rows=len(rows), cols=len(rows[0].replace(",", " ").split()),
+                         max_rows=MAX_ROWS, max_cols=MAX_COLS)
     out: list[list[float]] = []
     for r, line in enumerate(rows, start=1):
         tokens = line.replace(",", " ").split()
         if not tokens:
             raise InputError("error.row_empty", what=what, row=r)
+        if len(tokens) > MAX_COLS:
+            raise InputError("error.too_big", what=what, rows=len(rows), cols=len(tokens),
+                             max_rows=MAX_ROWS, max_cols=MAX_COLS)
         row = []
         for tok in tokens:
+            if len(tok) > MAX_TOKEN_CHARS:
+                raise InputError("error.not_number", what=what, token=tok[:20] + "…", row=r)
             try:
                 v = float(tok)
             except ValueError:
@@ -101,22 +113,60 @@ def checked_matrix(arr: Array, what: str) -> Array:
     return arr
 
 
-def load_matrix(path: str, what: str) -> Array:
-    """A (rows, cols) array from a CSV file (one sample a row) or a .npy file."""
+def checked_file(path: str, what: str) -> Path:
+    """``path`` as an existing regular file no larger than :data:`MAX_FILE_BYTES` (stat only, nothing read)."""
     p = Path(path)
     if not p.is_file():
         raise InputError("error.no_file", what=what, path=path)
-    if p.suffix == ".npy":
-        try:
-            arr = np.load(p, allow_pickle=False)
-        except (ValueError, OSError):
-            raise InputError("error.bad_npy", what=what, path=path) from None
-        return checked_matrix(arr, what)
+    size = p.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise InputError("error.limits.file", what=what, path=path, size=size, limit=MAX_FILE_BYTES)
+    return p
+
+
+def read_text_file(path: str, what: str) -> str:
+    """The UTF-8 text of a checked file, a leading byte-order mark dropped."""
+    p = checked_file(path, what)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_bytes().decode("utf-8").removeprefix(BOM)
     except (UnicodeDecodeError, OSError):
         raise InputError("error.bad_npy", what=what, path=path) from None
-    return parse_matrix(text, what)
+
+
+def npy_shape(path: str, what: str) -> tuple[int, ...]:
+    """The shape a .npy file's header declares, read without loading the data (pickled object arrays,
+    truncated or empty files are refused as InputError)."""
+    p = checked_file(path, what)
+    try:
+        with p.open("rb") as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+    except (ValueError, OSError, EOFError):
+        raise InputError("error.bad_npy", what=what, path=path) from None
+    if dtype.hasobject:
+        raise InputError("error.dtype", what=what, dtype=str(dtype))
+    return tuple(int(n) for n in shape)
+
+
+def load_npy(path: str, what: str, max_cells: int) -> Array:
+    """A .npy array whose header shape has at most ``max_cells`` cells (checked before loading; never
+    unpickled)."""
+    shape = npy_shape(path, what)
+    check_cells(what, shape, max_cells)
+    try:
+        return np.load(Path(path), allow_pickle=False)
+    except (ValueError, OSError, EOFError):
+        raise InputError("error.bad_npy", what=what, path=path) from None
+
+
+def load_matrix(path: str, what: str) -> Array:
+    """A (rows, cols) array from a CSV file (one sample a row) or a .npy file, bounded before it is read."""
+    if Path(path).suffix.lower() == ".npy":
+        return checked_matrix(load_npy(path, what, MAX_ROWS * MAX_COLS), what)
+    return parse_matrix(read_text_file(path, what), what)
 
 
 DRAWS = {

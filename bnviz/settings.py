@@ -2,26 +2,18 @@
 
 The sidebar binds each field to a URL query parameter of the same name
 (Streamlit's ``bind="query-params"``), so a copied URL reopens the same view;
-``LIMITS`` and the ``*_CHOICES`` tuples are the widgets' bounds and options.
+``*_CHOICES`` are the widgets' options; their bounds are ``bnviz.limits.LIMITS``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bnviz.limits import LIMITS  # noqa: F401 - re-exported; defined with every other limit
+
 DISTRIBUTIONS = ("normal", "shifted", "uniform", "skewed", "custom")
 EPS_CHOICES = (0.0, 1e-12, 1e-8, 1e-5, 1e-3, 1e-2, 1e-1, 1.0)
 UPSTREAMS = ("random", "ones", "softmax", "custom")
-
-LIMITS: dict[str, tuple[float, float]] = {
-    "m": (1, 512),
-    "d": (1, 16),
-    "gamma": (-5.0, 5.0),
-    "beta": (-5.0, 5.0),
-    "eps": (0.0, 1.0),
-    "seed": (0, 2**31 - 1),
-}
-"""Inclusive ranges of the numeric settings (the sidebar's slider bounds)."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,9 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
+
+import numpy as np
 
 from bnviz.cli import conv, derive, export, nets, norms, practice
 from bnviz.cli.common import (
@@ -39,6 +42,7 @@ from bnviz.cli.common import (
     EXIT_USAGE,
     Command,
     build_parser,
+    output_is_not_an_input,
     registry,
     say_error,
     scan_lang,
@@ -73,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
         return _status(stop.code)
     lang = args.lang
     try:
-        return COMMANDS[args.command].run(args)
+        output_is_not_an_input(args)
+        # No NumPy warning ever reaches the terminal: results are checked and one sentence names the input.
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return COMMANDS[args.command].run(args)
     except InputError as err:
         say_error(err.message(lang), lang)
         return EXIT_USAGE

@@ -19,7 +19,7 @@ import numpy as np
 
 from bnviz import data
 from bnviz.i18n import LANGS, InputError, t
-from bnviz.settings import LIMITS
+from bnviz.limits import LIMITS, MAX_ABS
 
 Array = np.ndarray
 
@@ -147,13 +147,15 @@ def int_option(option: str, text: str, lo: int, hi: int) -> int:
 
 
 def float_option(option: str, text: str) -> float:
-    """A finite number typed for ``option``; InputError otherwise."""
+    """A finite number typed for ``option``, at most ``bnviz.limits.MAX_ABS`` in size; InputError otherwise."""
     try:
         value = float(text)
     except ValueError:
         raise InputError("cli.not_number", option=option, value=shown(text)) from None
     if not np.isfinite(value):
         raise InputError("cli.not_finite", option=option, value=shown(text))
+    if abs(value) > MAX_ABS:  # named here, not later as an overflow blamed on another input
+        raise InputError("cli.range", option=option, value=shown(text), lo=f"{-MAX_ABS:g}", hi=f"{MAX_ABS:g}")
     return value
 
 
@@ -202,3 +204,18 @@ def batch_options(args: argparse.Namespace) -> tuple[int, int, int, float]:
     if eps < 0:
         raise InputError("error.eps", eps=eps)
     return m, d, seed, eps
+
+
+def output_is_not_an_input(args: argparse.Namespace) -> None:
+    """InputError ``error.limits.same_file`` if ``-o`` names a file that another option reads."""
+    output = getattr(args, "output", None)
+    if not output or not Path(output).exists():
+        return
+    for name, value in vars(args).items():
+        if name != "output" and isinstance(value, str) and value and Path(value).is_file():
+            try:
+                same = Path(value).samefile(output)
+            except OSError:
+                continue
+            if same:
+                raise InputError("error.limits.same_file", path=output)

@@ -35,6 +35,7 @@ from bnviz.lessons.conv import make_problem as make_conv
 from bnviz.lessons.pool import make_problem as make_pool
 from bnviz.lessons.pool import pool_walkthrough
 from bnviz.lessons.windowed import setup_code
+from bnviz.limits import MAX_CONV_CELLS, check_cells
 from bnviz.ops.pool import KINDS
 from bnviz.ops.windows import checked_array
 
@@ -46,24 +47,17 @@ MAX_INT = 64
 def load_array(option: str, path: str, ndim: int) -> Array:
     """An array of rank ``ndim`` (4: N, C, H, W; 1: a vector) from a .npy or CSV file, checked."""
     p = Path(path)
-    if not p.is_file():
-        raise InputError("error.no_file", what=option, path=path)
     if p.suffix.lower() == ".npy":
-        try:
-            arr = np.load(p, allow_pickle=False)
-        except (ValueError, OSError, EOFError):
-            raise InputError("error.bad_npy", what=option, path=path) from None
+        arr = data.load_npy(path, option, MAX_CONV_CELLS)  # size and header shape checked before loading
         if ndim == 4 and arr.ndim == 2:
             arr = arr[None, None]
     else:
-        try:
-            text = p.read_text(encoding="utf-8")
-        except (UnicodeDecodeError, OSError):
-            raise InputError("error.bad_npy", what=option, path=path) from None
+        text = data.read_text_file(path, option)
         if ndim == 1 and "\n" not in text.strip():
             text = text.replace(",", " ")
         arr = data.parse_matrix(text, option)
         arr = arr.reshape(-1) if ndim == 1 else arr[None, None]
+    check_cells(option, arr.shape, MAX_CONV_CELLS)
     return checked_array(arr, option, ndim)
 
 

@@ -15,12 +15,14 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from dataclasses import asdict, replace
 
 from bnviz import export, nets
 from bnviz.cli.common import Command, emit, float_option, int_option
 from bnviz.i18n import InputError, t
 from bnviz.lessons import network
+from bnviz.limits import PROGRESS_WORK, train_work
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
@@ -102,12 +104,25 @@ def table(p: nets.Progress, lang: str) -> str:
     return "\n".join([head, *lines, foot])
 
 
+def train_reporting(cfg: nets.NetConfig, lang: str) -> nets.Progress:
+    """Train ``cfg`` to the end; a run of at least ``PROGRESS_WORK`` prints its progress on stderr
+    (about every tenth of the steps), so a long run is never silent."""
+    loud = train_work(cfg.steps, cfg.hidden, cfg.batch) >= PROGRESS_WORK
+    every = max(1, cfg.steps // 10)
+    last = None
+    for last in nets.train(cfg):
+        if loud and last.step and (last.step % every < cfg.record_every or last.done):
+            print(t("cli.progress.train", lang, step=last.step, steps=cfg.steps,
+                    percent=round(100 * last.step / cfg.steps)), file=sys.stderr, flush=True)
+    return last
+
+
 def run(args: argparse.Namespace) -> int:
     if args.format is not None:  # the network lesson's steps for this network, like the page's downloads
         cfg = config_from(args)
         emit(export.render(network.network_walkthrough(cfg, args.lang), args.format), args.output)
         return 0
-    progress = nets.run(config_from(args))
+    progress = train_reporting(config_from(args), args.lang)
     text = json.dumps(curves(progress), ensure_ascii=False) if args.json else table(progress, args.lang)
     emit(text, args.output)
     return 0

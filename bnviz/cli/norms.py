@@ -15,6 +15,7 @@ output is the same Step model as the pages' (``bnviz.export``).
 from __future__ import annotations
 
 import argparse
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,14 +37,15 @@ from bnviz.lessons import axes as axes_lesson
 from bnviz.lessons import graph as graph_lesson
 from bnviz.lessons import renorm as renorm_lesson
 from bnviz.lessons import train_test as tt_lesson
+from bnviz.limits import MAX_TENSOR_CELLS
 from bnviz.settings import DEFAULTS, LIMITS, Settings
 
 Array = np.ndarray
 
 NORM_CHOICES = ("batch", "layer", "instance", "group", "renorm")
 MODES = ("train", "test")
-MAX_CELLS = 65536
-"""Largest tensor accepted (N·C·H·W): every cell appears in the output."""
+MAX_CELLS = MAX_TENSOR_CELLS
+"""Largest tensor accepted (N·C·H·W): every cell appears in the output (``bnviz.limits``)."""
 
 
 # ------------------------------------------------------------------ options --
@@ -69,13 +71,13 @@ def is_family(args: argparse.Namespace) -> bool:
 
 
 def rank_of(path: str) -> int | None:
-    """The rank of a ``.npy`` file's array (read from its header only), None for other files."""
+    """The rank of a ``.npy`` file's array (read from its header only), None for other or unreadable files."""
     p = Path(path)
     if p.suffix != ".npy" or not p.is_file():
         return None
     try:
-        return np.load(p, mmap_mode="r", allow_pickle=False).ndim
-    except (ValueError, OSError):
+        return len(data.npy_shape(path, "--x"))
+    except InputError:
         return None
 
 
@@ -83,13 +85,13 @@ def load_array(option: str, path: str) -> Array:
     """A 2-D matrix (CSV or .npy, checked by ``bnviz.data``) or a 4-D .npy tensor (N, C, H, W)."""
     rank = rank_of(path)
     if rank is not None and rank not in (1, *norms.RANKS):
-        raise InputError("error.norms.rank", shape=str(np.load(Path(path), mmap_mode="r", allow_pickle=False).shape))
+        raise InputError("error.norms.rank", shape=str(data.npy_shape(path, option)))
     if rank != 4:
         return data.load_matrix(path, option)
-    try:
-        arr = np.load(Path(path), allow_pickle=False)
-    except (ValueError, OSError):
-        raise InputError("error.bad_npy", what=option, path=path) from None
+    shape = data.npy_shape(path, option)  # file size and header shape checked before loading
+    if math.prod(shape) > MAX_CELLS:
+        raise InputError("cli.norms.too_big", what=option, shape=str(shape), cells=MAX_CELLS)
+    arr = data.load_npy(path, option, MAX_CELLS)
     if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
         raise InputError("error.dtype", what=option, dtype=str(arr.dtype))
     if arr.size == 0:

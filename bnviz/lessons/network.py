@@ -18,6 +18,7 @@ import sympy as sp
 from bnviz import layers, nets, norms
 from bnviz import symbolic as S
 from bnviz.i18n import t
+from bnviz.limits import check_train_work
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
 
@@ -30,7 +31,8 @@ DEFAULT = nets.NetConfig(weight_scale=2e-2)
 def config(hidden: tuple[int, ...] = DEFAULT.hidden, activation: str = DEFAULT.activation, bn: bool = DEFAULT.bn,
            weight_scale: float | None = DEFAULT.weight_scale, lr: float = DEFAULT.lr, batch: int = DEFAULT.batch,
            steps: int = DEFAULT.steps, seed: int = 0) -> nets.NetConfig:
-    """The page's controls as a checked :class:`bnviz.nets.NetConfig`."""
+    """The page's controls as a checked :class:`bnviz.nets.NetConfig` (training work bounded by bnviz.limits)."""
+    check_train_work(steps, hidden, batch)
     return nets.check_config(replace(DEFAULT, hidden=tuple(int(w) for w in hidden), activation=activation, bn=bn,
                                      weight_scale=weight_scale, lr=lr, batch=batch, steps=steps, seed=seed))
 
