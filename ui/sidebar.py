@@ -9,14 +9,17 @@ read once when the session starts, written back on every run.
 
 from __future__ import annotations
 
+import math
 from dataclasses import fields
 
 import streamlit as st
 
-from bnviz.i18n import LANG_NAMES, LANGS, t
+from bnviz.i18n import LANG_NAMES, LANGS, escape_markdown, t
+from bnviz.limits import MAX_TEXT_CHARS
 from bnviz.settings import DEFAULTS, DISTRIBUTIONS, EPS_CHOICES, LIMITS, UPSTREAMS, Settings
 
 BIND = "query-params"
+TEXTS = ("x_text", "dout_text")
 CHOICES: dict[str, tuple] = {"lang": LANGS, "dist": DISTRIBUTIONS, "upstream": UPSTREAMS, "eps": EPS_CHOICES}
 """Settings synced with the URL by their code rather than their label."""
 
@@ -40,15 +43,59 @@ def _same_float(raw: str, option: float) -> bool:
         return False
 
 
+NUMBERS: dict[str, type] = {"m": int, "d": int, "gamma": float, "beta": float, "seed": int}
+"""Numeric settings bound to the URL and their types (ranges: ``bnviz.limits.LIMITS``)."""
+
+
+def bad_number(key: str, raw: str) -> bool:
+    """Is ``raw`` not a number of ``key``'s type inside its range (what the bound widget would drop)?"""
+    kind, (lo, hi) = NUMBERS[key], LIMITS[key]
+    try:
+        value = kind(raw)
+    except (TypeError, ValueError, OverflowError):
+        return True
+    return not (math.isfinite(value) and lo <= value <= hi)
+
+
+def ignored_url_values(params: dict[str, str]) -> list[str]:
+    """The names of the URL settings in ``params`` that are not valid values (in Settings' order)."""
+    bad = []
+    for key, raw in params.items():
+        if key in CHOICES and _from_url(key, raw) is None:
+            bad.append(key)
+        elif key in NUMBERS and bad_number(key, raw):
+            bad.append(key)
+        elif key in TEXTS and len(raw) > MAX_TEXT_CHARS:
+            bad.append(key)
+    order = [f.name for f in fields(Settings)]
+    return sorted(bad, key=order.index)
+
+
 def _seed_choices() -> None:
-    """On the session's first run, take the choices from the URL; else the defaults."""
+    """On the session's first run, take the choices from the URL (else the defaults) and note
+    which URL values are bad, before any bound widget drops them silently."""
     if st.session_state.get("_choices_seeded"):
         return
     st.session_state["_choices_seeded"] = True
+    params = {k: st.query_params.get(k) for k in st.query_params}
+    st.session_state["_url_ignored"] = ignored_url_values(params)
     for key in CHOICES:
-        raw = st.query_params.get(key)
+        raw = params.get(key)
         value = _from_url(key, raw) if raw is not None else None
         st.session_state[key] = value if value is not None else getattr(DEFAULTS, key)
+
+
+def show_ignored(lang: str) -> None:
+    """The catalog's one sentence naming the ignored URL settings and the defaults used instead."""
+    names = st.session_state.get("_url_ignored") or []
+    if names:
+        defaults = ", ".join(f"{n} = {_default_label(n)}" for n in names)
+        st.warning(t("sidebar.ignored", lang, names=", ".join(names), defaults=escape_markdown(defaults)))
+
+
+def _default_label(name: str) -> str:
+    value = getattr(DEFAULTS, name)
+    return "" if value == "" else f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _write_choices(s: Settings) -> None:
@@ -81,17 +128,20 @@ def render() -> Settings:
     dist = sb.selectbox(t("sidebar.dist", lang), DISTRIBUTIONS, format_func=lambda k: t(f"dist.{k}", lang),
                         key="dist")
     if dist == "custom":
-        sb.text_area(t("sidebar.x_text", lang), "1, 2\n3, 5\n4, 0", key="x_text", bind=BIND)
+        sb.text_area(t("sidebar.x_text", lang), "1, 2\n3, 5\n4, 0", key="x_text", bind=BIND,
+                    max_chars=MAX_TEXT_CHARS)
     upstream = sb.selectbox(t("sidebar.upstream", lang), UPSTREAMS,
                             format_func=lambda k: t(f"upstream.{k}", lang), key="upstream")
     if upstream == "custom":
-        sb.text_area(t("sidebar.dout_text", lang), "1, 0\n0, 1\n-1, 1", key="dout_text", bind=BIND)
+        sb.text_area(t("sidebar.dout_text", lang), "1, 0\n0, 1\n-1, 1", key="dout_text", bind=BIND,
+                    max_chars=MAX_TEXT_CHARS)
     state = st.session_state
     settings = Settings(**{
         f.name: state.get(f.name, getattr(DEFAULTS, f.name)) if f.name != "lang" else lang
         for f in fields(Settings)
     })
     _write_choices(settings)
+    show_ignored(lang)
     return settings
 
 
