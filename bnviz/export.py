@@ -25,7 +25,7 @@ import nbformat
 import numpy as np
 
 from bnviz import __version__
-from bnviz.i18n import t
+from bnviz.i18n import markdown_code, t
 from bnviz.steps import Step, Walkthrough
 
 MAX_ROWS = 16
@@ -155,7 +155,7 @@ def _md_walk(walk: Walkthrough, level: int) -> list[str]:
     h = "#" * level
     lang = walk.lang
     out = [f"{h} {walk.title}", "", f"{h}# {t('export.settings', lang)}", ""]
-    out += [f"- `{k}` = `{v}`" for k, v in walk.settings.items()] + [""]
+    out += [f"- `{k}` = {markdown_code(str(v))}" for k, v in walk.settings.items()] + [""]
     for n, s in enumerate(walk.steps, start=1):
         out += _md_step_text(s, lang, f"{h}# {n}. {s.title}")
         if s.values:
@@ -299,7 +299,7 @@ def _nb_walk(walk: Walkthrough, level: int) -> list:
     h = "#" * level
     cells = [nbf.new_markdown_cell("\n".join(
         [f"{h} {walk.title}", "", f"**{t('export.settings', lang)}**", ""]
-        + [f"- `{k}` = `{v}`" for k, v in walk.settings.items()])),
+        + [f"- `{k}` = {markdown_code(str(v))}" for k, v in walk.settings.items()])),
         nbf.new_code_cell(walk.setup)]
     names: list[str] = []
     for n, s in enumerate(walk.steps, start=1):

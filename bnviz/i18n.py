@@ -73,3 +73,15 @@ def escape_markdown(text: str) -> str:
     spaces, so nothing that starts a line (``#``, ``-``, ``1.``) can start one."""
     flat = " ".join(text.split()) if ("\n" in text or "\r" in text) else text
     return _MARKUP.sub(lambda m: "\\" + (m.group(1) or m.group(2)), flat)
+
+
+def markdown_code(text: str) -> str:
+    """``text`` as one Markdown inline code span that nothing inside can close or break: the fence is one
+    backtick longer than the longest run in ``text``, and line breaks become "; " (a row separator the
+    batch parser reads back), so no line of learner text can start a heading, a list or HTML."""
+    flat = "; ".join(line.strip() for line in text.splitlines() if line.strip()) if "\n" in text or "\r" in text \
+        else text
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") or (flat.startswith(" ") and flat.endswith(" ")) else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
