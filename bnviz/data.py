@@ -6,9 +6,11 @@ page shows a sentence and the CLI prints one line and exits with status 2.
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -133,22 +135,51 @@ def read_text_file(path: str, what: str) -> str:
         raise InputError("error.bad_npy", what=what, path=path) from None
 
 
-def npy_shape(path: str, what: str) -> tuple[int, ...]:
-    """The shape a .npy file's header declares, read without loading the data (pickled object arrays,
-    truncated or empty files are refused as InputError)."""
-    p = checked_file(path, what)
+def _npy_header(fh: BinaryIO, what: str, path: str) -> tuple[int, ...]:
+    """The shape in the .npy header at ``fh`` (positioned at the start); the data is not read."""
     try:
-        with p.open("rb") as fh:
-            version = np.lib.format.read_magic(fh)
-            if version == (1, 0):
-                shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
-            else:
-                shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+        version = np.lib.format.read_magic(fh)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
     except (ValueError, OSError, EOFError):
         raise InputError("error.bad_npy", what=what, path=path) from None
     if dtype.hasobject:
         raise InputError("error.dtype", what=what, dtype=str(dtype))
     return tuple(int(n) for n in shape)
+
+
+def npy_shape(path: str, what: str) -> tuple[int, ...]:
+    """The shape a .npy file's header declares, read without loading the data (pickled object arrays,
+    truncated or empty files are refused as InputError)."""
+    p = checked_file(path, what)
+    with p.open("rb") as fh:
+        return _npy_header(fh, what, path)
+
+
+def matrix_from_bytes(name: str, raw: bytes, what: str, limit: int = MAX_FILE_BYTES) -> Array:
+    """A (rows, cols) matrix from an uploaded file's bytes, checked like the CLI's files: size first, a
+    .npy header's shape before its data (never unpickled), a CSV's byte-order mark dropped."""
+    if len(raw) > limit:
+        raise InputError("error.limits.file", what=what, path=name, size=len(raw), limit=limit)
+    if name.lower().endswith(".npy"):
+        check_cells(what, _npy_header(io.BytesIO(raw), what, name), MAX_ROWS * MAX_COLS)
+        try:
+            arr = np.load(io.BytesIO(raw), allow_pickle=False)
+        except (ValueError, OSError, EOFError):
+            raise InputError("error.bad_npy", what=what, path=name) from None
+        return checked_matrix(arr, what)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("error.bad_npy", what=what, path=name) from None
+    return parse_matrix(text, what)
+
+
+def matrix_text(arr: Array) -> str:
+    """A matrix as the text the batch parser reads back exactly (one row a line, shortest round-trip reprs)."""
+    return "\n".join(", ".join(repr(float(v)) for v in row) for row in np.asarray(arr, dtype=float))
 
 
 def load_npy(path: str, what: str, max_cells: int) -> Array:

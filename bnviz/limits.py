@@ -76,3 +76,8 @@ def check_cells(what: str, shape: Sequence[int], limit: int) -> None:
     if cells > limit:
         raise InputError("error.limits.cells", what=what, shape=" × ".join(map(str, shape)), cells=cells,
                          limit=limit)
+
+URL_MAX_CHARS = 100_000
+"""Longest URL-encoded batch text kept in the page's address. Measured: the server (Streamlit 1.67 on
+uvicorn) answers a GET whose query is up to ~127 800 characters and refuses longer ones; the margin leaves
+room for the other settings and the rest of the request."""

@@ -10,12 +10,14 @@ read once when the session starts, written back on every run.
 from __future__ import annotations
 
 import math
+import urllib.parse
 from dataclasses import fields
 
 import streamlit as st
 
-from bnviz.i18n import LANG_NAMES, LANGS, escape_markdown, t
-from bnviz.limits import MAX_TEXT_CHARS
+from bnviz import data
+from bnviz.i18n import LANG_NAMES, LANGS, InputError, escape_markdown, t
+from bnviz.limits import MAX_TEXT_CHARS, MAX_UPLOAD_BYTES, URL_MAX_CHARS
 from bnviz.settings import DEFAULTS, DISTRIBUTIONS, EPS_CHOICES, LIMITS, UPSTREAMS, Settings
 
 BIND = "query-params"
@@ -107,6 +109,41 @@ def _write_choices(s: Settings) -> None:
             st.query_params[key] = str(value)
 
 
+def url_length(text: str) -> int:
+    """How many characters ``text`` takes in the URL's query string (percent-encoded)."""
+    return len(urllib.parse.quote_plus(text))
+
+
+def _load_file(key: str, what: str) -> None:
+    """The uploader's callback: the file's batch becomes the text area's text (before it is drawn)."""
+    upload = st.session_state.get(f"{key}_file")
+    st.session_state.pop(f"{key}_file_error", None)
+    if upload is None:
+        return
+    try:
+        arr = data.matrix_from_bytes(upload.name, upload.getvalue(), what, MAX_UPLOAD_BYTES)
+    except InputError as err:
+        st.session_state[f"{key}_file_error"] = err
+        return
+    st.session_state[key] = data.matrix_text(arr)
+
+
+def batch_file(container, key: str, what: str, lang: str) -> None:
+    """Under a batch text area: a file uploader (size-limited, parsed like the CLI's files, never
+    unpickled); when the text is too long for a link, a sentence saying so and the batch as a file."""
+    container.file_uploader(t("url.upload", lang, limit=MAX_UPLOAD_BYTES), type=["csv", "txt", "npy"],
+                            key=f"{key}_file", on_change=_load_file, args=(key, what))
+    err = st.session_state.get(f"{key}_file_error")
+    if err is not None:
+        container.error(err.message(lang, escape=escape_markdown))
+    text = st.session_state.get(key) or ""
+    chars = url_length(text)
+    if chars > URL_MAX_CHARS:
+        container.warning(t("url.too_long", lang, chars=chars, limit=URL_MAX_CHARS))
+        container.download_button(t("url.download", lang), text, file_name=f"{what}.csv", mime="text/csv",
+                                  key=f"{key}_download", on_click="ignore")
+
+
 def render() -> Settings:
     """Draw the sidebar widgets and return the settings they hold."""
     _seed_choices()
@@ -130,11 +167,13 @@ def render() -> Settings:
     if dist == "custom":
         sb.text_area(t("sidebar.x_text", lang), "1, 2\n3, 5\n4, 0", key="x_text", bind=BIND,
                     max_chars=MAX_TEXT_CHARS)
+        batch_file(sb, "x_text", "x", lang)
     upstream = sb.selectbox(t("sidebar.upstream", lang), UPSTREAMS,
                             format_func=lambda k: t(f"upstream.{k}", lang), key="upstream")
     if upstream == "custom":
         sb.text_area(t("sidebar.dout_text", lang), "1, 0\n0, 1\n-1, 1", key="dout_text", bind=BIND,
                     max_chars=MAX_TEXT_CHARS)
+        batch_file(sb, "dout_text", "dout", lang)
     state = st.session_state
     settings = Settings(**{
         f.name: state.get(f.name, getattr(DEFAULTS, f.name)) if f.name != "lang" else lang
