@@ -205,3 +205,19 @@ def test_graph_page_is_still_the_default_route() -> None:
     at.switch_page(GRAPH_PAGE).run()
     assert_ok(at)
     assert not at.error
+
+
+def test_a_batch_too_long_for_a_link_is_offered_as_a_file() -> None:
+    from bnviz.limits import URL_MAX_CHARS
+
+    row = ", ".join(["1.234567890123456"] * 16)
+    text = "\n".join([row] * 400)
+    at = run_graph(new_app({"dist": "custom"}))
+    at.sidebar.text_area(key="x_text").set_value(text).run()
+    assert_no_breakage(at)
+    chars = len(text.replace(", ", "%2C+").replace("\n", "%0A"))
+    assert chars > URL_MAX_CHARS
+    assert t("url.too_long", "en", chars=chars, limit=URL_MAX_CHARS) in texts(at.sidebar.warning)
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert t("url.download", "en") in labels
+    assert not at.error  # the batch itself is fine

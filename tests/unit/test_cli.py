@@ -449,3 +449,16 @@ def test_scan_lang() -> None:
     assert cli.scan_lang(["derive", "--lang=zh", "--lang", "en"]) == "en"
     assert cli.scan_lang(["derive", "--lang", "fr"]) == "en"
     assert cli.scan_lang(["derive", "--lang"]) == "en"
+
+
+def test_cli_imports_go_one_way() -> None:
+    """common imports no command module; no module finds commands by name (importlib / find_spec)."""
+    import ast
+
+    folder = Path(cli.__file__).parent
+    tree = ast.parse((folder / "common.py").read_text())
+    imported = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    assert not [m for m in imported if m and m.startswith("bnviz.cli")], imported
+    for path in (Path(cli.__file__).parent).glob("*.py"):
+        assert "importlib" not in path.read_text(), path
+    assert [c for m in cli.MODULES for c in m.COMMANDS] == list(cli.COMMANDS.values())

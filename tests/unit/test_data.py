@@ -1,5 +1,7 @@
 """Input parsing and checking: every kind of bad input becomes an InputError."""
 
+import io
+
 import numpy as np
 import pytest
 
@@ -128,3 +130,79 @@ def test_softmax_upstream_refuses_a_batch_its_bn_cannot_normalize():
     with pytest.raises(InputError) as err:
         data.make_problem(Settings(dist="custom", x_text="1, 2\n1, 3", upstream="softmax", eps=0.0))
     assert err.value.key == "error.const_eps0"
+
+
+# ------------------------------------------------ bounded reading (issue 11) --
+
+
+def _key(call) -> str:
+    with pytest.raises(InputError) as err:
+        call()
+    return err.value.key
+
+
+def _npy_bytes(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, arr, allow_pickle=False)
+    return buf.getvalue()
+
+
+def _header_only(shape: tuple[int, ...]) -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": "<f8", "fortran_order": False, "shape": shape})
+    return buf.getvalue()
+
+
+def test_text_longer_than_the_limit_is_refused_before_parsing() -> None:
+    from bnviz.limits import MAX_TEXT_CHARS
+
+    assert _key(lambda: data.parse_matrix("1" * (MAX_TEXT_CHARS + 1), "x")) == "error.limits.text"
+    assert _key(lambda: data.parse_matrix("1\n" * 513, "x")) == "error.too_big"
+    assert _key(lambda: data.parse_matrix(", ".join(["1"] * 17), "x")) == "error.too_big"
+    assert _key(lambda: data.parse_matrix("1" * 41, "x")) == "error.not_number"
+
+
+def test_a_byte_order_mark_is_dropped() -> None:
+    assert data.parse_matrix("\ufeff1, 2\n3, 4", "x").tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert data.matrix_from_bytes("a.csv", b"\xef\xbb\xbf1,2\n3,4\n", "x").tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_files_are_checked_before_they_are_read(tmp_path) -> None:
+    from bnviz.limits import MAX_FILE_BYTES
+
+    big = tmp_path / "big.csv"
+    with big.open("wb") as fh:
+        fh.truncate(MAX_FILE_BYTES + 1)
+    assert _key(lambda: data.load_matrix(str(big), "--x")) == "error.limits.file"
+    (tmp_path / "empty.npy").write_bytes(b"")
+    assert _key(lambda: data.load_matrix(str(tmp_path / "empty.npy"), "--x")) == "error.bad_npy"
+    (tmp_path / "huge.npy").write_bytes(_header_only((10**11, 3)))
+    assert data.npy_shape(str(tmp_path / "huge.npy"), "--x") == (10**11, 3)
+    assert _key(lambda: data.load_matrix(str(tmp_path / "huge.npy"), "--x")) == "error.limits.cells"
+    (tmp_path / "short.npy").write_bytes(_header_only((4, 3)) + b"\0" * 8)
+    assert _key(lambda: data.load_matrix(str(tmp_path / "short.npy"), "--x")) == "error.bad_npy"
+
+
+def test_uploaded_bytes_are_parsed_like_files_and_never_unpickled() -> None:
+    arr = np.array([[0.1, -2.5], [1e-300, 3.0]])
+    assert np.array_equal(data.matrix_from_bytes("b.npy", _npy_bytes(arr), "x"), arr)
+    buf = io.BytesIO()
+    np.save(buf, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    assert _key(lambda: data.matrix_from_bytes("p.npy", buf.getvalue(), "x")) == "error.dtype"
+    assert _key(lambda: data.matrix_from_bytes("h.npy", _header_only((10**9, 2)), "x")) == "error.limits.cells"
+    assert _key(lambda: data.matrix_from_bytes("a.csv", b"1" * 11, "x", limit=10)) == "error.limits.file"
+    assert _key(lambda: data.matrix_from_bytes("a.csv", b"\xff\xfe", "x")) == "error.bad_npy"
+
+
+def test_matrix_text_reads_back_exactly() -> None:
+    arr = np.random.default_rng(3).standard_normal((7, 4)) * 10.0 ** np.arange(-3, 4)[:, None]
+    assert np.array_equal(data.parse_matrix(data.matrix_text(arr), "x"), arr)
+
+
+def test_the_data_layer_imports_no_lesson() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, bnviz.data; print(sorted(m for m in sys.modules if m.startswith('bnviz.lessons')))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
