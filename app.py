@@ -16,5 +16,8 @@ pages = {les.key: st.Page(les.page, title=course_nav.title(les.key, settings.lan
 nav = st.navigation(list(pages.values()))
 current = next(key for key, page in pages.items() if page.url_path == nav.url_path)
 course_nav.position(lessons, current, settings.lang)
+url_notice = st.container()  # filled after the page: URL values its controls could not use
 safety.guarded(nav.run, current, settings.lang)  # no traceback ever reaches a visitor
+sidebar.check_page_url_values()
+sidebar.show_ignored(url_notice, settings.lang)
 course_nav.next_link(lessons, current, pages, settings.lang)

@@ -81,18 +81,45 @@ def _seed_choices() -> None:
     st.session_state["_choices_seeded"] = True
     params = {k: st.query_params.get(k) for k in st.query_params}
     st.session_state["_url_ignored"] = ignored_url_values(params)
+    known = {f.name for f in fields(Settings)}
+    st.session_state["_url_pending"] = {k: v for k, v in params.items() if k not in known}
     for key in CHOICES:
         raw = params.get(key)
         value = _from_url(key, raw) if raw is not None else None
         st.session_state[key] = value if value is not None else getattr(DEFAULTS, key)
 
 
-def show_ignored(lang: str) -> None:
-    """The catalog's one sentence naming the ignored URL settings and the defaults used instead."""
-    names = st.session_state.get("_url_ignored") or []
+def _same_value(raw: str, value: object) -> bool:
+    """Does the URL text ``raw`` describe ``value`` (what the widget holds after reading it)?"""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return not isinstance(value, str) or raw == value  # only numbers and plain text are compared
+    try:
+        return float(raw) == float(value)
+    except ValueError:
+        return False
+
+
+def check_page_url_values() -> None:
+    """After a page ran: a lesson control whose URL value its widget dropped joins the ignored names
+    (checked once, on the first run that draws the control), with the value used instead."""
+    pending: dict[str, str] = st.session_state.get("_url_pending") or {}
+    for key in [k for k in pending if k in st.session_state]:
+        raw, value = pending.pop(key), st.session_state[key]
+        if not _same_value(raw, value):
+            st.session_state.setdefault("_url_page_ignored", {})[key] = value
+
+
+def show_ignored(container, lang: str) -> None:
+    """The catalog's one sentence naming every ignored URL setting and the value used instead."""
+    names = list(st.session_state.get("_url_ignored") or [])
+    used = {n: _default_label(n) for n in names}
+    for key, value in (st.session_state.get("_url_page_ignored") or {}).items():
+        names.append(key)
+        used[key] = f"{value:g}" if isinstance(value, float) else str(value)
     if names:
-        defaults = ", ".join(f"{n} = {_default_label(n)}" for n in names)
-        st.warning(t("sidebar.ignored", lang, names=", ".join(names), defaults=escape_markdown(defaults)))
+        defaults = ", ".join(f"{n} = {used[n]}" for n in names)
+        container.warning(t("sidebar.ignored", lang, names=escape_markdown(", ".join(names)),
+                            defaults=escape_markdown(defaults)))
 
 
 def _default_label(name: str) -> str:
@@ -180,7 +207,6 @@ def render() -> Settings:
         for f in fields(Settings)
     })
     _write_choices(settings)
-    show_ignored(lang)
     return settings
 
 
