@@ -29,6 +29,7 @@ from bnviz.lessons.windowed import (
     show_matrix,
     step,
 )
+from bnviz.limits import MAX_CONV_CELLS, check_cells
 from bnviz.numfmt import equation, lfactor, matrix_latex, matrix_text, plain, sum_latex
 from bnviz.ops import conv
 from bnviz.ops.windows import INDEX, P_, Axis, shape_text
@@ -140,6 +141,8 @@ class ConvProblem:
 def make_problem(x: object, w: object, b: object, dout: object, stride: int, pad: int,
                  setup: str = "", record: dict | None = None) -> ConvProblem:
     """Check the arrays (InputError with an error.conv.* key) and compute everything."""
+    for name, arr in (("X", x), ("F", w), ("dout", dout)):
+        check_cells(name, np.shape(arr), MAX_CONV_CELLS)  # bnviz.limits: before any work
     x, w, b = conv.check(x, w, b, stride, pad)
     s, p = int(stride), int(pad)
     rows, cols = conv.geometry(x.shape, w.shape, s, p)

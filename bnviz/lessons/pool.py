@@ -29,6 +29,7 @@ from bnviz.lessons.windowed import (
     show_matrix,
     step,
 )
+from bnviz.limits import MAX_CONV_CELLS, check_cells
 from bnviz.numfmt import equation, fmt, lfactor, lnum, matrix_latex, matrix_text
 from bnviz.ops import pool
 from bnviz.ops.pool import KINDS, Pooling
@@ -135,6 +136,8 @@ def make_problem(x: object, dout: object, size: int, stride: int, kind: str, set
                  record: dict | None = None, pad: int = 0, ceil_mode: bool = False,
                  count_include_pad: bool = True) -> PoolProblem:
     """Check the arrays (InputError with an error.conv.* key) and compute everything."""
+    for name, arr in (("X", x), ("dout", dout)):
+        check_cells(name, np.shape(arr), MAX_CONV_CELLS)  # bnviz.limits: before any work
     x = checked_array(x, "X", 4)
     out_max, cache = pool.forward(x, size, stride, "max", pad, ceil_mode, count_include_pad)
     out_avg, cache_avg = pool.forward(x, size, stride, "avg", pad, ceil_mode, count_include_pad)
