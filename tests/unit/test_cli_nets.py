@@ -88,3 +88,22 @@ def test_real_command_line_writes_a_file(tmp_path):
                           "-o", str(target)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert out.stdout == "" and json.loads(target.read_text())["curves"]["step"][-1] == 10
+
+
+def test_a_long_run_reports_progress_on_stderr(capsys, monkeypatch) -> None:
+    """A run of at least limits.PROGRESS_WORK prints about ten progress lines on stderr, the last at 100%."""
+    import bnviz.cli.nets as cli_nets
+
+    monkeypatch.setattr(cli_nets, "PROGRESS_WORK", 1)
+    assert cli.main(["train", "--steps", "20", "--hidden", "4", "--batch", "10"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err and err[-1] == t("cli.progress.train", "en", step=20, steps=20, percent=100)
+    assert 2 <= len(err) <= 21 and all(line.startswith("training: step ") for line in err)
+
+
+def test_a_run_over_the_work_limit_is_refused_before_training(capsys) -> None:
+    from bnviz.limits import MAX_TRAIN_WORK
+
+    assert cli.main(["train", "--steps", "20000", "--hidden", "512x8", "--batch", "1000"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and out.err.count("\n") == 1 and f"{MAX_TRAIN_WORK:.1e}" in out.err
