@@ -61,10 +61,11 @@ class InputError(ValueError):
         return t(self.key, lang, **fields)
 
 
-_MARKUP = re.compile(r"([\\`*_\[\]<>$~:&|])|(?<=www)(\.)", re.IGNORECASE)
+_MARKUP = re.compile(r"([\\`*\[\]<>$~:&|])|(?<=www)(\.)|((?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))", re.IGNORECASE)
 """Marks that can start markup in the middle of a one-line Markdown sentence: code, emphasis, links and
 images (``[``), HTML and autolinks (``<``, ``https:``, ``www.``), entities, LaTeX (``$``), strikethrough,
-tables, and Streamlit's ``:emoji:`` / ``:color[…]`` directives."""
+tables, Streamlit's ``:emoji:`` / ``:color[…]`` directives, and ``_`` where it could open or close emphasis
+(an underscore between two letters or digits never does, so ``running_mean`` stays as it is)."""
 
 
 def escape_markdown(text: str) -> str:
@@ -72,7 +73,7 @@ def escape_markdown(text: str) -> str:
     backslash-escaped (CommonMark allows it for every ASCII punctuation mark) and line breaks made
     spaces, so nothing that starts a line (``#``, ``-``, ``1.``) can start one."""
     flat = " ".join(text.split()) if ("\n" in text or "\r" in text) else text
-    return _MARKUP.sub(lambda m: "\\" + (m.group(1) or m.group(2)), flat)
+    return _MARKUP.sub(lambda m: "\\" + m.group(0), flat)
 
 
 def markdown_code(text: str) -> str:
