@@ -34,8 +34,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from bnviz import layers
 from bnviz.i18n import InputError
+from bnviz.ops import layers
 
 Array = np.ndarray
 

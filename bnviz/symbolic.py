@@ -187,6 +187,75 @@ def symbolic_backward(
     return SymbolicBackward(chain, edges, paths)
 
 
+# ------------------------------------------------ derivations of a graph --
+
+
+def add(*terms: sp.Basic) -> sp.Expr:
+    """An unevaluated sum: printed in the order written."""
+    return sp.Add(*terms, evaluate=False)
+
+
+def mul(*factors: sp.Basic) -> sp.Expr:
+    """An unevaluated product: printed in the order written."""
+    return sp.Mul(*factors, evaluate=False)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A graph's formulas, derived once: definitions, local derivatives, the chain rule.
+
+    expanded[name]: ∂L/∂name with every gradient symbol of ``unchain`` substituted
+    by its own chain-rule expression, i.e. in terms of the given ∂L/∂y and values.
+    """
+
+    definitions: dict[str, sp.Expr]
+    local: dict[tuple[str, str], sp.Expr]
+    back: SymbolicBackward
+    expanded: dict[str, sp.Expr]
+
+
+def derive(nodes: tuple[Any, ...], sym: dict[str, sp.Basic], grad: dict[str, sp.Basic],
+           unchain: tuple[str, ...] = ()) -> Derivation:
+    """Symbolic chain rule over ``nodes`` (objects with ``name``, ``inputs``, ``sym``, ``path``: graph Nodes)."""
+    back = symbolic_backward(nodes, sym, grad, nodes[-1].name, sp.Integer(1))
+    local = {(n.name, p): local_derivative(n.sym, sym[p]) for n in nodes for p in n.inputs if p in grad}
+    expanded = {name: unchained(expr, back.chain, grad, unchain, skip=name) for name, expr in back.chain.items()}
+    return Derivation({n.name: n.sym for n in nodes}, local, back, expanded)
+
+
+def unchained(expr: sp.Expr, chain: dict[str, sp.Expr], grad: dict[str, sp.Basic], names: tuple[str, ...],
+              skip: str = "") -> sp.Expr:
+    """``expr`` with the gradient symbols of ``names`` replaced by their chain-rule
+    expressions (at whatever index they appear: ∂L/∂x̃_j = r·∂L/∂x̂_j), repeatedly."""
+    for _ in range(len(names) + 1):
+        for u in names:
+            if u == skip or u not in chain:
+                continue
+            g, rhs = grad[u], chain[u]
+            if isinstance(g, sp.IndexedBase):
+                if rhs.has(sp.Sum):  # a sum over j inside: only element i is safe to replace
+                    expr = expr.subs(g[i], rhs)
+                else:
+                    expr = expr.replace(lambda e, g=g: isinstance(e, sp.Indexed) and e.base == g,
+                                        lambda e, rhs=rhs: rhs.subs(i, e.indices[0]))
+            else:
+                expr = expr.subs(g, rhs)
+    return expr
+
+
+def rename(expr: sp.Basic, mapping: dict[sp.Basic, sp.Basic]) -> sp.Basic:
+    """``expr`` with sub-expressions replaced, keeping the reading order of
+    unevaluated sums and products (``subs`` re-sorts them: x_i − μ_B would print as −μ_B + x_i)."""
+    if expr in mapping:
+        return mapping[expr]
+    if not expr.args or isinstance(expr, sp.Indexed) and expr.base not in mapping:
+        return expr
+    args = [rename(a, mapping) for a in expr.args]
+    if isinstance(expr, sp.Add | sp.Mul):
+        return expr.func(*args, evaluate=False)
+    return expr.func(*args)
+
+
 # ------------------------------------------------------------- evaluation --
 
 

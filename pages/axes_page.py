@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from bnviz import norms
 from bnviz.figures import norms as nf
 from bnviz.i18n import InputError, t
 from bnviz.lessons import axes as lesson
+from bnviz.ops import family
 from ui import norms_controls as nc
 from ui import render, sidebar
 from ui.charts import plot
@@ -46,7 +46,7 @@ with picture:
 compare = []
 for kind in lesson.KINDS:
     try:
-        other = norms.layout(lay.shape, kind, int(groups))
+        other = family.layout(lay.shape, kind, int(groups))
         compare.append((kind, str(other.m), str(other.sets)))
     except InputError:
         compare.append((kind, "—", "—"))

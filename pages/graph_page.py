@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from bnviz import data, gradcheck, norms
+from bnviz import data, gradcheck
 from bnviz.figures.graph_diagram import graph_figure
 from bnviz.figures.values import heatmap, paths_stack
 from bnviz.i18n import InputError, t
 from bnviz.lessons.graph import NORMS, active_edges, bn_walkthrough, ln_problem
+from bnviz.ops import bn, layernorm
 from bnviz.steps import LABELS
 from ui import norms_controls, render, sidebar
 from ui.charts import plot
@@ -43,7 +44,7 @@ backward = step.phase == "backward"
 st.subheader(f"{t(f'page.graph.{step.phase}', lang)} · {step.title}")
 st.progress(n / total, text=t("page.graph.step_of", lang, n=n, total=total))
 
-plot(graph_figure(norms.STRUCTURE, step.focus, active_edges(step.key), backward), "diagram")
+plot(graph_figure(bn.STRUCTURE, step.focus, active_edges(step.key), backward), "diagram")
 st.caption(t("page.graph.diagram_paths" if backward else "page.graph.diagram", lang))
 render.formulas(step, lang)
 
@@ -58,8 +59,8 @@ else:
     chart_title = t("page.graph.paths_chart", lang, j=feature + 1)
     rows_title = t("page.graph.sample", lang)
 if step.key == "backward.dx":
-    paths = {p: step.values[f"dx_{p}"][:, feature] for p in norms.PATHS}
-    names = {p: t(f"page.graph.path_{p}", lang) for p in norms.PATHS}
+    paths = {p: step.values[f"dx_{p}"][:, feature] for p in bn.PATHS}
+    names = {p: t(f"page.graph.path_{p}", lang) for p in bn.PATHS}
     plot(paths_stack(paths, step.values["dx"][:, feature], names, t("page.graph.path_total", lang),
                      chart_title, rows_title), "paths")
 table_col, map_col = st.columns([3, 2])
@@ -75,9 +76,9 @@ if main is not None and (problem.m if layer else problem.d) > 1:
                      t("page.graph.feature_axis", lang), rows_title), "heatmap", map_col)
 
 if layer:
-    forms = norms.layernorm_backward_forms(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps)
+    forms = layernorm.layernorm_backward_forms(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps)
 else:
-    forms = norms.all_backward_forms(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps)
+    forms = bn.all_backward_forms(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps)
 with st.expander(t("page.graph.forms_title", lang)):
     st.write(t("page.graph.norm.ln_forms_intro" if layer else "page.graph.forms_intro", lang))
     diffs = gradcheck.form_differences(forms)

@@ -3,11 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from bnviz import norms
 from bnviz.figures import norms as nf
 from bnviz.figures.values import paths_stack
 from bnviz.i18n import InputError, t
 from bnviz.lessons import renorm as lesson
+from bnviz.ops import renorm
 from bnviz.steps import feature_table
 from ui import norms_controls as nc
 from ui import render, sidebar
@@ -40,8 +40,8 @@ st.markdown(f"### {t('page.renorm.steps', lang)}")
 step = nc.stepper(walk, lang, "rn_step")
 backward = step.phase == "backward"
 name = step.key.split(".")[1]
-active = {(c_, p) for c_, p in norms.RENORM_STRUCTURE.edges if (p if backward else c_) == step.focus}
-plot(nf.diagram(norms.RENORM_STRUCTURE.edges, nf.RENORM_POSITIONS, nf.RENORM_LABELS, step.focus, active, backward,
+active = {(c_, p) for c_, p in renorm.RENORM_STRUCTURE.edges if (p if backward else c_) == step.focus}
+plot(nf.diagram(renorm.RENORM_STRUCTURE.edges, nf.RENORM_POSITIONS, nf.RENORM_LABELS, step.focus, active, backward,
                 nf.RENORM_PATHS, {"dout"}, stopped={"r", "d"}), "renorm_graph")
 st.caption(t("page.renorm.diagram_paths" if backward else "page.renorm.diagram", lang))
 render.formulas(step, lang)
@@ -59,7 +59,7 @@ nc.table(feature_table(step, j, walk.labels))
 
 st.divider()
 st.markdown(f"### {t('page.renorm.experiment', lang)}")
-exp = norms.gap_experiment(params["rmax"], params["dmax"], params["alpha"], s.seed)
+exp = renorm.gap_experiment(params["rmax"], params["dmax"], params["alpha"], s.seed)
 st.write(t("page.renorm.experiment_intro", lang, steps=exp.steps))
 names = {key: t(f"page.renorm.{key[0]}_{key[1]}", lang) for key in exp.gaps}
 plot(nf.experiment_figure(exp.sizes, exp.gaps, names, t("page.renorm.experiment_chart", lang),

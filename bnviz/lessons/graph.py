@@ -20,11 +20,11 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import norms
 from bnviz import symbolic as S
 from bnviz.data import Problem, make_problem, setup_code
 from bnviz.i18n import InputError, t
-from bnviz.norms import GRAD, SYM, BNResult
+from bnviz.ops import bn, family, layernorm
+from bnviz.ops.bn import GRAD, SYM, BNResult
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
 
@@ -55,17 +55,17 @@ def _el(base: sp.Basic) -> sp.Basic:
     return base[S.i] if isinstance(base, sp.IndexedBase) else base
 
 
-def _symbols(norm: str) -> tuple[dict, dict, norms.BNDerivation]:
+def _symbols(norm: str) -> tuple[dict, dict, bn.BNDerivation]:
     if norm == "layer":
-        return norms.LN_SYM, norms.LN_GRAD, norms.ln_derivation()
-    return SYM, GRAD, norms.bn_derivation()
+        return layernorm.LN_SYM, layernorm.LN_GRAD, layernorm.ln_derivation()
+    return SYM, GRAD, bn.bn_derivation()
 
 
 def _partial(child: str, parent: str, norm: str = "batch") -> str:
     """LaTeX ∂child/∂parent with the derived local derivative."""
     sym, _, d = _symbols(norm)
     c, p = S.latex(_el(sym[child])), S.latex(_el(sym[parent]))
-    local = norms.display_form(d.local[(child, parent)])
+    local = bn.display_form(d.local[(child, parent)])
     return rf"\frac{{\partial {c}}}{{\partial {p}}} = {_latex(local, norm)}"
 
 
@@ -81,7 +81,7 @@ def _over_samples(expr: sp.Expr) -> sp.Expr:
 def formulas(norm: str = "batch") -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """step name -> (formula lines, local-derivative lines), all derived. Cached per norm."""
     sym, grad, d = _symbols(norm)
-    disp = norms.display_form
+    disp = bn.display_form
 
     def eq(lhs: sp.Basic, rhs: sp.Basic) -> str:
         return _eq(lhs, rhs, norm)
@@ -146,7 +146,7 @@ def step_values(r: BNResult, per_element: bool = False) -> dict[str, dict[str, A
     """
     v, gr = r.values, r.back.grads
     f = _per_feature
-    paths = {f"dx_{p}": r.path(p) for p in norms.PATHS}
+    paths = {f"dx_{p}": r.path(p) for p in bn.PATHS}
     if per_element:
         def p(a: Array) -> Array:
             return np.broadcast_to(a, v["x"].shape)
@@ -154,11 +154,11 @@ def step_values(r: BNResult, per_element: bool = False) -> dict[str, dict[str, A
         gamma_v, beta_v = p(v["gamma"]), p(v["beta"])
         dgamma = p(p(gr["gamma"]).sum(axis=1, keepdims=True))
         dbeta = p(p(gr["beta"]).sum(axis=1, keepdims=True))
-        _, cache = norms.batchnorm_forward(v["x"], gamma_v, beta_v, r.eps)
+        _, cache = bn.batchnorm_forward(v["x"], gamma_v, beta_v, r.eps)
     else:
         gamma_v, beta_v, dgamma, dbeta = f(v["gamma"]), f(v["beta"]), f(gr["gamma"]), f(gr["beta"])
-        _, cache = norms.batchnorm_forward(v["x"], gamma_v, beta_v, r.eps)
-    closed, _, _ = norms.batchnorm_backward_alt(v["dout"], cache)
+        _, cache = bn.batchnorm_forward(v["x"], gamma_v, beta_v, r.eps)
+    closed, _, _ = bn.batchnorm_backward_alt(v["dout"], cache)
     return {
         "x": {"x": v["x"]},
         "mu": {"x": v["x"], "mu": f(v["mu"])},
@@ -222,7 +222,7 @@ def active_edges(step_key: str) -> set[tuple[str, str]]:
     """(child, parent) edges a step is about: a node's inputs going forward,
     the edges its gradient arrives through going backward."""
     phase, name = step_key.split(".")
-    edges = norms.STRUCTURE.edges
+    edges = bn.STRUCTURE.edges
     if phase == "forward":
         return {(c, p) for c, p in edges if c == name}
     return {(c, p) for c, p in edges if p in TARGETS[name]}
@@ -235,11 +235,11 @@ def bn_walkthrough(problem: Problem, settings: Settings | None = None, lang: str
     norm="layer": LayerNorm through the same graph, values on xᵀ (D, m).
     """
     if norm == "layer":
-        run = norms.norm_run(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps, "layer")
+        run = family.norm_run(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps, "layer")
         vals, code = step_values(run.bn, per_element=True), LN_CODE
         title_of = {**{n: f"step.ln.{n}" for n in FORWARD}, **{n: f"step.ln.{n}" for n in BACKWARD}}
     else:
-        r = norms.bn_run(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps)
+        r = bn.bn_run(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps)
         vals, code = step_values(r), CODE
         title_of = {**{n: f"step.forward.{n}" for n in FORWARD}, **{n: f"step.backward.{n}" for n in BACKWARD}}
     forms = formulas(norm)

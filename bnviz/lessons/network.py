@@ -15,9 +15,11 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import layers, nets, norms
+from bnviz import nets
 from bnviz import symbolic as S
 from bnviz.i18n import t
+from bnviz.ops import bn as bn_ops
+from bnviz.ops import layers
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
 
@@ -39,12 +41,12 @@ def config(hidden: tuple[int, ...] = DEFAULT.hidden, activation: str = DEFAULT.a
 def formulas(activation: str, bn: bool) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """Generic (layer ℓ) formulas for each kind of step, derived by SymPy. Cached per network kind."""
     d = layers.derivations()
-    nb = norms.bn_derivation()
+    nb = bn_ops.bn_derivation()
     act, dact = (d.relu, d.drelu) if activation == "relu" else (d.sigmoid, d.dsigmoid)
     lines_fwd = [r"Z_{\ell} = H_{\ell-1} W_{\ell}" + ("" if bn else r" + \mathbf{1} b_{\ell}")]
     if bn:
-        lines_fwd.append(f"{S.latex(norms.SYM['y'][S.i])} = {S.latex(nb.definitions['y'])}, \\quad "
-                         f"{S.latex(norms.SYM['xhat'][S.i])} = {S.latex(norms.display_form(nb.definitions['xhat']))}"
+        lines_fwd.append(f"{S.latex(bn_ops.SYM['y'][S.i])} = {S.latex(nb.definitions['y'])}, \\quad "
+                         f"{S.latex(bn_ops.SYM['xhat'][S.i])} = {S.latex(bn_ops.display_form(nb.definitions['xhat']))}"
                          r" \quad (A_{\ell} = \mathrm{BN}(Z_{\ell}))")
     else:
         lines_fwd.append(r"A_{\ell} = Z_{\ell}")
@@ -58,7 +60,7 @@ def formulas(activation: str, bn: bool) -> dict[str, tuple[tuple[str, ...], tupl
             rf"\frac{{\partial L}}{{\partial A_{{\ell}}}} = "
             rf"\frac{{\partial L}}{{\partial H_{{\ell}}}} \odot f'(A_{{\ell}}), \quad f'(z) = {S.latex(dact)}"]
     if bn:
-        back.append(f"{S.latex(norms.GRAD['x'][S.i])} = {S.latex(nb.dx_closed)}"
+        back.append(f"{S.latex(bn_ops.GRAD['x'][S.i])} = {S.latex(nb.dx_closed)}"
                     r" \quad (x \to Z_{\ell},\ y \to A_{\ell})")
     back.append(rf"\frac{{\partial L}}{{\partial W_{{\ell}}}} = {dW}")
     # Adam (a definition, built in SymPy so it prints like the rest)

@@ -15,9 +15,11 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import data, norms
+from bnviz import data
 from bnviz import symbolic as S
 from bnviz.i18n import t
+from bnviz.ops import bn as bn_ops
+from bnviz.ops import renorm
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
 
@@ -56,9 +58,9 @@ class Renorm:
     and ``bn`` plain batch norm (they agree exactly)."""
 
     problem: data.Problem
-    run: norms.RenormResult
-    limit: norms.RenormResult
-    bn: norms.BNResult
+    run: renorm.RenormResult
+    limit: renorm.RenormResult
+    bn: bn_ops.BNResult
     mu_mov: Array
     sigma_mov: Array
     rmax: float
@@ -78,11 +80,11 @@ def compute_problem(p: data.Problem, rmax: float = DEFAULTS["rmax"], dmax: float
                     sigma: float | Array = DEFAULTS["sigma"]) -> Renorm:
     """One BRN step on a given (m, D) batch; μ and σ one value or one per feature."""
     d = p.d
-    mu_mov, sigma_mov = norms.check_renorm(rmax, dmax, alpha, mu, sigma, d)
-    run = norms.renorm_run(p.x, p.gamma, p.beta, p.dout, p.eps, mu_mov, sigma_mov, rmax, dmax, alpha)
-    limit = norms.renorm_run(p.x, p.gamma, p.beta, p.dout, p.eps, mu_mov, sigma_mov, rmax, dmax, alpha,
+    mu_mov, sigma_mov = renorm.check_renorm(rmax, dmax, alpha, mu, sigma, d)
+    run = renorm.renorm_run(p.x, p.gamma, p.beta, p.dout, p.eps, mu_mov, sigma_mov, rmax, dmax, alpha)
+    limit = renorm.renorm_run(p.x, p.gamma, p.beta, p.dout, p.eps, mu_mov, sigma_mov, rmax, dmax, alpha,
                              r=1.0, d=0.0)
-    bn = norms.bn_run(p.x, p.gamma, p.beta, p.dout, p.eps)
+    bn = bn_ops.bn_run(p.x, p.gamma, p.beta, p.dout, p.eps)
     return Renorm(p, run, limit, bn, mu_mov, sigma_mov, float(rmax), float(dmax), float(alpha))
 
 
@@ -100,14 +102,14 @@ def _eq(lhs: sp.Basic, rhs: sp.Basic) -> str:
 @lru_cache(maxsize=1)
 def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """step key -> (formula lines, local-derivative lines), printed from SymPy. Cached."""
-    d = norms.renorm_derivation()
-    s, g = norms.RN_SYM, {k: _el(v) for k, v in norms.RN_GRAD.items()}
-    rules = norms.renorm_rules()
+    d = renorm.renorm_derivation()
+    s, g = renorm.RN_SYM, {k: _el(v) for k, v in renorm.RN_GRAD.items()}
+    rules = renorm.renorm_rules()
 
     def written(e: sp.Expr) -> sp.Expr:
         """(x − μ_B)_j written out, as the seed does."""
         return e.replace(lambda a: isinstance(a, sp.Indexed) and a.base == s["xc"],
-                         lambda a: sp.Add(norms.X[a.indices[0]], -s["mu"], evaluate=False))
+                         lambda a: sp.Add(bn_ops.X[a.indices[0]], -s["mu"], evaluate=False))
 
     defs = {k: written(v) for k, v in d.definitions.items()}
 
@@ -132,18 +134,18 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
         "forward.std": ((_eq(s["var"], defs["var"]), _eq(s["std"], defs["std"])),
                         (local("std", "var"),)),
         "forward.rd": ((_eq(s["r"], rules["r"]), _eq(s["d"], rules["d"])), ()),
-        "forward.xhat": ((_eq(_el(s["xn"]), defs["xn"]), _eq(norms.XHAT[S.i], defs["xhat"])),
+        "forward.xhat": ((_eq(_el(s["xn"]), defs["xn"]), _eq(bn_ops.XHAT[S.i], defs["xhat"])),
                          (local("xhat", "xn"), local("xn", "xc"), local("xn", "std"))),
-        "forward.y": ((_eq(norms.Y[S.i], defs["y"]),), (local("y", "xhat"),)),
+        "forward.y": ((_eq(bn_ops.Y[S.i], defs["y"]),), (local("y", "xhat"),)),
         "forward.moving": ((rf"{S.latex(s['mu_mov'])} \leftarrow {S.latex(rules['mu_mov'])}",
                             rf"{S.latex(s['sigma_mov'])} \leftarrow {S.latex(rules['sigma_mov'])}"), ()),
-        "forward.inference": ((_eq(norms.Y[S.i], rules["y_test"]),), ()),
+        "forward.inference": ((_eq(bn_ops.Y[S.i], rules["y_test"]),), ()),
         "backward.dxhat": (chain("xhat") + chain("xn"), (local("y", "xhat"), local("xhat", "xn"))),
         "backward.dparams": (chain("gamma") + chain("beta"), ()),
         "backward.dstd": (chain("std") + chain("var"), (local("xn", "std"), local("std", "var"))),
         "backward.dmu": (chain("mu"), (local("xc", "mu"),)),
         "backward.dx": (chain("x"), (local("xc", "x"), local("mu", "x"))),
-        "backward.bn_limit": ((f"{S.latex(norms.XHAT[S.i])}{at_limit} = {S.latex(xhat_limit)}",
+        "backward.bn_limit": ((f"{S.latex(bn_ops.XHAT[S.i])}{at_limit} = {S.latex(xhat_limit)}",
                                f"{S.latex(g['x'])}{at_limit} = {S.latex(dx_limit)}"), ()),
     }
 
@@ -160,7 +162,7 @@ def values(rn: Renorm) -> dict[str, dict[str, Array]]:
     v, gr = r.values, r.back.grads
     p = rn.problem
     mu_b, std = _f(v["mu"]), _f(v["std"])
-    y_test = norms.renorm_inference(p.x, p.gamma, p.beta, rn.mu_mov, rn.sigma_mov)
+    y_test = renorm.renorm_inference(p.x, p.gamma, p.beta, rn.mu_mov, rn.sigma_mov)
     return {
         "forward.x": {"x": p.x},
         "forward.mu": {"x": p.x, "mu": mu_b},
@@ -176,7 +178,7 @@ def values(rn: Renorm) -> dict[str, dict[str, Array]]:
         "backward.dparams": {"dout": p.dout, "xhat": v["xhat"], "dgamma": _f(gr["gamma"]), "dbeta": _f(gr["beta"])},
         "backward.dstd": {"dxn": gr["xn"], "xc": v["xc"], "dstd": _f(gr["std"]), "dvar": _f(gr["var"])},
         "backward.dmu": {"dxn": gr["xn"], "dmu": _f(gr["mu"])},
-        "backward.dx": {**{f"dx_{lab}": r.path(lab) for lab in norms.RN_PATHS}, "dx": r.dx},
+        "backward.dx": {**{f"dx_{lab}": r.path(lab) for lab in renorm.RN_PATHS}, "dx": r.dx},
         "backward.bn_limit": {"dx_r1": rn.limit.dx, "dx_bn": rn.bn.back.grads["x"]},
     }
 

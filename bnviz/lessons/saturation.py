@@ -17,9 +17,10 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from bnviz import layers, norms
 from bnviz import symbolic as S
 from bnviz.i18n import InputError, t
+from bnviz.ops import bn as bn_ops
+from bnviz.ops import layers
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
 
@@ -62,7 +63,7 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     x = S.vector("sat_x", "x")
     xk = x[S.i]
     share = sp.Sum(sp.Heaviside(sp.Add(sp.Abs(xk), -z_tau, evaluate=False)), (S.i, 1, n)) / n
-    bn = norms.bn_derivation()
+    bn = bn_ops.bn_derivation()
     return {
         "batches": ((r"x^{(k)}_i = \mu_k + s_k \, \xi_i, \quad \xi_i \sim \mathcal{N}(0, 1)",), ()),
         "sigmoid": ((f"{S.latex(sig_of)} = {S.latex(d.sigmoid)}",), ()),
@@ -71,9 +72,9 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
         "threshold": ((f"{S.latex(d.dsigmoid)} = {S.latex(tau)}"
                        rf"\;\Longleftrightarrow\; |z| = {S.latex(z_tau)} = {S.latex(d.threshold)}",), ()),
         "share_before": ((rf"\mathrm{{share}}_k = {S.latex(share)}",), ()),
-        "normalize": ((f"{S.latex(norms.SYM['xhat'][S.i])} = {S.latex(norms.display_form(bn.definitions['xhat']))}",
-                       f"{S.latex(norms.SYM['y'][S.i])} = {S.latex(bn.definitions['y'])}"), ()),
-        "share_after": ((rf"\mathrm{{share}}_k = {S.latex(share.subs(x, norms.SYM['y']))}",), ()),
+        "normalize": ((f"{S.latex(bn_ops.SYM['xhat'][S.i])} = {S.latex(bn_ops.display_form(bn.definitions['xhat']))}",
+                       f"{S.latex(bn_ops.SYM['y'][S.i])} = {S.latex(bn.definitions['y'])}"), ()),
+        "share_after": ((rf"\mathrm{{share}}_k = {S.latex(share.subs(x, bn_ops.SYM['y']))}",), ()),
     }
 
 
@@ -109,7 +110,7 @@ def values(settings: Settings, means, scales, tau: float, samples: int) -> dict[
     xs = means + scales * np.random.default_rng(settings.seed).standard_normal((samples, k))
     z_tau = layers.saturation_threshold(tau)
     gamma, beta = np.full(k, float(settings.gamma)), np.full(k, float(settings.beta))
-    xbn, _ = norms.batchnorm_forward(xs, gamma, beta, settings.eps)
+    xbn, _ = bn_ops.batchnorm_forward(xs, gamma, beta, settings.eps)
     return {
         "xs": xs, "batch_mean": xs.mean(axis=0), "batch_std": xs.std(axis=0),
         "sig": layers.sigmoid(xs), "dsig": layers.sigmoid_grad(xs), "tau": np.asarray(tau),

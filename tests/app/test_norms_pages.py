@@ -18,11 +18,11 @@ import torch.nn.functional as F
 from app_helpers import APP, assert_ok, batch, decode, upstream
 from streamlit.testing.v1 import AppTest
 
-from bnviz import norms
 from bnviz.i18n import t
 from bnviz.lessons import axes as axes_lesson
 from bnviz.lessons import renorm as renorm_lesson
 from bnviz.lessons import train_test as tt_lesson
+from bnviz.ops import family
 
 TRAIN_TEST, RENORM, AXES, GRAPH = ("pages/train_test_page.py", "pages/renorm_page.py", "pages/axes_page.py",
                                    "pages/graph_page.py")
@@ -260,11 +260,11 @@ def drawn_tensor(n=2, c=4, h=3, w=3, seed=0):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("kind", norms.KINDS)
+@pytest.mark.parametrize("kind", family.KINDS)
 def test_axes_every_kind(lang, kind):
     at = open_page(AXES, lang)
     run(at.segmented_control(key="ax_norm").set_value(kind))
-    lay = norms.layout((2, 4, 3, 3), kind, 2)
+    lay = family.layout((2, 4, 3, 3), kind, 2)
     picture = specs(at)[0]
     top = decode_2d(picture["data"][1]["z"])
     assert np.nansum(top) == lay.m
@@ -292,7 +292,7 @@ def test_axes_every_control_and_group_norm_numbers():
     tx = torch.tensor(x, requires_grad=True)
     y = F.group_norm(tx, 3, torch.ones(6, dtype=torch.float64), torch.zeros(6, dtype=torch.float64), eps=1e-5)
     (torch.tensor(dout) * y).sum().backward()
-    lay = norms.layout(x.shape, "group", 3)
+    lay = family.layout(x.shape, "group", 3)
     run(at.slider(key="ax_step").set_value(len(axes_lesson.step_keys(lay)) - 1))  # backward.dx
     np.testing.assert_allclose(table_with(at, "∂L/∂x")["∂L/∂x"], lay.to_sets(tx.grad.numpy())[:, 4], rtol=1e-8)
     run(at.button(key="ax_step_next").click())

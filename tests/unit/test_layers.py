@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from bnviz import layers, norms
+from bnviz.ops import bn, layers
 
 TOL = {"rtol": 1e-10, "atol": 1e-12}
 
@@ -157,9 +157,9 @@ def test_batchnorm_wrappers_are_norms_closed_form(rng):
     x, gamma, beta = rng.standard_normal((8, 3)), rng.uniform(0.5, 2, 3), rng.standard_normal(3)
     dout = rng.standard_normal((8, 3))
     out, cache = layers.batchnorm_forward(x, gamma, beta, 1e-5)
-    ref_out, ref_cache = norms.batchnorm_forward(x, gamma, beta, 1e-5)
+    ref_out, ref_cache = bn.batchnorm_forward(x, gamma, beta, 1e-5)
     np.testing.assert_array_equal(out, ref_out)
-    for ours, ref in zip(layers.batchnorm_backward(dout, cache), norms.batchnorm_backward_alt(dout, ref_cache),
+    for ours, ref in zip(layers.batchnorm_backward(dout, cache), bn.batchnorm_backward_alt(dout, ref_cache),
                          strict=True):
         np.testing.assert_array_equal(ours, ref)
     tx, tg, tb = t64(x), t64(gamma), t64(beta)
