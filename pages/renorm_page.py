@@ -40,8 +40,8 @@ st.markdown(f"### {t('page.renorm.steps', lang)}")
 step = nc.stepper(walk, lang, "rn_step")
 backward = step.phase == "backward"
 name = step.key.split(".")[1]
-active = {(c_, p) for c_, p in renorm.RENORM_STRUCTURE.edges if (p if backward else c_) == step.focus}
-plot(nf.diagram(renorm.RENORM_STRUCTURE.edges, nf.RENORM_POSITIONS, nf.RENORM_LABELS, step.focus, active, backward,
+plot(nf.diagram(renorm.RENORM_STRUCTURE.edges, nf.RENORM_POSITIONS, nf.RENORM_LABELS, step.focus,
+                lesson.active_edges(step), backward,
                 nf.RENORM_PATHS, {"dout"}, stopped={"r", "d"}), "renorm_graph")
 st.caption(t("page.renorm.diagram_paths" if backward else "page.renorm.diagram", lang))
 render.formulas(step, lang)
@@ -59,11 +59,11 @@ nc.table(feature_table(step, j, walk.labels))
 
 st.divider()
 st.markdown(f"### {t('page.renorm.experiment', lang)}")
-exp = renorm.gap_experiment(params["rmax"], params["dmax"], params["alpha"], s.seed)
-st.write(t("page.renorm.experiment_intro", lang, steps=exp.steps))
-names = {key: t(f"page.renorm.{key[0]}_{key[1]}", lang) for key in exp.gaps}
-plot(nf.experiment_figure(exp.sizes, exp.gaps, names, t("page.renorm.experiment_chart", lang),
-                          t("page.renorm.batch_size", lang), t("page.renorm.gap_axis", lang)), "experiment")
-st.caption(t("page.renorm.experiment_note", lang, clipped=f"{exp.clipped['iid'][0]:.0%}"))
+exp, table = lesson.experiment(params, s.seed), walk.tables[0]
+st.write(table.intro)
+plot(nf.experiment_figure(exp.sizes, exp.gaps, lesson.experiment_names(exp, lang),
+                          t("page.renorm.experiment_chart", lang), t("page.renorm.batch_size", lang),
+                          t("page.renorm.gap_axis", lang)), "experiment")
+st.caption(table.note)
 
 render.downloads(walk, "bnviz-renorm")

@@ -79,7 +79,7 @@ step = nc.stepper(walk, lang, "tt_step")
 if step.key in ("forward.test", "backward.test"):
     backward = step.phase == "backward"
     plot(nf.diagram(testmode.TEST_STRUCTURE.edges, nf.TEST_POSITIONS, nf.TEST_LABELS, step.focus,
-                    {("xc", "x"), ("xhat", "xc"), ("y", "xhat")} if backward else set(), backward, nf.TEST_PATHS,
+                    lesson.test_active_edges(step.key), backward, nf.TEST_PATHS,
                     nf.TEST_CONSTANTS), "test_graph")
     st.caption(t("page.train_test.test_graph", lang))
 render.formulas(step, lang)

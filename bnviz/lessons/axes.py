@@ -23,7 +23,7 @@ from bnviz.i18n import InputError, t
 from bnviz.ops import bn, family
 from bnviz.settings import Settings
 from bnviz.steps import LABELS as BASE_LABELS
-from bnviz.steps import Step, Walkthrough, feature_table
+from bnviz.steps import Step, Table, Walkthrough, feature_table
 
 Array = np.ndarray
 
@@ -319,6 +319,24 @@ def labels(lang: str) -> dict[str, str]:
     return dict(LABELS)
 
 
+def compare_table(lay: family.Layout, lang: str) -> Table:
+    """m and the number of sets of every family member on this tensor ("—" where it does not apply)."""
+    compare = []
+    for kind in KINDS:
+        try:
+            other = family.layout(lay.shape, kind, lay.groups if lay.kind == "group" else DEFAULTS["groups"])
+            compare.append((kind, str(other.m), str(other.sets)))
+        except InputError:
+            compare.append((kind, "—", "—"))
+    return Table("compare", t("page.axes.compare", lang), "", {
+        t("page.axes.col_norm", lang): [t(f"page.axes.kind.{k}", lang) for k, _, _ in compare],
+        t("page.axes.col_m", lang): [m for _, m, _ in compare],
+        t("page.axes.col_sets", lang): [n for _, _, n in compare],
+        t("page.axes.col_train_test", lang): [t("page.axes.yes" if k in ("feature", "batch") else "page.axes.no",
+                                                lang) for k, _, _ in compare],
+    })
+
+
 def build(ax: Axes, settings: Settings | None, lang: str, params: dict) -> Walkthrough:
     lay = ax.layout
     forms = formulas(lay.kind, lay.shape, lay.groups)
@@ -336,7 +354,7 @@ def build(ax: Axes, settings: Settings | None, lang: str, params: dict) -> Walkt
     record.update(params, shape=list(lay.shape), m=lay.m, sets=lay.sets, eps=ax.eps, gamma=ax.gamma.tolist(),
                   beta=ax.beta.tolist())
     return Walkthrough("axes", t("page.axes.title", lang), lang, record, tuple(steps), setup(ax, settings),
-                       labels(lang))
+                       labels(lang), (compare_table(lay, lang),))
 
 
 def _focus(name: str) -> str:

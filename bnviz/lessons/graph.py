@@ -20,13 +20,14 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
+from bnviz import gradcheck
 from bnviz import symbolic as S
 from bnviz.data import Problem, make_problem, setup_code
 from bnviz.i18n import InputError, t
 from bnviz.ops import bn, family, layernorm
 from bnviz.ops.bn import GRAD, SYM, BNResult
 from bnviz.settings import Settings
-from bnviz.steps import Step, Walkthrough
+from bnviz.steps import LABELS, Step, Table, Walkthrough
 
 Array = np.ndarray
 
@@ -228,6 +229,37 @@ def active_edges(step_key: str) -> set[tuple[str, str]]:
     return {(c, p) for c, p in edges if p in TARGETS[name]}
 
 
+def lesson_tables(problem: Problem, lang: str, norm: str = "batch") -> tuple[Table, ...]:
+    """The three backward forms compared (max |dx_a − dx_b|), and for BN the finite-difference check."""
+    layer = norm == "layer"
+    p = problem
+    if layer:
+        forms = layernorm.layernorm_backward_forms(p.x, p.gamma, p.beta, p.dout, p.eps)
+    else:
+        forms = bn.all_backward_forms(p.x, p.gamma, p.beta, p.dout, p.eps)
+    diffs = gradcheck.form_differences(forms)
+    tables = [Table("forms", t("page.graph.forms_title", lang),
+                    t("page.graph.norm.ln_forms_intro" if layer else "page.graph.forms_intro", lang), {
+        t("page.graph.form_pair", lang): [f"{t(f'page.graph.form_{a}', lang)} − {t(f'page.graph.form_{b}', lang)}"
+                                          for a, b in diffs],
+        t("page.graph.max_diff", lang): [f"{v:.3e}" for v in diffs.values()],
+    })]
+    if not layer:  # the finite-difference check is written for BN's per-column parameters
+        check = gradcheck.check_bn(p, forms)
+        rows = check.rows
+        tables.append(Table(
+            "gradcheck", t("page.graph.gradcheck_title", lang),
+            t("page.graph.gradcheck_intro", lang, h=gradcheck.H, checked=check.checked, total=check.total), {
+                t("page.graph.quantity", lang): [LABELS[q] for q, *_ in rows],
+                t("page.graph.form", lang): [t(f"page.graph.form_{f}", lang) for _, f, *_ in rows],
+                t("page.graph.rel_error", lang): [f"{e:.2e}" for _, _, e, _ in rows],
+                t("page.graph.abs_error", lang): [f"{a:.2e}" for *_, a in rows],
+                t("page.graph.verdict", lang): [t("page.graph.pass" if check.passed(e) else "page.graph.fail", lang)
+                                                for _, _, e, _ in rows],
+            }, "" if all(check.passed(e) for _, _, e, _ in rows) else t("page.graph.gradcheck_tiny", lang)))
+    return tuple(tables)
+
+
 def bn_walkthrough(problem: Problem, settings: Settings | None = None, lang: str = "en",
                    norm: str = "batch") -> Walkthrough:
     """The graph page's steps for one batch, in ``lang``.
@@ -259,7 +291,8 @@ def bn_walkthrough(problem: Problem, settings: Settings | None = None, lang: str
     setup = setup_code(problem, settings)
     if norm == "layer":
         setup = f"{setup}\n{LN_SETUP}"
-    return Walkthrough("graph", t("page.graph.title", lang), lang, record, tuple(steps), setup)
+    return Walkthrough("graph", t("page.graph.title", lang), lang, record, tuple(steps), setup,
+                       tables=lesson_tables(problem, lang, norm))
 
 
 def ln_checked(x: Array, dout: Array, gamma: Array, beta: Array, eps: float) -> Problem:

@@ -21,7 +21,7 @@ from bnviz.i18n import t
 from bnviz.ops import bn as bn_ops
 from bnviz.ops import renorm
 from bnviz.settings import Settings
-from bnviz.steps import Step, Walkthrough
+from bnviz.steps import Step, Table, Walkthrough
 
 Array = np.ndarray
 
@@ -215,6 +215,32 @@ def setup(rn: Renorm, settings: Settings) -> str:
     ])
 
 
+def active_edges(step: Step) -> set[tuple[str, str]]:
+    """The BRN graph's edges a step is about: the focus node's inputs going forward, its incoming gradients backward."""
+    backward = step.phase == "backward"
+    return {(c, p) for c, p in renorm.RENORM_STRUCTURE.edges if (p if backward else c) == step.focus}
+
+
+def experiment(params: dict, seed: int) -> renorm.GapExperiment:
+    """The BN/BRN train/test-gap experiment for the page's r_max, d_max and α (cached in bnviz.ops.renorm)."""
+    return renorm.gap_experiment(float(params["rmax"]), float(params["dmax"]), float(params["alpha"]), int(seed))
+
+
+def experiment_names(exp: renorm.GapExperiment, lang: str) -> dict[tuple[str, str], str]:
+    """(method, batches) -> the series' name in ``lang``."""
+    return {key: t(f"page.renorm.{key[0]}_{key[1]}", lang) for key in exp.gaps}
+
+
+def experiment_table(exp: renorm.GapExperiment, lang: str) -> Table:
+    """The gap per batch size and series, as lesson data (the page's chart, the exports' table)."""
+    names = experiment_names(exp, lang)
+    columns = {t("page.renorm.batch_size", lang): [str(n) for n in exp.sizes]}
+    columns.update({names[key]: [f"{g:.4g}" for g in gap] for key, gap in exp.gaps.items()})
+    return Table("experiment", t("page.renorm.experiment", lang),
+                 t("page.renorm.experiment_intro", lang, steps=exp.steps), columns,
+                 t("page.renorm.experiment_note", lang, clipped=f"{exp.clipped['iid'][0]:.0%}"))
+
+
 def build(rn: Renorm, settings: Settings, lang: str, params: dict) -> Walkthrough:
     forms, vals = formulas(), values(rn)
     steps = []
@@ -227,8 +253,9 @@ def build(rn: Renorm, settings: Settings, lang: str, params: dict) -> Walkthroug
     record = asdict(settings)
     record.update(params, m=p.m, d=p.d, eps=p.eps, gamma=p.gamma.tolist(), beta=p.beta.tolist(),
                   r=rn.run.r.tolist(), d_shift=rn.run.d.tolist())
+    table = experiment_table(experiment({**DEFAULTS, **params}, settings.seed), lang)
     return Walkthrough("renorm", t("page.renorm.title", lang), lang, record, tuple(steps), setup(rn, settings),
-                       labels(lang))
+                       labels(lang), (table,))
 
 
 def walkthrough(settings: Settings, lang: str = "en", **params: object) -> Walkthrough:

@@ -325,6 +325,18 @@ def params_with_defaults(params: dict) -> dict:
     return {**DEFAULTS, **params}
 
 
+def test_active_edges(step_key: str) -> set[tuple[str, str]]:
+    """The test graph's edges ∂L/∂x flows back through (from y to x; none going forward), read off the graph."""
+    if not step_key.startswith("backward."):
+        return set()
+    edges = testmode.TEST_STRUCTURE.edges
+    reach, grew = {"x"}, True
+    while grew:  # the nodes computed from x
+        new = {c for c, p in edges if p in reach} - reach
+        grew, reach = bool(new), reach | new
+    return {(c, p) for c, p in edges if p in reach and c in reach and c != "L"}
+
+
 def build(tt: TrainTest, settings: Settings, lang: str, params: dict) -> Walkthrough:
     forms, vals, codes = formulas(), values(tt), code(params["source"], tt)
     steps = []

@@ -1,4 +1,4 @@
-"""Numeric backward of bnviz: the generic graph (graph.py) and batch norm's backward forms (norms.py).
+"""Numeric backward of bnviz: the generic graph (graph.py) and batch norm's backward forms (bnviz.ops.bn).
 
 References are independent of the code under test:
 
@@ -404,7 +404,7 @@ def test_paths_sum_to_dx_and_match_their_formulas(case):
     p_xhat, p_var, p_mu = r.path("xhat"), r.path("var"), r.path("mu")
     np.testing.assert_allclose(p_xhat + p_var + p_mu, r.dx, rtol=1e-12, atol=1e-12)
 
-    # independent formulas (seed 001, eq. 10), from x, γ, dout, ε only
+    # independent formulas (Ioffe & Szegedy 2015), from x, γ, dout, ε only
     m = x.shape[0]
     mu = x.mean(axis=0)
     var = ((x - mu) ** 2).mean(axis=0)

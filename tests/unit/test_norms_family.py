@@ -419,7 +419,7 @@ def test_renorm_moving_updates():
 
 
 def test_renorm_derivation_reproduces_the_graph():
-    """∂L/∂σ_B, ∂L/∂μ_B and the three path terms (seed 001, eq. 10.22-10.44), evaluated."""
+    """∂L/∂σ_B, ∂L/∂μ_B and the three path terms (Ioffe 2017), evaluated."""
     d = rn_ops.renorm_derivation()
     s, g = rn_ops.RN_SYM, rn_ops.RN_GRAD
     x, gamma, beta, dout = problem((9, 2), 30)

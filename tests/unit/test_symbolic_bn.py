@@ -268,13 +268,12 @@ def test_expanded_var_and_mu_are_seed_001s_formulas(derivation):
 @pytest.mark.parametrize("name", ["dout", "beta", "gamma", "xhat", "std", "var", "xc", "mu", "x"])
 def test_expanded_gradients_have_unlabelled_intermediates_substituted(derivation, name):
     """BNDerivation.expanded is documented as ∂L/∂name "with unlabelled intermediates substituted
-    (in terms of ∂L/∂x̂, ∂L/∂σ², x, μ, σ², ε), as in seed 001": no ∂L/∂(x−μ) or ∂L/∂√(σ²+ε)
-    placeholder may remain. Fails for "x" (expanded["x"] = d_mu/m + d_xc[i]) until norms.py
-    expands it, e.g. to the sum of the three paths.
+    (in terms of ∂L/∂x̂, ∂L/∂σ², x, μ, σ², ε)": no ∂L/∂(x−μ) or ∂L/∂√(σ²+ε)
+    placeholder may remain (for "x": the sum of the three paths, not d_mu/m + d_xc[i]).
     """
     expr = derivation.expanded[name]
     left = [str(g) for g in (GRAD["xc"], GRAD["std"]) if expr.has(g)]
-    assert not left, (f"BUG norms.bn_derivation: expanded[{name!r}] = {expr} still contains the "
+    assert not left, (f"bn.bn_derivation: expanded[{name!r}] = {expr} still contains the "
                       f"placeholder(s) {left} of unlabelled intermediates")
 
 
