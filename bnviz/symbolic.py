@@ -51,6 +51,21 @@ def scalar(name: str, tex: str, **assumptions: Any) -> sp.Symbol:
     return sym
 
 
+NAMED: dict[sp.Symbol, sp.Expr] = {}
+"""Symbols that stand for an expression (a graph node's value) -> that expression."""
+
+
+def named(name: str, expr: sp.Expr, **assumptions: Any) -> sp.Symbol:
+    """A symbol standing for ``expr``, printed as SymPy prints ``expr``: the name is derived, never typed.
+
+    The graph needs a symbol per node to differentiate by (√(σ² + ε) is the std node); ``NAMED`` keeps
+    what it stands for, so a display can write it out.
+    """
+    sym = scalar(name, latex(expr), **assumptions)
+    NAMED[sym] = expr
+    return sym
+
+
 def grad_symbol(name: str, base: sp.Basic) -> sp.Basic:
     """The placeholder for ∂L/∂(node); an IndexedBase if the node is a vector."""
     node_tex = latex(base[i] if isinstance(base, sp.IndexedBase) else base)

@@ -6,7 +6,7 @@ column of an (m, S) matrix and the BN graph runs on it. So the formulas are
 BN's (derived once, :func:`bnviz.norms.bn_derivation`) with m counting the
 cells of one set, and the step tables show one set (column) at a time. For
 conv BN the page adds Caffe's way of taking the mean: two matrix-vector
-products with vectors of ones (seed 004's gemv calls).
+products with vectors of ones (Caffe's batch_norm_layer.cpp gemv calls).
 """
 
 from __future__ import annotations
@@ -219,7 +219,7 @@ def step_keys(lay: family.Layout) -> tuple[str, ...]:
 
 
 def caffe_mean(tensor: Array) -> tuple[Array, Array]:
-    """Caffe's per-channel mean of an (N, C, H, W) blob: two gemv with vectors of ones (seed 004).
+    """Caffe's per-channel mean of an (N, C, H, W) blob: two gemv with vectors of ones (Caffe's batch_norm_layer.cpp).
 
     Returns t as (N, C) (the spatial means, "num_by_chans") and μ (C,).
     """

@@ -28,7 +28,7 @@ Array = np.ndarray
 
 MEANS = (-4.0, 1.5, 6.0, 0.0)
 SCALES = (2.0, 3.0, 1.5, 0.7)
-"""Default batches: three reach beyond |x| > 5 (seed 004's picture), one sits near 0."""
+"""Default batches: three reach beyond |x| > 5 (the usual picture of sigmoid saturation), one sits near 0."""
 TAU = 0.01
 TAUS = (0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
 SAMPLES = 1000

@@ -46,12 +46,13 @@ PATHS = ("xhat", "var", "mu")
 """Path labels, in the order of the chain rule's three terms (Ioffe & Szegedy 2015)."""
 
 # Symbols of every node and leaf (element i of a vector, or a per-feature scalar)
+_VAR = S.scalar("var", r"\sigma^{2}", nonnegative=True)
 SYM = {
     "x": S.vector("x", "x"),
     "mu": S.scalar("mu", r"\mu"),
     "xc": S.vector("xc", r"(x - \mu)"),
-    "var": S.scalar("var", r"\sigma^{2}", nonnegative=True),
-    "std": S.scalar("std", r"\sqrt{\sigma^{2} + \varepsilon}", positive=True),
+    "var": _VAR,
+    "std": S.named("std", sp.sqrt(S.add(_VAR, S.eps)), positive=True),
     "xhat": S.vector("xhat", r"\hat{x}"),
     "y": S.vector("y", "y"),
     "L": S.scalar("L", "L"),
@@ -282,5 +283,10 @@ def derive_bn(nodes: tuple[Node, ...], sym: dict[str, sp.Basic], grad: dict[str,
     r = r.replace(lambda e: isinstance(e, sp.Indexed) and e.base == DOUT,
                   lambda e: GRAD["xhat"][e.indices[0]] / gam(e.indices[0]))
     inner = sp.expand(S.reduce_sums(r) * m * s)
-    dx_closed = sp.Mul(1 / (m * sp.sqrt(var_s + S.eps)), inner, evaluate=False)
+
+    def reading_order(term: sp.Expr) -> int:  # cs231n's order: m·∂L/∂x̂_i − Σ∂L/∂x̂_j − x̂_i·Σ∂L/∂x̂_j·x̂_j
+        return 0 if not term.has(sp.Sum) else 2 if term.has(XHAT) else 1
+
+    inner = S.add(*sorted(sp.Add.make_args(inner), key=reading_order))
+    dx_closed = S.mul(1 / S.mul(m, sp.sqrt(S.add(var_s, S.eps))), inner)
     return BNDerivation(definitions, local, back, paths, expanded, dx_total, dx_closed)

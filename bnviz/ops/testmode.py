@@ -22,12 +22,13 @@ from bnviz.ops.family import NormRun, check_params, layout
 
 Array = np.ndarray
 
+_VAR_RUN = S.scalar("var_run", r"\sigma^{2}_{\mathrm{run}}", nonnegative=True)
 TEST_SYM = {
     **SYM,
     "mu_run": S.scalar("mu_run", r"\mu_{\mathrm{run}}"),
-    "var_run": S.scalar("var_run", r"\sigma^{2}_{\mathrm{run}}", nonnegative=True),
+    "var_run": _VAR_RUN,
     "xc": S.vector("xc_run", r"(x - \mu_\mathrm{run})"),
-    "std": S.scalar("std_run", r"\sqrt{\sigma^{2}_{\mathrm{run}} + \varepsilon}", positive=True),
+    "std": S.named("std_run", sp.sqrt(S.add(_VAR_RUN, S.eps)), positive=True),
 }
 TEST_GRAD = {name: S.grad_symbol(f"{name}_test", TEST_SYM[name]) for name in ("x", "xc", "xhat", "gamma", "beta")}
 TEST_GRAD["y"] = SYM["dout"]
