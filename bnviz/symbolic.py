@@ -76,6 +76,24 @@ def grad_symbol(name: str, base: sp.Basic) -> sp.Basic:
     return scalar("d_" + name, tex)
 
 
+# Notation only: lines that name inputs or write the ∂/∂ frame, not formulas SymPy could derive.
+NOTATION = {
+    "batch": r"x = \left(x_{ij}\right)_{i = 1, \dots, m;\ j = 1, \dots, D}",
+    "sample": r"x_{i} = x_{n i}, \quad i = 1, \dots, D",
+    "partial": r"\frac{{\partial {child}}}{{\partial {parent}}}",
+    "leftarrow": r"{new} \leftarrow {rule}",
+    "train": r"y^{{\mathrm{{train}}}}_{{i}}",
+    "train_minus_test": r"y^{{\mathrm{{train}}}}_{{i}} - y^{{\mathrm{{test}}}}_{{i}}",
+    "at_limit": r"\Big|_{{r = 1,\ d = 0}}",
+}
+"""Format strings (``str.format`` fields in braces) of the notation the lessons write around derived formulas."""
+
+
+def partial(child: sp.Basic, parent: sp.Basic) -> str:
+    """∂child/∂parent as LaTeX (notation: the derived value goes on the right of an equals sign)."""
+    return NOTATION["partial"].format(child=latex(child), parent=latex(parent))
+
+
 def latex(expr: sp.Basic) -> str:
     """LaTeX with the project's symbol names (``\\varepsilon``, ``\\hat{x}``...).
 

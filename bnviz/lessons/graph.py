@@ -65,9 +65,8 @@ def _symbols(norm: str) -> tuple[dict, dict, bn.BNDerivation]:
 def _partial(child: str, parent: str, norm: str = "batch") -> str:
     """LaTeX ∂child/∂parent with the derived local derivative."""
     sym, _, d = _symbols(norm)
-    c, p = S.latex(_el(sym[child])), S.latex(_el(sym[parent]))
     local = bn.display_form(d.local[(child, parent)])
-    return rf"\frac{{\partial {c}}}{{\partial {p}}} = {_latex(local, norm)}"
+    return f"{S.partial(_el(sym[child]), _el(sym[parent]))} = {_latex(local, norm)}"
 
 
 def _over_samples(expr: sp.Expr) -> sp.Expr:
@@ -91,8 +90,7 @@ def formulas(norm: str = "batch") -> dict[str, tuple[tuple[str, ...], tuple[str,
         return _partial(child, parent, norm)
 
     g = {k: _el(v) for k, v in grad.items()}
-    x_line = (r"x_{i} = x_{n i}, \quad i = 1, \dots, D" if norm == "layer"
-              else r"x = \left(x_{ij}\right)_{i = 1, \dots, m;\ j = 1, \dots, D}")
+    x_line = S.NOTATION["sample" if norm == "layer" else "batch"]
     out: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {"x": ((x_line,), ())}
     locals_of = {
         "mu": (("mu", "x"),),

@@ -114,9 +114,8 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     defs = {k: written(v) for k, v in d.definitions.items()}
 
     def local(child: str, parent: str) -> str:
-        c, p = S.latex(_el(s[child])), S.latex(_el(s[parent]))
         value = written(d.local[(child, parent)]).subs(sp.sqrt(s["var"] + S.eps), s["std"])
-        return rf"\frac{{\partial {c}}}{{\partial {p}}} = {S.latex(value)}"
+        return f"{S.partial(_el(s[child]), _el(s[parent]))} = {S.latex(value)}"
 
     def chain(name: str) -> tuple[str, ...]:
         lines = [_eq(g[name], d.back.chain[name])]
@@ -127,9 +126,9 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     one = {s["r"]: sp.Integer(1), s["d"]: sp.Integer(0)}
     xhat_limit = d.definitions["xhat"].subs(one)
     dx_limit = sp.Add(*(term.subs(one) for term in d.expanded["x"].args), evaluate=False)
-    at_limit = r"\Big|_{r = 1,\ d = 0}"
+    at_limit = S.NOTATION["at_limit"].format()
     return {
-        "forward.x": ((r"x = \left(x_{ij}\right)_{i = 1, \dots, m;\ j = 1, \dots, D}",), ()),
+        "forward.x": ((S.NOTATION["batch"],), ()),
         "forward.mu": ((_eq(s["mu"], defs["mu"]),), (local("mu", "x"),)),
         "forward.std": ((_eq(s["var"], defs["var"]), _eq(s["std"], defs["std"])),
                         (local("std", "var"),)),
@@ -137,8 +136,8 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
         "forward.xhat": ((_eq(_el(s["xn"]), defs["xn"]), _eq(bn_ops.XHAT[S.i], defs["xhat"])),
                          (local("xhat", "xn"), local("xn", "xc"), local("xn", "std"))),
         "forward.y": ((_eq(bn_ops.Y[S.i], defs["y"]),), (local("y", "xhat"),)),
-        "forward.moving": ((rf"{S.latex(s['mu_mov'])} \leftarrow {S.latex(rules['mu_mov'])}",
-                            rf"{S.latex(s['sigma_mov'])} \leftarrow {S.latex(rules['sigma_mov'])}"), ()),
+        "forward.moving": (tuple(S.NOTATION["leftarrow"].format(new=S.latex(s[k]), rule=S.latex(rules[k]))
+                                 for k in ("mu_mov", "sigma_mov")), ()),
         "forward.inference": ((_eq(bn_ops.Y[S.i], rules["y_test"]),), ()),
         "backward.dxhat": (chain("xhat") + chain("xn"), (local("y", "xhat"), local("xhat", "xn"))),
         "backward.dparams": (chain("gamma") + chain("beta"), ()),

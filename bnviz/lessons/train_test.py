@@ -164,7 +164,8 @@ def compute(settings: Settings, k: int = DEFAULTS["k"], pop_mean: float = DEFAUL
 def _rule_lines(convention: str) -> tuple[str, ...]:
     r = running.RUN_SYM
     rules = running.update_rules()[convention]
-    lines = [rf"{S.latex(r[k])} \leftarrow {S.latex(rules[k])}" for k in running.STATE[convention]]
+    lines = [S.NOTATION["leftarrow"].format(new=S.latex(r[k]), rule=S.latex(rules[k]))
+             for k in running.STATE[convention]]
     if convention == "caffe":
         lines += [f"{S.latex(r[k])} = {S.latex(rules[k])}" for k in ("mean", "var")]
     return tuple(lines)
@@ -197,8 +198,8 @@ def formulas() -> dict[str, tuple[str, ...]]:
         "forward.pytorch": _rule_lines("pytorch"),
         "forward.caffe": _rule_lines("caffe"),
         "forward.test": (f"{S.latex(y_sym)} = {S.latex(y_test)}",),
-        "forward.gap": (rf"y^{{\mathrm{{train}}}}_{{i}} = {S.latex(y_train)}",
-                        rf"y^{{\mathrm{{train}}}}_{{i}} - y^{{\mathrm{{test}}}}_{{i}} = {S.latex(gap)}"),
+        "forward.gap": (f"{S.NOTATION['train'].format()} = {S.latex(y_train)}",
+                        f"{S.NOTATION['train_minus_test'].format()} = {S.latex(gap)}"),
         "backward.test": (f"{S.latex(g['xhat'])} = {S.latex(test.back.chain['xhat'])}",
                           f"{S.latex(g['x'])} = {S.latex(test.back.chain['x'])} = "
                           f"{S.latex(test.expanded['x'])}",
