@@ -1,9 +1,9 @@
 """Which axes? One (N, C, H, W) tensor, five ways to choose the cells averaged together.
 
 Every member of the family is batch norm on a rearranged matrix
-(:class:`bnviz.norms.Layout`): the cells of each normalisation set become one
+(:class:`bnviz.ops.family.Layout`): the cells of each normalisation set become one
 column of an (m, S) matrix and the BN graph runs on it. So the formulas are
-BN's (derived once, :func:`bnviz.norms.bn_derivation`) with m counting the
+BN's (derived once, :func:`bnviz.ops.bn.bn_derivation`) with m counting the
 cells of one set, and the step tables show one set (column) at a time. For
 conv BN the page adds Caffe's way of taking the mean: two matrix-vector
 products with vectors of ones (Caffe's batch_norm_layer.cpp gemv calls).

@@ -1,14 +1,14 @@
 """The BN computation-graph walkthrough: forward node by node, then backward.
 
-Formulas come from :func:`bnviz.norms.bn_derivation` (SymPy, cached);
-values from :func:`bnviz.norms.bn_run` (the NumPy graph). This module only
+Formulas come from :func:`bnviz.ops.bn.bn_derivation` (SymPy, cached);
+values from :func:`bnviz.ops.bn.bn_run` (the NumPy graph). This module only
 pairs them up into :class:`bnviz.steps.Step` objects.
 
 The same graph walks LayerNorm (``norm="layer"``): each sample is normalised
 over its D features, which is batch norm on xᵀ. The values are shown in that
 transposed layout (rows i = 1..D are one sample's features, one column per
 sample); the formulas are BN's with the count m renamed D
-(:func:`bnviz.norms.ln_derivation`, γ_i and β_i per feature).
+(:func:`bnviz.ops.layernorm.ln_derivation`, γ_i and β_i per feature).
 """
 
 from __future__ import annotations

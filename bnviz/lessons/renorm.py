@@ -2,9 +2,9 @@
 
 The batch is the sidebar's (m, D); the moving statistics μ and σ (one value
 for every feature) and r_max, d_max, α are the page's own controls. Values
-come from :func:`bnviz.norms.renorm_run` (the BRN graph, r and d as
-stop-gradient leaves); formulas from :func:`bnviz.norms.renorm_derivation`
-and :func:`bnviz.norms.renorm_rules` (SymPy).
+come from :func:`bnviz.ops.renorm.renorm_run` (the BRN graph, r and d as
+stop-gradient leaves); formulas from :func:`bnviz.ops.renorm.renorm_derivation`
+and :func:`bnviz.ops.renorm.renorm_rules` (SymPy).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ K batches with their own means and scales (page sliders) are drawn from the
 sidebar's seed. The sigmoid's derivative, derived by SymPy, is at most 1/4
 and falls below a threshold τ beyond |z| > z_τ (z_τ solved by SymPy); the
 share of each batch beyond z_τ is the share that barely passes a gradient.
-Batch norm (the sidebar's γ, β, ε; :func:`bnviz.norms.batchnorm_forward`)
+Batch norm (the sidebar's γ, β, ε; :func:`bnviz.ops.bn.batchnorm_forward`)
 moves every batch back to the centre: the same shares after BN.
 """
 
@@ -53,7 +53,7 @@ def _code(expr: sp.Expr) -> str:
 
 @lru_cache(maxsize=1)
 def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-    """step -> (formula lines, local lines), from :func:`bnviz.layers.derivations` and BN's derivation."""
+    """step -> (formula lines, local lines), from :func:`bnviz.ops.layers.derivations` and BN's derivation."""
     d = layers.derivations()
     z, tau = layers.Z, layers.TAU
     sig_of = sp.Function(r"\sigma")(z)

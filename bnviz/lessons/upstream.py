@@ -6,9 +6,9 @@ with seeded labels closes the chain. Going backward, every intermediate
 gradient is shown, until ∂L/∂y — the BN layer's upstream gradient, the
 "given" ``dout`` of the graph page — and on to ∂L/∂x.
 
-Numbers come from :mod:`bnviz.layers` and :mod:`bnviz.norms` (the one
+Numbers come from :mod:`bnviz.ops.layers` and :mod:`bnviz.ops.bn` (the one
 implementation of each layer); formulas from their SymPy derivations
-(:func:`bnviz.layers.derivations`, :func:`bnviz.norms.bn_derivation`).
+(:func:`bnviz.ops.layers.derivations`, :func:`bnviz.ops.bn.bn_derivation`).
 :func:`softmax_dout` is the graph page's "from a softmax loss" upstream choice.
 """
 

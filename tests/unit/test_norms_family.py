@@ -1,4 +1,4 @@
-"""The normalization family (bnviz.norms, lessons train_test / renorm / axes, the LayerNorm graph).
+"""The normalization family (bnviz.ops.family, testmode, running, renorm, layernorm; their lessons).
 
 References are independent of the code under test:
 
