@@ -1,6 +1,5 @@
 """Page: Batch Renormalization — r and d, the moving statistics, the backward pass, and BN's train/test gap."""
 
-import numpy as np
 import streamlit as st
 
 from bnviz.figures import norms as nf
@@ -53,8 +52,7 @@ if step.key == "backward.dx":
     plot(paths_stack(paths, step.values["dx"][:, j], path_names, t("page.graph.path_total", lang),
                      t("page.graph.paths_chart", lang, j=j + 1), t("page.graph.sample", lang)), "paths")
 if name == "bn_limit":
-    diff = float(np.max(np.abs(step.values["dx_r1"] - step.values["dx_bn"])))
-    st.success(t("page.renorm.limit_check", lang, diff=f"{diff:.2e}"))
+    st.success(lesson.limit_check(step, lang))
 nc.table(feature_table(step, j, walk.labels))
 
 st.divider()

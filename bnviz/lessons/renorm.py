@@ -220,6 +220,12 @@ def active_edges(step: Step) -> set[tuple[str, str]]:
     return {(c, p) for c, p in renorm.RENORM_STRUCTURE.edges if (p if backward else c) == step.focus}
 
 
+def limit_check(step: Step, lang: str) -> str:
+    """The r = 1, d = 0 step's check, as a sentence: max |∂L/∂x (BRN at the limit) − ∂L/∂x (BN)|."""
+    diff = float(np.max(np.abs(step.values["dx_r1"] - step.values["dx_bn"])))
+    return t("page.renorm.limit_check", lang, diff=f"{diff:.2e}")
+
+
 def experiment(params: dict, seed: int) -> renorm.GapExperiment:
     """The BN/BRN train/test-gap experiment for the page's r_max, d_max and α (cached in bnviz.ops.renorm)."""
     return renorm.gap_experiment(float(params["rmax"]), float(params["dmax"]), float(params["alpha"]), int(seed))

@@ -218,6 +218,12 @@ def check_params(classes: int, weight_scale: float) -> None:
         raise InputError("error.nets.weight_scale", value=weight_scale)
 
 
+def blocked_caption(step: Step, lang: str) -> str:
+    """The ReLU step's count of blocked units (y ≤ 0: no gradient passes), as a sentence."""
+    y = step.values["y"]
+    return t("page.upstream.blocked", lang, n=int((y <= 0).sum()), total=y.size)
+
+
 def upstream_walkthrough(problem: Problem, settings: Settings, lang: str = "en", classes: int = CLASSES,
                          weight_scale: float = WEIGHT_SCALE) -> Walkthrough:
     """The chain's steps for one batch (the sidebar's x, γ, β, ε; W and labels from the seed)."""

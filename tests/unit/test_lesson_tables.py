@@ -13,7 +13,7 @@ import torch.nn.functional as F
 
 from bnviz import export
 from bnviz.i18n import t
-from bnviz.lessons import axes, graph, renorm, train_test
+from bnviz.lessons import axes, graph, renorm, train_test, upstream
 from bnviz.ops import layers, testmode
 from bnviz.ops import renorm as rn_ops
 from bnviz.settings import Settings
@@ -123,3 +123,16 @@ def test_the_one_test_mode_bn_matches_torch_eval_mode(seed):
     np.testing.assert_allclose(layers.batchnorm_test(x, gamma, beta, mean, var, 1e-3), ref, rtol=1e-10, atol=1e-12)
     run = testmode.bn_test_run(x, gamma, beta, np.ones_like(x), 1e-3, mean, var)
     np.testing.assert_array_equal(run.y, layers.batchnorm_test(x, gamma, beta, mean, var, 1e-3))
+
+
+def test_page_sentences_come_from_the_lessons():
+    w = renorm.walkthrough(Settings(), "en")
+    step = w.steps[w.index("backward.bn_limit")]
+    diff = float(np.max(np.abs(step.values["dx_r1"] - step.values["dx_bn"])))
+    assert diff < 1e-12  # BRN with r = 1, d = 0 is BN
+    assert renorm.limit_check(step, "en") == t("page.renorm.limit_check", "en", diff=f"{diff:.2e}")
+    u = upstream.walkthrough(Settings(), "en")
+    relu = u.steps[u.index("backward.relu")]
+    y = relu.values["y"]
+    assert upstream.blocked_caption(relu, "zh") == t("page.upstream.blocked", "zh", n=int(np.sum(y <= 0)),
+                                                     total=y.size)
