@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from bench.machine import numpy_threads
-from bnviz import nets, norms
+from bnviz import nets
+from bnviz.ops import bn as bn_ops
 
 KERNEL_SHAPES: tuple[tuple[int, int], ...] = ((8, 3), (512, 16))
 """(m, D) of the NumPy-vs-PyTorch comparison: the defaults and the maximum."""
@@ -35,7 +36,7 @@ class KernelResult:
     """BN forward+backward per call, in microseconds (best of ``repeats`` repeats; medians in ``median_us``).
 
     numpy_us:    batchnorm_forward + batchnorm_backward_alt
-    staged_us:   norms.bn_run (the staged graph, forward and backward)
+    staged_us:   bn_ops.bn_run (the staged graph, forward and backward)
     torch_us:    F.batch_norm(training=True) + autograd with ``torch_threads``
                  threads; None without torch
     torch_1thread_us: the same on one thread (only when torch_threads > 1)
@@ -81,8 +82,8 @@ def time_call(fn: Callable[[], object], repeat: int = 20, min_time: float = 0.05
 def numpy_bn(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, dout: np.ndarray,
              eps: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """NumPy closed form: ``batchnorm_forward`` + ``batchnorm_backward_alt``; (dx, dgamma, dbeta)."""
-    _, cache = norms.batchnorm_forward(x, gamma, beta, eps)
-    return norms.batchnorm_backward_alt(dout, cache)
+    _, cache = bn_ops.batchnorm_forward(x, gamma, beta, eps)
+    return bn_ops.batchnorm_backward_alt(dout, cache)
 
 
 def torch_bn(x: Any, gamma: Any, beta: Any, dout: Any, eps: float) -> None:
@@ -113,7 +114,7 @@ def time_kernels(shapes: Sequence[tuple[int, int]] = KERNEL_SHAPES, eps: float =
     for m, d in shapes:
         x, gamma, beta, dout = bn_arrays(m, d)
         np_best, np_med = time_call(partial(numpy_bn, x, gamma, beta, dout, eps), repeat, min_time)
-        st_best, st_med = time_call(partial(norms.bn_run, x, gamma, beta, dout, eps), repeat, min_time)
+        st_best, st_med = time_call(partial(bn_ops.bn_run, x, gamma, beta, dout, eps), repeat, min_time)
         r = KernelResult(m, d, np_best * 1e6, st_best * 1e6, repeats=repeat,
                          median_us={"numpy": np_med * 1e6, "staged": st_med * 1e6})
         results.append(r)

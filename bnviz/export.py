@@ -26,7 +26,7 @@ import numpy as np
 
 from bnviz import __version__
 from bnviz.i18n import markdown_code, t
-from bnviz.steps import Step, Walkthrough
+from bnviz.steps import Step, Table, Walkthrough
 
 MAX_ROWS = 16
 """Tables show at most this many samples (the JSON and the notebook have them all)."""
@@ -113,6 +113,8 @@ def walkthrough_dict(walk: Walkthrough) -> dict:
              "values": {k: v.tolist() for k, v in s.values.items()}}
             for s in walk.steps
         ],
+        "tables": [{"key": tb.key, "title": tb.title, "intro": tb.intro, "columns": tb.columns, "note": tb.note}
+                   for tb in walk.tables],
     }
 
 
@@ -165,7 +167,21 @@ def _md_walk(walk: Walkthrough, level: int) -> list[str]:
                     out += [f"*{caption}*", ""]
                 out += ["| " + " | ".join(heads) + " |", "|---" * len(heads) + "|"]
                 out += ["| " + " | ".join(r) + " |" for r in rows] + [""]
+    for tb in walk.tables:
+        out += _md_table(tb, f"{h}#")
     return out
+
+
+def _md_table(tb: Table, heading: str) -> list[str]:
+    """A lesson table as Markdown: heading, intro, the table, its note."""
+    def cell(c: object) -> str:
+        return str(c).replace("|", "\\|")
+
+    heads = [cell(h) for h in tb.columns]
+    out = [f"{heading} {tb.title}", "", *([tb.intro, ""] if tb.intro else [])]
+    out += ["| " + " | ".join(heads) + " |", "|---" * len(heads) + "|"]
+    out += ["| " + " | ".join(map(cell, r)) + " |" for r in tb.rows] + [""]
+    return out + ([tb.note, ""] if tb.note else [])
 
 
 def to_markdown(walks: Walks) -> str:
@@ -261,6 +277,16 @@ def _tex_walk(walk: Walkthrough, section: str) -> list[str]:
                     " & ".join(tex_text(h) for h in heads) + " \\\\", "\\hline"]
             out += [" & ".join(tex_text(c) for c in r) + " \\\\" for r in rows]
             out += ["\\hline", "\\end{tabular}", "\\end{center}", ""]
+    for tb in walk.tables:
+        heads = list(tb.columns)
+        out += [f"\\{sub}*{{{tex_text(tb.title)}}}", "", *([tex_text(tb.intro), ""] if tb.intro else []),
+                "\\begin{center}\\small",
+                f"\\begin{{tabular}}{{{'l' * len(heads)}}}", "\\hline",
+                " & ".join(tex_text(h) for h in heads) + " \\\\", "\\hline"]
+        out += [" & ".join(tex_text(str(c)) for c in r) + " \\\\" for r in tb.rows]
+        out += ["\\hline", "\\end{tabular}", "\\end{center}", ""]
+        if tb.note:
+            out += [tex_text(tb.note), ""]
     return out
 
 
@@ -311,6 +337,8 @@ def _nb_walk(walk: Walkthrough, level: int) -> list:
         if code:
             cells.append(nbf.new_code_cell(code))
         names += [k for k in s.values if k not in names]
+    for tb in walk.tables:
+        cells.append(nbf.new_markdown_cell("\n".join(_md_table(tb, f"{h}#")).rstrip()))
     cells.append(nbf.new_markdown_cell(t("export.nb_check", lang)))
     cells.append(nbf.new_code_cell(_collector(names)))
     return cells

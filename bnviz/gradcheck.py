@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bnviz import norms
 from bnviz.data import Problem
+from bnviz.ops import bn
 
 Array = np.ndarray
 THRESHOLD = 1e-8
@@ -33,7 +33,7 @@ def bn_losses(p: Problem, xs: Array, gammas: Array, betas: Array, douts: Array |
     xs: (K, m, D'), gammas and betas: (K, 1, D'), douts: (K, m, D') (default
     ``p.dout``), or anything broadcasting to those. Returns (K,).
     """
-    out, _ = norms.batchnorm_forward(xs, gammas, betas, p.eps, axis=1)
+    out, _ = bn.batchnorm_forward(xs, gammas, betas, p.eps, axis=1)
     return ((p.dout if douts is None else douts) * out).sum(axis=(1, 2))
 
 
@@ -94,7 +94,7 @@ class GradCheck:
 
 def check_bn(p: Problem, forms: dict[str, tuple[Array, Array, Array]],
              max_entries: int = MAX_ENTRIES) -> GradCheck:
-    """Check dx, dγ, dβ of every form (``norms.all_backward_forms``'s result)."""
+    """Check dx, dγ, dβ of every form (``bn.all_backward_forms``'s result)."""
     all_x = [(i, j) for i in range(p.m) for j in range(p.d)]
     if len(all_x) > max_entries:
         pick = np.random.default_rng(0).choice(len(all_x), max_entries, replace=False)

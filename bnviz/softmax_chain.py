@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bnviz import layers
+from bnviz.ops import layers
 
 Array = np.ndarray
 

@@ -2,7 +2,7 @@
 
 A :class:`Walkthrough` is what a page teaches for the current settings: an
 ordered tuple of :class:`Step` (title, derived LaTeX, live values) plus the
-settings that produced it. Pages render it, ``bnviz.export`` writes it out,
+settings that produced it, and lesson :class:`Table` s. Pages render it, ``bnviz.export`` writes it out,
 ``bnviz.cli`` prints it: none of them computes anything of its own.
 """
 
@@ -72,6 +72,28 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Table:
+    """Lesson data beside the steps (e.g. the three backward forms compared, the gradient check).
+
+    key:     stable id, e.g. "forms"
+    title:   the table's title in the chosen language
+    intro:   a sentence saying what it shows
+    columns: header -> cells, every column the same length (numbers already formatted as text)
+    note:    an optional sentence below it
+    """
+
+    key: str
+    title: str
+    intro: str
+    columns: dict[str, list[str]]
+    note: str = ""
+
+    @property
+    def rows(self) -> list[list[str]]:
+        return [list(r) for r in zip(*self.columns.values(), strict=True)]
+
+
+@dataclass(frozen=True)
 class Walkthrough:
     """A page's derivation for one set of settings.
 
@@ -84,6 +106,7 @@ class Walkthrough:
               draws or literal arrays), run before the steps' ``code``
     labels:   display names of this walkthrough's own value ids (on top of
               ``LABELS``)
+    tables:   lesson data shown after the steps (pages, CLI and every export)
     """
 
     page: str
@@ -93,6 +116,7 @@ class Walkthrough:
     steps: tuple[Step, ...]
     setup: str = ""
     labels: dict[str, str] = field(default_factory=dict)
+    tables: tuple[Table, ...] = ()
 
     def index(self, key: str) -> int:
         return next(n for n, s in enumerate(self.steps) if s.key == key)

@@ -51,6 +51,21 @@ def scalar(name: str, tex: str, **assumptions: Any) -> sp.Symbol:
     return sym
 
 
+NAMED: dict[sp.Symbol, sp.Expr] = {}
+"""Symbols that stand for an expression (a graph node's value) -> that expression."""
+
+
+def named(name: str, expr: sp.Expr, **assumptions: Any) -> sp.Symbol:
+    """A symbol standing for ``expr``, printed as SymPy prints ``expr``: the name is derived, never typed.
+
+    The graph needs a symbol per node to differentiate by (√(σ² + ε) is the std node); ``NAMED`` keeps
+    what it stands for, so a display can write it out.
+    """
+    sym = scalar(name, latex(expr), **assumptions)
+    NAMED[sym] = expr
+    return sym
+
+
 def grad_symbol(name: str, base: sp.Basic) -> sp.Basic:
     """The placeholder for ∂L/∂(node); an IndexedBase if the node is a vector."""
     node_tex = latex(base[i] if isinstance(base, sp.IndexedBase) else base)
@@ -59,6 +74,24 @@ def grad_symbol(name: str, base: sp.Basic) -> sp.Basic:
     if isinstance(base, sp.IndexedBase):
         return vector("d_" + name, tex)
     return scalar("d_" + name, tex)
+
+
+# Notation only: lines that name inputs or write the ∂/∂ frame, not formulas SymPy could derive.
+NOTATION = {
+    "batch": r"x = \left(x_{ij}\right)_{i = 1, \dots, m;\ j = 1, \dots, D}",
+    "sample": r"x_{i} = x_{n i}, \quad i = 1, \dots, D",
+    "partial": r"\frac{{\partial {child}}}{{\partial {parent}}}",
+    "leftarrow": r"{new} \leftarrow {rule}",
+    "train": r"y^{{\mathrm{{train}}}}_{{i}}",
+    "train_minus_test": r"y^{{\mathrm{{train}}}}_{{i}} - y^{{\mathrm{{test}}}}_{{i}}",
+    "at_limit": r"\Big|_{{r = 1,\ d = 0}}",
+}
+"""Format strings (``str.format`` fields in braces) of the notation the lessons write around derived formulas."""
+
+
+def partial(child: sp.Basic, parent: sp.Basic) -> str:
+    """∂child/∂parent as LaTeX (notation: the derived value goes on the right of an equals sign)."""
+    return NOTATION["partial"].format(child=latex(child), parent=latex(parent))
 
 
 def latex(expr: sp.Basic) -> str:
@@ -185,6 +218,75 @@ def symbolic_backward(
             for lab, up in parts.items():
                 dest[lab] = dest.get(lab, sp.S.Zero) + contribution(n.sym, symbols[p], up)
     return SymbolicBackward(chain, edges, paths)
+
+
+# ------------------------------------------------ derivations of a graph --
+
+
+def add(*terms: sp.Basic) -> sp.Expr:
+    """An unevaluated sum: printed in the order written."""
+    return sp.Add(*terms, evaluate=False)
+
+
+def mul(*factors: sp.Basic) -> sp.Expr:
+    """An unevaluated product: printed in the order written."""
+    return sp.Mul(*factors, evaluate=False)
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A graph's formulas, derived once: definitions, local derivatives, the chain rule.
+
+    expanded[name]: ∂L/∂name with every gradient symbol of ``unchain`` substituted
+    by its own chain-rule expression, i.e. in terms of the given ∂L/∂y and values.
+    """
+
+    definitions: dict[str, sp.Expr]
+    local: dict[tuple[str, str], sp.Expr]
+    back: SymbolicBackward
+    expanded: dict[str, sp.Expr]
+
+
+def derive(nodes: tuple[Any, ...], sym: dict[str, sp.Basic], grad: dict[str, sp.Basic],
+           unchain: tuple[str, ...] = ()) -> Derivation:
+    """Symbolic chain rule over ``nodes`` (objects with ``name``, ``inputs``, ``sym``, ``path``: graph Nodes)."""
+    back = symbolic_backward(nodes, sym, grad, nodes[-1].name, sp.Integer(1))
+    local = {(n.name, p): local_derivative(n.sym, sym[p]) for n in nodes for p in n.inputs if p in grad}
+    expanded = {name: unchained(expr, back.chain, grad, unchain, skip=name) for name, expr in back.chain.items()}
+    return Derivation({n.name: n.sym for n in nodes}, local, back, expanded)
+
+
+def unchained(expr: sp.Expr, chain: dict[str, sp.Expr], grad: dict[str, sp.Basic], names: tuple[str, ...],
+              skip: str = "") -> sp.Expr:
+    """``expr`` with the gradient symbols of ``names`` replaced by their chain-rule
+    expressions (at whatever index they appear: ∂L/∂x̃_j = r·∂L/∂x̂_j), repeatedly."""
+    for _ in range(len(names) + 1):
+        for u in names:
+            if u == skip or u not in chain:
+                continue
+            g, rhs = grad[u], chain[u]
+            if isinstance(g, sp.IndexedBase):
+                if rhs.has(sp.Sum):  # a sum over j inside: only element i is safe to replace
+                    expr = expr.subs(g[i], rhs)
+                else:
+                    expr = expr.replace(lambda e, g=g: isinstance(e, sp.Indexed) and e.base == g,
+                                        lambda e, rhs=rhs: rhs.subs(i, e.indices[0]))
+            else:
+                expr = expr.subs(g, rhs)
+    return expr
+
+
+def rename(expr: sp.Basic, mapping: dict[sp.Basic, sp.Basic]) -> sp.Basic:
+    """``expr`` with sub-expressions replaced, keeping the reading order of
+    unevaluated sums and products (``subs`` re-sorts them: x_i − μ_B would print as −μ_B + x_i)."""
+    if expr in mapping:
+        return mapping[expr]
+    if not expr.args or isinstance(expr, sp.Indexed) and expr.base not in mapping:
+        return expr
+    args = [rename(a, mapping) for a in expr.args]
+    if isinstance(expr, sp.Add | sp.Mul):
+        return expr.func(*args, evaluate=False)
+    return expr.func(*args)
 
 
 # ------------------------------------------------------------- evaluation --

@@ -2,7 +2,6 @@
 
 import streamlit as st
 
-from bnviz import norms
 from bnviz.figures import norms as nf
 from bnviz.i18n import InputError, t
 from bnviz.lessons import axes as lesson
@@ -43,21 +42,9 @@ with picture:
                                                                                              lang)),
                         t("page.axes.sample_axis", lang), t("page.axes.channel_axis", lang)), "axes_picture")
 
-compare = []
-for kind in lesson.KINDS:
-    try:
-        other = norms.layout(lay.shape, kind, int(groups))
-        compare.append((kind, str(other.m), str(other.sets)))
-    except InputError:
-        compare.append((kind, "—", "—"))
-st.markdown(f"**{t('page.axes.compare', lang)}**")
-nc.table({
-    t("page.axes.col_norm", lang): [t(f"page.axes.kind.{k}", lang) for k, _, _ in compare],
-    t("page.axes.col_m", lang): [m for _, m, _ in compare],
-    t("page.axes.col_sets", lang): [n for _, _, n in compare],
-    t("page.axes.col_train_test", lang): [t("page.axes.yes" if k in ("feature", "batch") else "page.axes.no", lang)
-                                          for k, _, _ in compare],
-})
+table = walk.tables[0]
+st.markdown(f"**{table.title}**")
+nc.table(table.columns)
 
 st.divider()
 st.markdown(f"### {t('page.axes.steps', lang)}")

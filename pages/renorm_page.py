@@ -1,13 +1,12 @@
 """Page: Batch Renormalization — r and d, the moving statistics, the backward pass, and BN's train/test gap."""
 
-import numpy as np
 import streamlit as st
 
-from bnviz import norms
 from bnviz.figures import norms as nf
 from bnviz.figures.values import paths_stack
 from bnviz.i18n import InputError, t
 from bnviz.lessons import renorm as lesson
+from bnviz.ops import renorm
 from bnviz.steps import feature_table
 from ui import norms_controls as nc
 from ui import render, sidebar
@@ -40,8 +39,8 @@ st.markdown(f"### {t('page.renorm.steps', lang)}")
 step = nc.stepper(walk, lang, "rn_step")
 backward = step.phase == "backward"
 name = step.key.split(".")[1]
-active = {(c_, p) for c_, p in norms.RENORM_STRUCTURE.edges if (p if backward else c_) == step.focus}
-plot(nf.diagram(norms.RENORM_STRUCTURE.edges, nf.RENORM_POSITIONS, nf.RENORM_LABELS, step.focus, active, backward,
+plot(nf.diagram(renorm.RENORM_STRUCTURE.edges, nf.RENORM_POSITIONS, nf.RENORM_LABELS, step.focus,
+                lesson.active_edges(step), backward,
                 nf.RENORM_PATHS, {"dout"}, stopped={"r", "d"}), "renorm_graph")
 st.caption(t("page.renorm.diagram_paths" if backward else "page.renorm.diagram", lang))
 render.formulas(step, lang)
@@ -53,17 +52,16 @@ if step.key == "backward.dx":
     plot(paths_stack(paths, step.values["dx"][:, j], path_names, t("page.graph.path_total", lang),
                      t("page.graph.paths_chart", lang, j=j + 1), t("page.graph.sample", lang)), "paths")
 if name == "bn_limit":
-    diff = float(np.max(np.abs(step.values["dx_r1"] - step.values["dx_bn"])))
-    st.success(t("page.renorm.limit_check", lang, diff=f"{diff:.2e}"))
+    st.success(lesson.limit_check(step, lang))
 nc.table(feature_table(step, j, walk.labels))
 
 st.divider()
 st.markdown(f"### {t('page.renorm.experiment', lang)}")
-exp = norms.gap_experiment(params["rmax"], params["dmax"], params["alpha"], s.seed)
-st.write(t("page.renorm.experiment_intro", lang, steps=exp.steps))
-names = {key: t(f"page.renorm.{key[0]}_{key[1]}", lang) for key in exp.gaps}
-plot(nf.experiment_figure(exp.sizes, exp.gaps, names, t("page.renorm.experiment_chart", lang),
-                          t("page.renorm.batch_size", lang), t("page.renorm.gap_axis", lang)), "experiment")
-st.caption(t("page.renorm.experiment_note", lang, clipped=f"{exp.clipped['iid'][0]:.0%}"))
+exp, table = lesson.experiment(params, s.seed), walk.tables[0]
+st.write(table.intro)
+plot(nf.experiment_figure(exp.sizes, exp.gaps, lesson.experiment_names(exp, lang),
+                          t("page.renorm.experiment_chart", lang), t("page.renorm.batch_size", lang),
+                          t("page.renorm.gap_axis", lang)), "experiment")
+st.caption(table.note)
 
 render.downloads(walk, "bnviz-renorm")

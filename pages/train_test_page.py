@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from bnviz import norms
 from bnviz.figures import norms as nf
 from bnviz.i18n import InputError, t
 from bnviz.lessons import train_test as lesson
+from bnviz.ops import running, testmode
 from bnviz.steps import feature_table
 from ui import norms_controls as nc
 from ui import render, sidebar
@@ -33,7 +33,7 @@ rates = {
     "lam_caffe": c.slider(t("page.train_test.lam_caffe", lang), 0.0, 1.0, D["lam_caffe"], 0.001, format="%.3f",
                           key="tt_lam_caffe", bind=nc.BIND),
 }
-names = norms.CONVENTION_NAMES
+names = running.CONVENTION_NAMES
 source = nc.choice("segmented_control", t("page.train_test.source", lang), lesson.SOURCES, "tt_source", D["source"],
                    lambda v: names.get(v) or t("page.train_test.source_custom", lang))
 typed = {"running_mean": D["running_mean"], "running_var": D["running_var"]}
@@ -78,8 +78,8 @@ st.markdown(f"### {t('page.train_test.steps', lang)}")
 step = nc.stepper(walk, lang, "tt_step")
 if step.key in ("forward.test", "backward.test"):
     backward = step.phase == "backward"
-    plot(nf.diagram(norms.TEST_STRUCTURE.edges, nf.TEST_POSITIONS, nf.TEST_LABELS, step.focus,
-                    {("xc", "x"), ("xhat", "xc"), ("y", "xhat")} if backward else set(), backward, nf.TEST_PATHS,
+    plot(nf.diagram(testmode.TEST_STRUCTURE.edges, nf.TEST_POSITIONS, nf.TEST_LABELS, step.focus,
+                    lesson.test_active_edges(step.key), backward, nf.TEST_PATHS,
                     nf.TEST_CONSTANTS), "test_graph")
     st.caption(t("page.train_test.test_graph", lang))
 render.formulas(step, lang)

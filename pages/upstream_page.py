@@ -38,8 +38,7 @@ st.markdown(f"**{t('page.graph.values', lang)}**")
 if step.key in ("forward.loss", "backward.dscores"):
     st.caption(t("page.upstream.labels", lang, labels=", ".join(str(v) for v in walk.settings["labels"])))
 if step.key == "backward.relu":
-    blocked = int((step.values["y"] <= 0).sum())
-    st.caption(t("page.upstream.blocked", lang, n=blocked, total=step.values["y"].size))
+    st.caption(upstream.blocked_caption(step, lang))
 value_tables(step, walk)
 if step.key in ("backward.relu", "backward.bn"):
     st.success(t("page.upstream.same_as_graph", lang))

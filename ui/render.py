@@ -9,7 +9,7 @@ import streamlit as st
 
 from bnviz import export
 from bnviz.i18n import InputError, escape_markdown, t
-from bnviz.steps import LABELS, Step, Walkthrough, feature_table
+from bnviz.steps import LABELS, Step, Table, Walkthrough, feature_table
 
 
 def input_error(err: InputError, lang: str, hint: str = "page.graph.fix_input") -> None:
@@ -62,6 +62,21 @@ def value_table(step: Step, feature: int, labels: dict[str, str] | None = None) 
     """The step's values for one feature as a table (``labels``: the walkthrough's own names)."""
     table = feature_table(step, feature, labels)
     st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(next(iter(table.values()))), 320))
+
+
+def tables(walk: Walkthrough) -> None:
+    """The walkthrough's lesson tables, each in an expander (intro, table, note)."""
+    for table in walk.tables:
+        lesson_table(table)
+
+
+def lesson_table(table: Table) -> None:
+    with st.expander(table.title):
+        if table.intro:
+            st.write(table.intro)
+        st.dataframe(table.columns, hide_index=True)
+        if table.note:
+            st.caption(table.note)
 
 
 def downloads(walk: Walkthrough | list[Walkthrough] | Callable[[], object], stem: str, lang: str | None = None,

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from bnviz import data, export, norms
+from bnviz import data, export
 from bnviz.cli import norms as family
 from bnviz.cli.common import (
     EXIT_OK,
@@ -26,6 +26,7 @@ from bnviz.cli.common import (
 )
 from bnviz.i18n import InputError, t
 from bnviz.lessons.graph import bn_walkthrough
+from bnviz.ops import bn as bn_ops
 from bnviz.settings import DEFAULTS, DISTRIBUTIONS, LIMITS, UPSTREAMS, Settings
 
 Array = np.ndarray
@@ -78,7 +79,7 @@ def derive_problem(args: argparse.Namespace) -> tuple[data.Problem, Settings]:
     return data.check_problem(x, dout, gamma, beta, eps), settings
 
 
-def derive_extra(problem: data.Problem, run: norms.BNResult, lang: str) -> dict[str, object]:
+def derive_extra(problem: data.Problem, run: bn_ops.BNResult, lang: str) -> dict[str, object]:
     """The summary keys of the JSON: inputs, forward and backward results, notes.
 
     Per-feature statistics are length-D lists; per-sample arrays are m × D
@@ -97,14 +98,14 @@ def derive_extra(problem: data.Problem, run: norms.BNResult, lang: str) -> dict[
             "dx": run.dx.tolist(),
             "dgamma": flat(g["gamma"]),
             "dbeta": flat(g["beta"]),
-            "paths": {p: run.path(p).tolist() for p in norms.PATHS},
+            "paths": {p: run.path(p).tolist() for p in bn_ops.PATHS},
         },
         "notes": [t(key, lang, **fields) for key, fields in problem.notes],
     }
 
 
-def _all_finite(run: norms.BNResult, arrays: list[Array]) -> bool:
-    parts = [*run.values.values(), *run.back.grads.values(), *(run.path(p) for p in norms.PATHS), *arrays]
+def _all_finite(run: bn_ops.BNResult, arrays: list[Array]) -> bool:
+    parts = [*run.values.values(), *run.back.grads.values(), *(run.path(p) for p in bn_ops.PATHS), *arrays]
     return all(np.all(np.isfinite(np.asarray(a, dtype=float))) for a in parts)
 
 
@@ -118,7 +119,7 @@ def run_derive(args: argparse.Namespace) -> int:
     problem, settings = derive_problem(args)
     with np.errstate(all="ignore"):  # overflow is reported below as one line, not as warnings
         walk = bn_walkthrough(problem, settings, args.lang)
-        run = norms.bn_run(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps)
+        run = bn_ops.bn_run(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps)
     if not _all_finite(run, [v for s in walk.steps for v in s.values.values()]):
         raise InputError("cli.not_finite_result")
     walk = replace(walk, settings={**walk.settings, "x_file": args.x, "dout_file": args.dout})

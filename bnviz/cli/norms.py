@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bnviz import data, export, norms
+from bnviz import data, export
 from bnviz.cli.common import (
     EXIT_OK,
     Command,
@@ -38,6 +38,7 @@ from bnviz.lessons import graph as graph_lesson
 from bnviz.lessons import renorm as renorm_lesson
 from bnviz.lessons import train_test as tt_lesson
 from bnviz.limits import MAX_TENSOR_CELLS
+from bnviz.ops import bn, family, renorm, running, testmode
 from bnviz.settings import DEFAULTS, LIMITS, Settings
 
 Array = np.ndarray
@@ -84,7 +85,7 @@ def rank_of(path: str) -> int | None:
 def load_array(option: str, path: str) -> Array:
     """A 2-D matrix (CSV or .npy, checked by ``bnviz.data``) or a 4-D .npy tensor (N, C, H, W)."""
     rank = rank_of(path)
-    if rank is not None and rank not in (1, *norms.RANKS):
+    if rank is not None and rank not in (1, *family.RANKS):
         raise InputError("error.norms.rank", shape=str(data.npy_shape(path, option)))
     if rank != 4:
         return data.load_matrix(path, option)
@@ -163,7 +164,7 @@ def run_family(args: argparse.Namespace) -> int:
     x, dout, gamma, beta, eps, settings = family_inputs(args)
     c, lang = x.shape[1], args.lang
     groups = int_option("--groups", args.groups, 1, max(1, c))
-    if len(x.shape) not in norms.RANKS:
+    if len(x.shape) not in family.RANKS:
         raise InputError("error.norms.rank", shape=str(x.shape))
     notes: list[str] = []
     record = {"norm": args.norm, "mode": args.mode, "x_file": args.x, "dout_file": args.dout}
@@ -190,10 +191,10 @@ def _layer_2d(x, dout, gamma, beta, eps, settings, lang, notes):
     problem = graph_lesson.ln_checked(data.checked_matrix(x, "x"), data.checked_matrix(dout, "dout"), gamma, beta,
                                       eps)
     walk = graph_lesson.bn_walkthrough(problem, settings, lang, "layer")
-    run = norms.norm_run(x, gamma, beta, dout, eps, "layer")
+    run = family.norm_run(x, gamma, beta, dout, eps, "layer")
     notes += [t(k, lang, **f) for k, f in problem.notes]
     return walk, _summary(x, dout, run.stat("mu"), run.stat("var"), run.full("xhat"), run.y, run.dx, run.dgamma,
-                          run.dbeta, {p: run.path(p) for p in norms.PATHS}, notes)
+                          run.dbeta, {p: run.path(p) for p in bn.PATHS}, notes)
 
 
 def _axes(kind, groups, x, dout, gamma, beta, eps, settings, lang, notes):
@@ -202,19 +203,19 @@ def _axes(kind, groups, x, dout, gamma, beta, eps, settings, lang, notes):
     run = ax.run
     notes += [t(k, lang, **f) for k, f in ax.notes]
     return walk, _summary(x, dout, run.stat("mu"), run.stat("var"), run.full("xhat"), run.y, run.dx, run.dgamma,
-                          run.dbeta, {p: run.path(p) for p in norms.PATHS}, notes)
+                          run.dbeta, {p: run.path(p) for p in bn.PATHS}, notes)
 
 
 def _running(args: argparse.Namespace, c: int) -> tuple[Array, Array]:
     mean = vector_option("--running-mean", args.running_mean, c)
     var = vector_option("--running-var", args.running_var, c)
-    return norms.check_running(mean, var, c)
+    return testmode.check_running(mean, var, c)
 
 
 def _test_mode(args, x, dout, gamma, beta, eps, settings, notes):
     mean, var = _running(args, x.shape[1])
     walk = tt_lesson.test_walkthrough(x, dout, gamma, beta, eps, mean, var, settings, args.lang)
-    run = norms.bn_test_run(x, gamma, beta, dout, eps, mean, var)
+    run = testmode.bn_test_run(x, gamma, beta, dout, eps, mean, var)
     lay = run.layout
     grads = run.bn.back.grads
     dx = lay.from_sets(grads["x"])
@@ -230,7 +231,7 @@ def _renorm(args, x, dout, gamma, beta, eps, settings, notes):
     rmax, dmax = float_option("--rmax", args.rmax), float_option("--dmax", args.dmax)
     mean, var = _running(args, x.shape[1])
     sigma = np.sqrt(var + eps)
-    lay = norms.layout(x.shape, "batch")
+    lay = family.layout(x.shape, "batch")
     problem = data.Problem(lay.to_sets(x), lay.to_sets(dout), gamma, beta, float(eps))
     if eps == 0 and np.any(np.ptp(problem.x, axis=0) == 0):
         raise InputError("error.norms.zero_var_eps0")
@@ -244,7 +245,7 @@ def _renorm(args, x, dout, gamma, beta, eps, settings, notes):
     v, g = r.values, r.back.grads
     extra = _summary(x, dout, v["mu"], v["var"], lay.from_sets(v["xhat"]), lay.from_sets(v["y"]),
                      lay.from_sets(r.dx), g["gamma"], g["beta"],
-                     {lab: lay.from_sets(r.path(lab)) for lab in norms.RN_PATHS}, notes)
+                     {lab: lay.from_sets(r.path(lab)) for lab in renorm.RN_PATHS}, notes)
     extra.update(r=r.r.tolist(), d=r.d.tolist())
     return walk, extra
 
@@ -291,7 +292,7 @@ def stats_text(tt: tt_lesson.TrainTest, k: int, pop_mean: float, pop_std: float,
     lines = [t("cli.stats.header", lang, k=k, m=tt.x.shape[0], mean=f"{pop_mean:g}", var=f"{pop_std ** 2:g}"), ""]
     head = [t("cli.stats.col_convention", lang), t("cli.stats.col_rate", lang), t("cli.stats.col_feature", lang),
             t("cli.stats.col_mean", lang), t("cli.stats.col_var", lang)]
-    rows = [[norms.CONVENTION_NAMES[c], f"{tr.rate:g}", str(j + 1), f"{tr.mean[-1, j]:.6f}", f"{tr.var[-1, j]:.6f}"]
+    rows = [[running.CONVENTION_NAMES[c], f"{tr.rate:g}", str(j + 1), f"{tr.mean[-1, j]:.6f}", f"{tr.var[-1, j]:.6f}"]
             for c, tr in tt.traces.items() for j in range(tt.x.shape[1])]
     widths = [max(len(r[n]) for r in [head, *rows]) for n in range(len(head))]
     for r in [head, *rows]:

@@ -1,12 +1,12 @@
 """Which axes? One (N, C, H, W) tensor, five ways to choose the cells averaged together.
 
 Every member of the family is batch norm on a rearranged matrix
-(:class:`bnviz.norms.Layout`): the cells of each normalisation set become one
+(:class:`bnviz.ops.family.Layout`): the cells of each normalisation set become one
 column of an (m, S) matrix and the BN graph runs on it. So the formulas are
-BN's (derived once, :func:`bnviz.norms.bn_derivation`) with m counting the
+BN's (derived once, :func:`bnviz.ops.bn.bn_derivation`) with m counting the
 cells of one set, and the step tables show one set (column) at a time. For
 conv BN the page adds Caffe's way of taking the mean: two matrix-vector
-products with vectors of ones (seed 004's gemv calls).
+products with vectors of ones (Caffe's batch_norm_layer.cpp gemv calls).
 """
 
 from __future__ import annotations
@@ -17,16 +17,17 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import data, norms
+from bnviz import data
 from bnviz import symbolic as S
 from bnviz.i18n import InputError, t
+from bnviz.ops import bn, family
 from bnviz.settings import Settings
 from bnviz.steps import LABELS as BASE_LABELS
-from bnviz.steps import Step, Walkthrough, feature_table
+from bnviz.steps import Step, Table, Walkthrough, feature_table
 
 Array = np.ndarray
 
-KINDS = norms.KINDS
+KINDS = family.KINDS
 LIMITS = {"n": (1, 6), "c": (1, 8), "h": (1, 5), "w": (1, 5), "groups": (1, 8)}
 """Ranges of the page's shape sliders (small: every cell is drawn)."""
 DEFAULTS = {"norm": "batch", "groups": 2, "n": 2, "c": 4, "h": 3, "w": 3}
@@ -47,11 +48,11 @@ class Axes:
     gamma: Array
     beta: Array
     eps: float
-    run: norms.NormRun
+    run: family.NormRun
     notes: tuple[tuple[str, dict], ...] = ()
 
     @property
-    def layout(self) -> norms.Layout:
+    def layout(self) -> family.Layout:
         return self.run.layout
 
 
@@ -92,8 +93,8 @@ def run_tensor(x: Array, dout: Array, gamma: Array, beta: Array, eps: float, nor
         raise InputError("error.dout_shape", x=str(x.shape), dout=str(dout.shape))
     if not math_ok(eps):
         raise InputError("error.eps", eps=eps)
-    run = norms.norm_run(x, gamma, beta, dout, eps, norm, groups)
-    g, b = norms.check_params(gamma, beta, x.shape[1])
+    run = family.norm_run(x, gamma, beta, dout, eps, norm, groups)
+    g, b = family.check_params(gamma, beta, x.shape[1])
     notes: list[tuple[str, dict]] = []
     lay = run.layout
     const = np.ptp(lay.to_sets(x), axis=0) == 0
@@ -114,7 +115,7 @@ def compute(settings: Settings, norm: str = DEFAULTS["norm"], groups: int = DEFA
     """The sidebar's tensor of shape (n, c, h, w) under ``norm``. Raises InputError."""
     shape = tuple(_check_size(k, v) for k, v in (("n", n), ("c", c), ("h", h), ("w", w)))
     x, dout = tensors(settings, shape)
-    norms.layout(x.shape, norm, int(groups))  # the clear sentence for groups that do not divide C
+    family.layout(x.shape, norm, int(groups))  # the clear sentence for groups that do not divide C
     ax = run_tensor(x, dout, settings.gamma, settings.beta, settings.eps, norm, int(groups))
     if settings.dist == "custom":
         ax = replace(ax, notes=(("step.axes.custom_note", {"n": x.shape[0], "c": x.shape[1]}), *ax.notes))
@@ -124,7 +125,7 @@ def compute(settings: Settings, norm: str = DEFAULTS["norm"], groups: int = DEFA
 # ---------------------------------------------------------------- formulas --
 
 
-def count_expr(lay: norms.Layout) -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
+def count_expr(lay: family.Layout) -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
     """m and S as products of the tensor's dimensions, and of their values (unevaluated)."""
     names = ("N", "C", "H", "W")[: len(lay.shape)] if len(lay.shape) == 4 else ("N", "C")
     if lay.kind == "group":
@@ -140,7 +141,7 @@ def count_expr(lay: norms.Layout) -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
     return prod(dims, lay.reduce), prod(nums, lay.reduce), prod(dims, lay.keep), prod(nums, lay.keep)
 
 
-def count_text(lay: norms.Layout) -> str:
+def count_text(lay: family.Layout) -> str:
     """m as plain text for sentences: "N·H·W", "(C/G)·H·W"."""
     names = ["N", "C", "H", "W"][: len(lay.shape)]
     if lay.kind == "group":
@@ -163,30 +164,30 @@ def _counted(expr: sp.Expr, m_value: sp.Expr) -> str:
 @lru_cache(maxsize=64)
 def formulas(kind: str, shape: tuple[int, ...], groups: int) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """step key -> (formula lines, local lines) for this layout; printed from SymPy. Cached."""
-    lay = norms.layout(shape, kind, groups)
-    d = norms.bn_derivation()
+    lay = family.layout(shape, kind, groups)
+    d = bn.bn_derivation()
     m_dims, m_nums, s_dims, s_nums = count_expr(lay)
     count = (rf"m = {S.latex(m_dims)} = {_product_tex(m_nums)} = {lay.m}" if isinstance(m_nums, sp.Mul)
              else rf"m = {S.latex(m_dims)} = {lay.m}")
     sets = (rf"S = {S.latex(s_dims)} = {_product_tex(s_nums)} = {lay.sets}" if isinstance(s_nums, sp.Mul)
             else rf"S = {S.latex(s_dims)} = {lay.sets}")
-    disp = norms.display_form
-    g = {k: (v[S.i] if isinstance(v, sp.IndexedBase) else v) for k, v in norms.GRAD.items()}
-    sym = norms.SYM
+    disp = bn.display_form
+    g = {k: (v[S.i] if isinstance(v, sp.IndexedBase) else v) for k, v in bn.GRAD.items()}
+    sym = bn.SYM
     out = {
         "forward.sets": ((count, sets), ()),
         "forward.mu": ((f"{S.latex(sym['mu'])} = {S.latex(d.definitions['mu'])}",
                         f"{S.latex(sym['mu'])} = {_counted(d.definitions['mu'], m_dims)}"), ()),
         "forward.var": ((f"{S.latex(sym['var'])} = {S.latex(disp(d.definitions['var']))}",), ()),
-        "forward.xhat": ((f"{S.latex(norms.XHAT[S.i])} = {S.latex(disp(d.definitions['xhat']))}",), ()),
-        "forward.y": ((f"{S.latex(norms.Y[S.i])} = {S.latex(d.definitions['y'])}",), ()),
+        "forward.xhat": ((f"{S.latex(bn.XHAT[S.i])} = {S.latex(disp(d.definitions['xhat']))}",), ()),
+        "forward.y": ((f"{S.latex(bn.Y[S.i])} = {S.latex(d.definitions['y'])}",), ()),
         "backward.dx": ((f"{S.latex(g['x'])} = {S.latex(d.expanded['x'])}",
                          f"{S.latex(g['x'])} = {S.latex(d.dx_closed)}"), ()),
     }
     # γ_c, β_c belong to channel c whatever the statistics' axes: their gradients sum over the other axes
     idx = [sp.Symbol(k.lower(), integer=True, positive=True) for k in ("N", "C", "H", "W")[: len(shape)]]
     limits = [(ix, 1, SIZE[k]) for ix, k in zip(idx, ("N", "C", "H", "W"), strict=False) if k != "C"]
-    dout4, xhat4 = sp.IndexedBase(sym["dout"].label), sp.IndexedBase(norms.XHAT.label)
+    dout4, xhat4 = sp.IndexedBase(sym["dout"].label), sp.IndexedBase(bn.XHAT.label)
     gamma_c, beta_c = S.scalar("gamma_c", r"\gamma_{c}"), S.scalar("beta_c", r"\beta_{c}")
     dgamma = sp.Sum(dout4[tuple(idx)] * xhat4[tuple(idx)], *limits)
     dbeta = sp.Sum(dout4[tuple(idx)], *limits)
@@ -211,14 +212,14 @@ def formulas(kind: str, shape: tuple[int, ...], groups: int) -> dict[str, tuple[
 # ------------------------------------------------------------------ values --
 
 
-def step_keys(lay: norms.Layout) -> tuple[str, ...]:
+def step_keys(lay: family.Layout) -> tuple[str, ...]:
     caffe = ("forward.caffe",) if lay.kind == "batch" and len(lay.shape) == 4 else ()
     return ("forward.sets", "forward.mu", "forward.var", "forward.xhat", "forward.y", *caffe,
             "backward.dx", "backward.dparams")
 
 
 def caffe_mean(tensor: Array) -> tuple[Array, Array]:
-    """Caffe's per-channel mean of an (N, C, H, W) blob: two gemv with vectors of ones (seed 004).
+    """Caffe's per-channel mean of an (N, C, H, W) blob: two gemv with vectors of ones (Caffe's batch_norm_layer.cpp).
 
     Returns t as (N, C) (the spatial means, "num_by_chans") and μ (C,).
     """
@@ -241,7 +242,7 @@ def values(ax: Axes) -> dict[str, dict[str, Array]]:
         "forward.var": {"xc": v["xc"], "var": f(v["var"])},
         "forward.xhat": {"xc": v["xc"], "std": f(v["std"]), "xhat": v["xhat"]},
         "forward.y": {"xhat": v["xhat"], "gamma": v["gamma"], "beta": v["beta"], "y": v["y"]},
-        "backward.dx": {"dout": v["dout"], "dxhat": gr["xhat"], **{f"dx_{p}": r.path(p) for p in norms.PATHS},
+        "backward.dx": {"dout": v["dout"], "dxhat": gr["xhat"], **{f"dx_{p}": r.path(p) for p in bn.PATHS},
                         "dx": gr["x"]},
         "backward.dparams": {"dgamma": ax.run.dgamma, "dbeta": ax.run.dbeta},
     }
@@ -251,7 +252,7 @@ def values(ax: Axes) -> dict[str, dict[str, Array]]:
     return out
 
 
-def code(lay: norms.Layout) -> dict[str, str]:
+def code(lay: family.Layout) -> dict[str, str]:
     nd = len(lay.shape)
     chan = (1, -1) + (1,) * (nd - 2)
     to_sets = f".reshape({lay.work}).transpose({lay.perm}).reshape({lay.m}, {lay.sets})"
@@ -318,6 +319,24 @@ def labels(lang: str) -> dict[str, str]:
     return dict(LABELS)
 
 
+def compare_table(lay: family.Layout, lang: str) -> Table:
+    """m and the number of sets of every family member on this tensor ("—" where it does not apply)."""
+    compare = []
+    for kind in KINDS:
+        try:
+            other = family.layout(lay.shape, kind, lay.groups if lay.kind == "group" else DEFAULTS["groups"])
+            compare.append((kind, str(other.m), str(other.sets)))
+        except InputError:
+            compare.append((kind, "—", "—"))
+    return Table("compare", t("page.axes.compare", lang), "", {
+        t("page.axes.col_norm", lang): [t(f"page.axes.kind.{k}", lang) for k, _, _ in compare],
+        t("page.axes.col_m", lang): [m for _, m, _ in compare],
+        t("page.axes.col_sets", lang): [n for _, _, n in compare],
+        t("page.axes.col_train_test", lang): [t("page.axes.yes" if k in ("feature", "batch") else "page.axes.no",
+                                                lang) for k, _, _ in compare],
+    })
+
+
 def build(ax: Axes, settings: Settings | None, lang: str, params: dict) -> Walkthrough:
     lay = ax.layout
     forms = formulas(lay.kind, lay.shape, lay.groups)
@@ -335,7 +354,7 @@ def build(ax: Axes, settings: Settings | None, lang: str, params: dict) -> Walkt
     record.update(params, shape=list(lay.shape), m=lay.m, sets=lay.sets, eps=ax.eps, gamma=ax.gamma.tolist(),
                   beta=ax.beta.tolist())
     return Walkthrough("axes", t("page.axes.title", lang), lang, record, tuple(steps), setup(ax, settings),
-                       labels(lang))
+                       labels(lang), (compare_table(lay, lang),))
 
 
 def _focus(name: str) -> str:
@@ -355,7 +374,7 @@ def walkthrough(settings: Settings, lang: str = "en", **params: object) -> Walkt
 # ------------------------------------------------------------------ tables --
 
 
-def table(step: Step, column: int, labels_: dict[str, str], lay: norms.Layout | None = None) -> dict[str, list]:
+def table(step: Step, column: int, labels_: dict[str, str], lay: family.Layout | None = None) -> dict[str, list]:
     """The step's values for set ``column``: rows are the set's m cells, with
     their coordinates (n, c, h, w) in the tensor when ``lay`` is given.
 

@@ -16,10 +16,11 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import layers, nets
+from bnviz import nets
 from bnviz import symbolic as S
 from bnviz.i18n import InputError, t
 from bnviz.lessons import network
+from bnviz.ops import layers
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
 

@@ -1,14 +1,14 @@
 """The BN computation-graph walkthrough: forward node by node, then backward.
 
-Formulas come from :func:`bnviz.norms.bn_derivation` (SymPy, cached);
-values from :func:`bnviz.norms.bn_run` (the NumPy graph). This module only
+Formulas come from :func:`bnviz.ops.bn.bn_derivation` (SymPy, cached);
+values from :func:`bnviz.ops.bn.bn_run` (the NumPy graph). This module only
 pairs them up into :class:`bnviz.steps.Step` objects.
 
 The same graph walks LayerNorm (``norm="layer"``): each sample is normalised
 over its D features, which is batch norm on xᵀ. The values are shown in that
 transposed layout (rows i = 1..D are one sample's features, one column per
 sample); the formulas are BN's with the count m renamed D
-(:func:`bnviz.norms.ln_derivation`, γ_i and β_i per feature).
+(:func:`bnviz.ops.layernorm.ln_derivation`, γ_i and β_i per feature).
 """
 
 from __future__ import annotations
@@ -20,13 +20,14 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import norms
+from bnviz import gradcheck
 from bnviz import symbolic as S
 from bnviz.data import Problem, make_problem, setup_code
 from bnviz.i18n import InputError, t
-from bnviz.norms import GRAD, SYM, BNResult
+from bnviz.ops import bn, family, layernorm
+from bnviz.ops.bn import GRAD, SYM, BNResult
 from bnviz.settings import Settings
-from bnviz.steps import Step, Walkthrough
+from bnviz.steps import LABELS, Step, Table, Walkthrough
 
 Array = np.ndarray
 
@@ -55,18 +56,17 @@ def _el(base: sp.Basic) -> sp.Basic:
     return base[S.i] if isinstance(base, sp.IndexedBase) else base
 
 
-def _symbols(norm: str) -> tuple[dict, dict, norms.BNDerivation]:
+def _symbols(norm: str) -> tuple[dict, dict, bn.BNDerivation]:
     if norm == "layer":
-        return norms.LN_SYM, norms.LN_GRAD, norms.ln_derivation()
-    return SYM, GRAD, norms.bn_derivation()
+        return layernorm.LN_SYM, layernorm.LN_GRAD, layernorm.ln_derivation()
+    return SYM, GRAD, bn.bn_derivation()
 
 
 def _partial(child: str, parent: str, norm: str = "batch") -> str:
     """LaTeX ∂child/∂parent with the derived local derivative."""
     sym, _, d = _symbols(norm)
-    c, p = S.latex(_el(sym[child])), S.latex(_el(sym[parent]))
-    local = norms.display_form(d.local[(child, parent)])
-    return rf"\frac{{\partial {c}}}{{\partial {p}}} = {_latex(local, norm)}"
+    local = bn.display_form(d.local[(child, parent)])
+    return f"{S.partial(_el(sym[child]), _el(sym[parent]))} = {_latex(local, norm)}"
 
 
 def _over_samples(expr: sp.Expr) -> sp.Expr:
@@ -81,7 +81,7 @@ def _over_samples(expr: sp.Expr) -> sp.Expr:
 def formulas(norm: str = "batch") -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """step name -> (formula lines, local-derivative lines), all derived. Cached per norm."""
     sym, grad, d = _symbols(norm)
-    disp = norms.display_form
+    disp = bn.display_form
 
     def eq(lhs: sp.Basic, rhs: sp.Basic) -> str:
         return _eq(lhs, rhs, norm)
@@ -90,8 +90,7 @@ def formulas(norm: str = "batch") -> dict[str, tuple[tuple[str, ...], tuple[str,
         return _partial(child, parent, norm)
 
     g = {k: _el(v) for k, v in grad.items()}
-    x_line = (r"x_{i} = x_{n i}, \quad i = 1, \dots, D" if norm == "layer"
-              else r"x = \left(x_{ij}\right)_{i = 1, \dots, m;\ j = 1, \dots, D}")
+    x_line = S.NOTATION["sample" if norm == "layer" else "batch"]
     out: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {"x": ((x_line,), ())}
     locals_of = {
         "mu": (("mu", "x"),),
@@ -128,7 +127,8 @@ def formulas(norm: str = "batch") -> dict[str, tuple[tuple[str, ...], tuple[str,
     out["dxc"] = (tuple(chain("xc")), (local("xhat", "xc"), local("var", "xc")))
     out["dmu"] = (tuple(chain("mu")), (local("xc", "mu"),))
     out["dx"] = (tuple(chain("x")), (local("xc", "x"), local("mu", "x")))
-    out["closed"] = ((eq(g["x"], d.dx_total), eq(g["x"], d.dx_closed)), ())
+    # cs231n's one line, reduced by SymPy from L(x) (d.dx_total is the same function of x, unfactored)
+    out["closed"] = ((eq(g["x"], d.dx_closed),), ())
     return out
 
 
@@ -146,7 +146,7 @@ def step_values(r: BNResult, per_element: bool = False) -> dict[str, dict[str, A
     """
     v, gr = r.values, r.back.grads
     f = _per_feature
-    paths = {f"dx_{p}": r.path(p) for p in norms.PATHS}
+    paths = {f"dx_{p}": r.path(p) for p in bn.PATHS}
     if per_element:
         def p(a: Array) -> Array:
             return np.broadcast_to(a, v["x"].shape)
@@ -154,11 +154,11 @@ def step_values(r: BNResult, per_element: bool = False) -> dict[str, dict[str, A
         gamma_v, beta_v = p(v["gamma"]), p(v["beta"])
         dgamma = p(p(gr["gamma"]).sum(axis=1, keepdims=True))
         dbeta = p(p(gr["beta"]).sum(axis=1, keepdims=True))
-        _, cache = norms.batchnorm_forward(v["x"], gamma_v, beta_v, r.eps)
+        _, cache = bn.batchnorm_forward(v["x"], gamma_v, beta_v, r.eps)
     else:
         gamma_v, beta_v, dgamma, dbeta = f(v["gamma"]), f(v["beta"]), f(gr["gamma"]), f(gr["beta"])
-        _, cache = norms.batchnorm_forward(v["x"], gamma_v, beta_v, r.eps)
-    closed, _, _ = norms.batchnorm_backward_alt(v["dout"], cache)
+        _, cache = bn.batchnorm_forward(v["x"], gamma_v, beta_v, r.eps)
+    closed, _, _ = bn.batchnorm_backward_alt(v["dout"], cache)
     return {
         "x": {"x": v["x"]},
         "mu": {"x": v["x"], "mu": f(v["mu"])},
@@ -222,10 +222,41 @@ def active_edges(step_key: str) -> set[tuple[str, str]]:
     """(child, parent) edges a step is about: a node's inputs going forward,
     the edges its gradient arrives through going backward."""
     phase, name = step_key.split(".")
-    edges = norms.STRUCTURE.edges
+    edges = bn.STRUCTURE.edges
     if phase == "forward":
         return {(c, p) for c, p in edges if c == name}
     return {(c, p) for c, p in edges if p in TARGETS[name]}
+
+
+def lesson_tables(problem: Problem, lang: str, norm: str = "batch") -> tuple[Table, ...]:
+    """The three backward forms compared (max |dx_a − dx_b|), and for BN the finite-difference check."""
+    layer = norm == "layer"
+    p = problem
+    if layer:
+        forms = layernorm.layernorm_backward_forms(p.x, p.gamma, p.beta, p.dout, p.eps)
+    else:
+        forms = bn.all_backward_forms(p.x, p.gamma, p.beta, p.dout, p.eps)
+    diffs = gradcheck.form_differences(forms)
+    tables = [Table("forms", t("page.graph.forms_title", lang),
+                    t("page.graph.norm.ln_forms_intro" if layer else "page.graph.forms_intro", lang), {
+        t("page.graph.form_pair", lang): [f"{t(f'page.graph.form_{a}', lang)} − {t(f'page.graph.form_{b}', lang)}"
+                                          for a, b in diffs],
+        t("page.graph.max_diff", lang): [f"{v:.3e}" for v in diffs.values()],
+    })]
+    if not layer:  # the finite-difference check is written for BN's per-column parameters
+        check = gradcheck.check_bn(p, forms)
+        rows = check.rows
+        tables.append(Table(
+            "gradcheck", t("page.graph.gradcheck_title", lang),
+            t("page.graph.gradcheck_intro", lang, h=gradcheck.H, checked=check.checked, total=check.total), {
+                t("page.graph.quantity", lang): [LABELS[q] for q, *_ in rows],
+                t("page.graph.form", lang): [t(f"page.graph.form_{f}", lang) for _, f, *_ in rows],
+                t("page.graph.rel_error", lang): [f"{e:.2e}" for _, _, e, _ in rows],
+                t("page.graph.abs_error", lang): [f"{a:.2e}" for *_, a in rows],
+                t("page.graph.verdict", lang): [t("page.graph.pass" if check.passed(e) else "page.graph.fail", lang)
+                                                for _, _, e, _ in rows],
+            }, "" if all(check.passed(e) for _, _, e, _ in rows) else t("page.graph.gradcheck_tiny", lang)))
+    return tuple(tables)
 
 
 def bn_walkthrough(problem: Problem, settings: Settings | None = None, lang: str = "en",
@@ -235,11 +266,11 @@ def bn_walkthrough(problem: Problem, settings: Settings | None = None, lang: str
     norm="layer": LayerNorm through the same graph, values on xᵀ (D, m).
     """
     if norm == "layer":
-        run = norms.norm_run(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps, "layer")
+        run = family.norm_run(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps, "layer")
         vals, code = step_values(run.bn, per_element=True), LN_CODE
         title_of = {**{n: f"step.ln.{n}" for n in FORWARD}, **{n: f"step.ln.{n}" for n in BACKWARD}}
     else:
-        r = norms.bn_run(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps)
+        r = bn.bn_run(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps)
         vals, code = step_values(r), CODE
         title_of = {**{n: f"step.forward.{n}" for n in FORWARD}, **{n: f"step.backward.{n}" for n in BACKWARD}}
     forms = formulas(norm)
@@ -259,7 +290,8 @@ def bn_walkthrough(problem: Problem, settings: Settings | None = None, lang: str
     setup = setup_code(problem, settings)
     if norm == "layer":
         setup = f"{setup}\n{LN_SETUP}"
-    return Walkthrough("graph", t("page.graph.title", lang), lang, record, tuple(steps), setup)
+    return Walkthrough("graph", t("page.graph.title", lang), lang, record, tuple(steps), setup,
+                       tables=lesson_tables(problem, lang, norm))
 
 
 def ln_checked(x: Array, dout: Array, gamma: Array, beta: Array, eps: float) -> Problem:

@@ -15,10 +15,12 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import layers, nets, norms
+from bnviz import nets
 from bnviz import symbolic as S
 from bnviz.i18n import t
 from bnviz.limits import check_train_work
+from bnviz.ops import bn as bn_ops
+from bnviz.ops import layers
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
 
@@ -112,18 +114,18 @@ def _activation_lines(activation: str) -> tuple[str, str]:
 def formulas(activation: str, bn: bool) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """Generic (layer ℓ) formulas for each kind of step, derived by SymPy. Cached per network kind.
 
-    The affine layer's definition and gradients are :func:`bnviz.layers.derivations`' (S = A·W + 1·b and the
+    The affine layer's definition and gradients are :func:`bnviz.ops.layers.derivations`' (S = A·W + 1·b and the
     matrix-calculus gradients of tr(Gᵀ S)), with its matrices renamed to layer ℓ's by substitution.
     """
     d = layers.derivations()
-    nb = norms.bn_derivation()
+    nb = bn_ops.bn_derivation()
     sym, ls = d.symbols, layer_symbols()
     grads = {k: g for k, (_, g) in d.affine_grads.items()}
     z_def = layer_affine(bn)
     lines_fwd = [_eq(ls["Z"], z_def)]
     if bn:
-        lines_fwd.append(f"{S.latex(norms.SYM['y'][S.i])} = {S.latex(nb.definitions['y'])}, \\quad "
-                         f"{S.latex(norms.SYM['xhat'][S.i])} = {S.latex(norms.display_form(nb.definitions['xhat']))}"
+        lines_fwd.append(f"{S.latex(bn_ops.SYM['y'][S.i])} = {S.latex(nb.definitions['y'])}, \\quad "
+                         f"{S.latex(bn_ops.SYM['xhat'][S.i])} = {S.latex(bn_ops.display_form(nb.definitions['xhat']))}"
                          r" \quad (A_{\ell} = \mathrm{BN}(Z_{\ell}))")
     else:
         lines_fwd.append(_eq(ls["A"], ls["Z"]))
@@ -133,7 +135,7 @@ def formulas(activation: str, bn: bool) -> dict[str, tuple[tuple[str, ...], tupl
     dw = grads["W"].xreplace({sym["G"]: ls["dZ"], sym["A"]: ls["H_prev"]})
     back = [_eq(ls["dH"], dh), chain_line]
     if bn:
-        back.append(f"{S.latex(norms.GRAD['x'][S.i])} = {S.latex(nb.dx_closed)}"
+        back.append(f"{S.latex(bn_ops.GRAD['x'][S.i])} = {S.latex(nb.dx_closed)}"
                     r" \quad (x \to Z_{\ell},\ y \to A_{\ell})")
     back.append(_eq(ls["dW"], dw))
     # Adam (a definition, built in SymPy so it prints like the rest)

@@ -2,9 +2,9 @@
 
 The batch is the sidebar's (m, D); the moving statistics μ and σ (one value
 for every feature) and r_max, d_max, α are the page's own controls. Values
-come from :func:`bnviz.norms.renorm_run` (the BRN graph, r and d as
-stop-gradient leaves); formulas from :func:`bnviz.norms.renorm_derivation`
-and :func:`bnviz.norms.renorm_rules` (SymPy).
+come from :func:`bnviz.ops.renorm.renorm_run` (the BRN graph, r and d as
+stop-gradient leaves); formulas from :func:`bnviz.ops.renorm.renorm_derivation`
+and :func:`bnviz.ops.renorm.renorm_rules` (SymPy).
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import data, norms
+from bnviz import data
 from bnviz import symbolic as S
 from bnviz.i18n import t
+from bnviz.ops import bn as bn_ops
+from bnviz.ops import renorm
 from bnviz.settings import Settings
-from bnviz.steps import Step, Walkthrough
+from bnviz.steps import Step, Table, Walkthrough
 
 Array = np.ndarray
 
@@ -56,9 +58,9 @@ class Renorm:
     and ``bn`` plain batch norm (they agree exactly)."""
 
     problem: data.Problem
-    run: norms.RenormResult
-    limit: norms.RenormResult
-    bn: norms.BNResult
+    run: renorm.RenormResult
+    limit: renorm.RenormResult
+    bn: bn_ops.BNResult
     mu_mov: Array
     sigma_mov: Array
     rmax: float
@@ -78,11 +80,11 @@ def compute_problem(p: data.Problem, rmax: float = DEFAULTS["rmax"], dmax: float
                     sigma: float | Array = DEFAULTS["sigma"]) -> Renorm:
     """One BRN step on a given (m, D) batch; μ and σ one value or one per feature."""
     d = p.d
-    mu_mov, sigma_mov = norms.check_renorm(rmax, dmax, alpha, mu, sigma, d)
-    run = norms.renorm_run(p.x, p.gamma, p.beta, p.dout, p.eps, mu_mov, sigma_mov, rmax, dmax, alpha)
-    limit = norms.renorm_run(p.x, p.gamma, p.beta, p.dout, p.eps, mu_mov, sigma_mov, rmax, dmax, alpha,
+    mu_mov, sigma_mov = renorm.check_renorm(rmax, dmax, alpha, mu, sigma, d)
+    run = renorm.renorm_run(p.x, p.gamma, p.beta, p.dout, p.eps, mu_mov, sigma_mov, rmax, dmax, alpha)
+    limit = renorm.renorm_run(p.x, p.gamma, p.beta, p.dout, p.eps, mu_mov, sigma_mov, rmax, dmax, alpha,
                              r=1.0, d=0.0)
-    bn = norms.bn_run(p.x, p.gamma, p.beta, p.dout, p.eps)
+    bn = bn_ops.bn_run(p.x, p.gamma, p.beta, p.dout, p.eps)
     return Renorm(p, run, limit, bn, mu_mov, sigma_mov, float(rmax), float(dmax), float(alpha))
 
 
@@ -100,21 +102,20 @@ def _eq(lhs: sp.Basic, rhs: sp.Basic) -> str:
 @lru_cache(maxsize=1)
 def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """step key -> (formula lines, local-derivative lines), printed from SymPy. Cached."""
-    d = norms.renorm_derivation()
-    s, g = norms.RN_SYM, {k: _el(v) for k, v in norms.RN_GRAD.items()}
-    rules = norms.renorm_rules()
+    d = renorm.renorm_derivation()
+    s, g = renorm.RN_SYM, {k: _el(v) for k, v in renorm.RN_GRAD.items()}
+    rules = renorm.renorm_rules()
 
     def written(e: sp.Expr) -> sp.Expr:
         """(x − μ_B)_j written out, as the seed does."""
         return e.replace(lambda a: isinstance(a, sp.Indexed) and a.base == s["xc"],
-                         lambda a: sp.Add(norms.X[a.indices[0]], -s["mu"], evaluate=False))
+                         lambda a: sp.Add(bn_ops.X[a.indices[0]], -s["mu"], evaluate=False))
 
     defs = {k: written(v) for k, v in d.definitions.items()}
 
     def local(child: str, parent: str) -> str:
-        c, p = S.latex(_el(s[child])), S.latex(_el(s[parent]))
         value = written(d.local[(child, parent)]).subs(sp.sqrt(s["var"] + S.eps), s["std"])
-        return rf"\frac{{\partial {c}}}{{\partial {p}}} = {S.latex(value)}"
+        return f"{S.partial(_el(s[child]), _el(s[parent]))} = {S.latex(value)}"
 
     def chain(name: str) -> tuple[str, ...]:
         lines = [_eq(g[name], d.back.chain[name])]
@@ -125,25 +126,25 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     one = {s["r"]: sp.Integer(1), s["d"]: sp.Integer(0)}
     xhat_limit = d.definitions["xhat"].subs(one)
     dx_limit = sp.Add(*(term.subs(one) for term in d.expanded["x"].args), evaluate=False)
-    at_limit = r"\Big|_{r = 1,\ d = 0}"
+    at_limit = S.NOTATION["at_limit"].format()
     return {
-        "forward.x": ((r"x = \left(x_{ij}\right)_{i = 1, \dots, m;\ j = 1, \dots, D}",), ()),
+        "forward.x": ((S.NOTATION["batch"],), ()),
         "forward.mu": ((_eq(s["mu"], defs["mu"]),), (local("mu", "x"),)),
         "forward.std": ((_eq(s["var"], defs["var"]), _eq(s["std"], defs["std"])),
                         (local("std", "var"),)),
         "forward.rd": ((_eq(s["r"], rules["r"]), _eq(s["d"], rules["d"])), ()),
-        "forward.xhat": ((_eq(_el(s["xn"]), defs["xn"]), _eq(norms.XHAT[S.i], defs["xhat"])),
+        "forward.xhat": ((_eq(_el(s["xn"]), defs["xn"]), _eq(bn_ops.XHAT[S.i], defs["xhat"])),
                          (local("xhat", "xn"), local("xn", "xc"), local("xn", "std"))),
-        "forward.y": ((_eq(norms.Y[S.i], defs["y"]),), (local("y", "xhat"),)),
-        "forward.moving": ((rf"{S.latex(s['mu_mov'])} \leftarrow {S.latex(rules['mu_mov'])}",
-                            rf"{S.latex(s['sigma_mov'])} \leftarrow {S.latex(rules['sigma_mov'])}"), ()),
-        "forward.inference": ((_eq(norms.Y[S.i], rules["y_test"]),), ()),
+        "forward.y": ((_eq(bn_ops.Y[S.i], defs["y"]),), (local("y", "xhat"),)),
+        "forward.moving": (tuple(S.NOTATION["leftarrow"].format(new=S.latex(s[k]), rule=S.latex(rules[k]))
+                                 for k in ("mu_mov", "sigma_mov")), ()),
+        "forward.inference": ((_eq(bn_ops.Y[S.i], rules["y_test"]),), ()),
         "backward.dxhat": (chain("xhat") + chain("xn"), (local("y", "xhat"), local("xhat", "xn"))),
         "backward.dparams": (chain("gamma") + chain("beta"), ()),
         "backward.dstd": (chain("std") + chain("var"), (local("xn", "std"), local("std", "var"))),
         "backward.dmu": (chain("mu"), (local("xc", "mu"),)),
         "backward.dx": (chain("x"), (local("xc", "x"), local("mu", "x"))),
-        "backward.bn_limit": ((f"{S.latex(norms.XHAT[S.i])}{at_limit} = {S.latex(xhat_limit)}",
+        "backward.bn_limit": ((f"{S.latex(bn_ops.XHAT[S.i])}{at_limit} = {S.latex(xhat_limit)}",
                                f"{S.latex(g['x'])}{at_limit} = {S.latex(dx_limit)}"), ()),
     }
 
@@ -160,7 +161,7 @@ def values(rn: Renorm) -> dict[str, dict[str, Array]]:
     v, gr = r.values, r.back.grads
     p = rn.problem
     mu_b, std = _f(v["mu"]), _f(v["std"])
-    y_test = norms.renorm_inference(p.x, p.gamma, p.beta, rn.mu_mov, rn.sigma_mov)
+    y_test = renorm.renorm_inference(p.x, p.gamma, p.beta, rn.mu_mov, rn.sigma_mov)
     return {
         "forward.x": {"x": p.x},
         "forward.mu": {"x": p.x, "mu": mu_b},
@@ -176,7 +177,7 @@ def values(rn: Renorm) -> dict[str, dict[str, Array]]:
         "backward.dparams": {"dout": p.dout, "xhat": v["xhat"], "dgamma": _f(gr["gamma"]), "dbeta": _f(gr["beta"])},
         "backward.dstd": {"dxn": gr["xn"], "xc": v["xc"], "dstd": _f(gr["std"]), "dvar": _f(gr["var"])},
         "backward.dmu": {"dxn": gr["xn"], "dmu": _f(gr["mu"])},
-        "backward.dx": {**{f"dx_{lab}": r.path(lab) for lab in norms.RN_PATHS}, "dx": r.dx},
+        "backward.dx": {**{f"dx_{lab}": r.path(lab) for lab in renorm.RN_PATHS}, "dx": r.dx},
         "backward.bn_limit": {"dx_r1": rn.limit.dx, "dx_bn": rn.bn.back.grads["x"]},
     }
 
@@ -213,6 +214,38 @@ def setup(rn: Renorm, settings: Settings) -> str:
     ])
 
 
+def active_edges(step: Step) -> set[tuple[str, str]]:
+    """The BRN graph's edges a step is about: the focus node's inputs going forward, its incoming gradients backward."""
+    backward = step.phase == "backward"
+    return {(c, p) for c, p in renorm.RENORM_STRUCTURE.edges if (p if backward else c) == step.focus}
+
+
+def limit_check(step: Step, lang: str) -> str:
+    """The r = 1, d = 0 step's check, as a sentence: max |∂L/∂x (BRN at the limit) − ∂L/∂x (BN)|."""
+    diff = float(np.max(np.abs(step.values["dx_r1"] - step.values["dx_bn"])))
+    return t("page.renorm.limit_check", lang, diff=f"{diff:.2e}")
+
+
+def experiment(params: dict, seed: int) -> renorm.GapExperiment:
+    """The BN/BRN train/test-gap experiment for the page's r_max, d_max and α (cached in bnviz.ops.renorm)."""
+    return renorm.gap_experiment(float(params["rmax"]), float(params["dmax"]), float(params["alpha"]), int(seed))
+
+
+def experiment_names(exp: renorm.GapExperiment, lang: str) -> dict[tuple[str, str], str]:
+    """(method, batches) -> the series' name in ``lang``."""
+    return {key: t(f"page.renorm.{key[0]}_{key[1]}", lang) for key in exp.gaps}
+
+
+def experiment_table(exp: renorm.GapExperiment, lang: str) -> Table:
+    """The gap per batch size and series, as lesson data (the page's chart, the exports' table)."""
+    names = experiment_names(exp, lang)
+    columns = {t("page.renorm.batch_size", lang): [str(n) for n in exp.sizes]}
+    columns.update({names[key]: [f"{g:.4g}" for g in gap] for key, gap in exp.gaps.items()})
+    return Table("experiment", t("page.renorm.experiment", lang),
+                 t("page.renorm.experiment_intro", lang, steps=exp.steps), columns,
+                 t("page.renorm.experiment_note", lang, clipped=f"{exp.clipped['iid'][0]:.0%}"))
+
+
 def build(rn: Renorm, settings: Settings, lang: str, params: dict) -> Walkthrough:
     forms, vals = formulas(), values(rn)
     steps = []
@@ -225,8 +258,9 @@ def build(rn: Renorm, settings: Settings, lang: str, params: dict) -> Walkthroug
     record = asdict(settings)
     record.update(params, m=p.m, d=p.d, eps=p.eps, gamma=p.gamma.tolist(), beta=p.beta.tolist(),
                   r=rn.run.r.tolist(), d_shift=rn.run.d.tolist())
+    table = experiment_table(experiment({**DEFAULTS, **params}, settings.seed), lang)
     return Walkthrough("renorm", t("page.renorm.title", lang), lang, record, tuple(steps), setup(rn, settings),
-                       labels(lang))
+                       labels(lang), (table,))
 
 
 def walkthrough(settings: Settings, lang: str = "en", **params: object) -> Walkthrough:

@@ -4,7 +4,7 @@ K batches with their own means and scales (page sliders) are drawn from the
 sidebar's seed. The sigmoid's derivative, derived by SymPy, is at most 1/4
 and falls below a threshold τ beyond |z| > z_τ (z_τ solved by SymPy); the
 share of each batch beyond z_τ is the share that barely passes a gradient.
-Batch norm (the sidebar's γ, β, ε; :func:`bnviz.norms.batchnorm_forward`)
+Batch norm (the sidebar's γ, β, ε; :func:`bnviz.ops.bn.batchnorm_forward`)
 moves every batch back to the centre: the same shares after BN.
 """
 
@@ -17,9 +17,10 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from bnviz import layers, norms
 from bnviz import symbolic as S
 from bnviz.i18n import InputError, t
+from bnviz.ops import bn as bn_ops
+from bnviz.ops import layers
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
 
@@ -27,7 +28,7 @@ Array = np.ndarray
 
 MEANS = (-4.0, 1.5, 6.0, 0.0)
 SCALES = (2.0, 3.0, 1.5, 0.7)
-"""Default batches: three reach beyond |x| > 5 (seed 004's picture), one sits near 0."""
+"""Default batches: three reach beyond |x| > 5 (the usual picture of sigmoid saturation), one sits near 0."""
 TAU = 0.01
 TAUS = (0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2)
 SAMPLES = 1000
@@ -52,7 +53,7 @@ def _code(expr: sp.Expr) -> str:
 
 @lru_cache(maxsize=1)
 def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-    """step -> (formula lines, local lines), from :func:`bnviz.layers.derivations` and BN's derivation."""
+    """step -> (formula lines, local lines), from :func:`bnviz.ops.layers.derivations` and BN's derivation."""
     d = layers.derivations()
     z, tau = layers.Z, layers.TAU
     sig_of = sp.Function(r"\sigma")(z)
@@ -62,7 +63,7 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     x = S.vector("sat_x", "x")
     xk = x[S.i]
     share = sp.Sum(sp.Heaviside(sp.Add(sp.Abs(xk), -z_tau, evaluate=False)), (S.i, 1, n)) / n
-    bn = norms.bn_derivation()
+    bn = bn_ops.bn_derivation()
     return {
         "batches": ((r"x^{(k)}_i = \mu_k + s_k \, \xi_i, \quad \xi_i \sim \mathcal{N}(0, 1)",), ()),
         "sigmoid": ((f"{S.latex(sig_of)} = {S.latex(d.sigmoid)}",), ()),
@@ -71,9 +72,9 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
         "threshold": ((f"{S.latex(d.dsigmoid)} = {S.latex(tau)}"
                        rf"\;\Longleftrightarrow\; |z| = {S.latex(z_tau)} = {S.latex(d.threshold)}",), ()),
         "share_before": ((rf"\mathrm{{share}}_k = {S.latex(share)}",), ()),
-        "normalize": ((f"{S.latex(norms.SYM['xhat'][S.i])} = {S.latex(norms.display_form(bn.definitions['xhat']))}",
-                       f"{S.latex(norms.SYM['y'][S.i])} = {S.latex(bn.definitions['y'])}"), ()),
-        "share_after": ((rf"\mathrm{{share}}_k = {S.latex(share.subs(x, norms.SYM['y']))}",), ()),
+        "normalize": ((f"{S.latex(bn_ops.SYM['xhat'][S.i])} = {S.latex(bn_ops.display_form(bn.definitions['xhat']))}",
+                       f"{S.latex(bn_ops.SYM['y'][S.i])} = {S.latex(bn.definitions['y'])}"), ()),
+        "share_after": ((rf"\mathrm{{share}}_k = {S.latex(share.subs(x, bn_ops.SYM['y']))}",), ()),
     }
 
 
@@ -109,7 +110,7 @@ def values(settings: Settings, means, scales, tau: float, samples: int) -> dict[
     xs = means + scales * np.random.default_rng(settings.seed).standard_normal((samples, k))
     z_tau = layers.saturation_threshold(tau)
     gamma, beta = np.full(k, float(settings.gamma)), np.full(k, float(settings.beta))
-    xbn, _ = norms.batchnorm_forward(xs, gamma, beta, settings.eps)
+    xbn, _ = bn_ops.batchnorm_forward(xs, gamma, beta, settings.eps)
     return {
         "xs": xs, "batch_mean": xs.mean(axis=0), "batch_std": xs.std(axis=0),
         "sig": layers.sigmoid(xs), "dsig": layers.sigmoid_grad(xs), "tau": np.asarray(tau),

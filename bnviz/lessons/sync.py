@@ -4,7 +4,7 @@ The sidebar's batch x (M, D) and ∂L/∂y are split into k equal consecutive
 slices (k a page control, 1..8, dividing M). Numbers from
 :mod:`bnviz.ops.sync` (per-device BN and GroupNorm through the one BN
 graph, SyncBN as the device-by-device all-reduce); formulas from the BN
-derivation (:func:`bnviz.norms.bn_derivation`) with the batch size renamed.
+derivation (:func:`bnviz.ops.bn_derivation`) with the batch size renamed.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import data, norms
+from bnviz import data
 from bnviz import symbolic as S
 from bnviz.i18n import InputError, t
+from bnviz.ops import bn as bn_ops
 from bnviz.ops import sync as Y
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
@@ -52,7 +53,7 @@ class SyncLesson:
     groups: int
     devices: list[Y.DeviceBN]
     sync: Y.SyncBN
-    whole: norms.BNResult
+    whole: bn_ops.BNResult
     gn: Y.GroupNormRun
     spread: dict[str, Array]
 
@@ -87,8 +88,8 @@ def _eq(lhs: sp.Basic, rhs: sp.Basic) -> str:
 @lru_cache(maxsize=1)
 def formulas() -> dict[str, tuple[str, ...]]:
     """step name -> formula lines (SymPy), cached."""
-    d = norms.bn_derivation()
-    X, mu, var, j, m = norms.X, norms.SYM["mu"], norms.SYM["var"], S.j, S.m
+    d = bn_ops.bn_derivation()
+    X, mu, var, j, m = bn_ops.X, bn_ops.SYM["mu"], bn_ops.SYM["var"], S.j, S.m
     on_device = {m: n_sym}
     whole = {m: M_sym}
     var_def = sp.Sum(sp.expand((X[j] - mu) ** 2), (j, 1, m)) / m
@@ -96,7 +97,7 @@ def formulas() -> dict[str, tuple[str, ...]]:
     sum_x2 = sp.Sum(X[j] ** 2, (j, 1, M_sym))
     var_reduced = var_sums.subs(sum_x2, sp.Sum(SUM_X2[dev], (dev, 1, k_sym)))
     dx_closed = d.dx_closed
-    xh, g = norms.SYM["xhat"], norms.GRAD["xhat"]
+    xh, g = bn_ops.SYM["xhat"], bn_ops.GRAD["xhat"]
     terms = sp.Add.make_args(sp.expand(dx_closed))
     by_path = {"xhat": sp.S.Zero, "mu": sp.S.Zero, "var": sp.S.Zero}
     for term in terms:
@@ -110,15 +111,15 @@ def formulas() -> dict[str, tuple[str, ...]]:
     n_g, d_sym, g_sym = sp.Symbol("n_G", integer=True, positive=True), *sp.symbols("D G", integer=True, positive=True)
     return {
         "split": (_eq(M_sym, k_sym * n_sym),),
-        "local": (_eq(norms.SYM["mu"], d.definitions["mu"].subs(on_device)),
-                  _eq(var, norms.display_form(d.definitions["var"]).subs(on_device))),
+        "local": (_eq(bn_ops.SYM["mu"], d.definitions["mu"].subs(on_device)),
+                  _eq(var, bn_ops.display_form(d.definitions["var"]).subs(on_device))),
         "allreduce": (_eq(SUM_X[dev], sp.Sum(X[j], (j, 1, n_sym))), _eq(SUM_X2[dev], sp.Sum(X[j] ** 2, (j, 1, n_sym))),
                       _eq(mu, sp.Sum(SUM_X[dev], (dev, 1, k_sym)) / M_sym),
                       _eq(var, var_sums), _eq(var, var_reduced)),
-        "normalize": (_eq(xh[S.i], norms.display_form(d.definitions["xhat"])),
-                      _eq(norms.Y[S.i], d.definitions["y"])),
+        "normalize": (_eq(xh[S.i], bn_ops.display_form(d.definitions["xhat"])),
+                      _eq(bn_ops.Y[S.i], d.definitions["y"])),
         "groupnorm": (_eq(n_g, d_sym / g_sym), _eq(mu, d.definitions["mu"].subs(m, n_g)),
-                      _eq(var, norms.display_form(d.definitions["var"]).subs(m, n_g))),
+                      _eq(var, bn_ops.display_form(d.definitions["var"]).subs(m, n_g))),
         "local_grads": (_eq(gx, dx_closed.subs(on_device)),),
         "allreduce_back": (_eq(SUM_G[dev], sp.Sum(g[j], (j, 1, n_sym))),
                            _eq(SUM_GX[dev], sp.Sum(g[j] * xh[j], (j, 1, n_sym))),

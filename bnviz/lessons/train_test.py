@@ -2,11 +2,11 @@
 
 K batches are drawn from a population N(pop_mean, pop_std²) (m samples, D
 features, the sidebar's seed). After each batch the running mean and
-variance are updated as cs231n, PyTorch and Caffe do (``norms.update_rules``,
+variance are updated as cs231n, PyTorch and Caffe do (``running.update_rules``,
 SymPy; the numbers come from the same rules). The last batch is then
 normalised in training mode (its own statistics) and in test mode (one
 convention's running statistics, or the learner's own), and the test-mode
-backward pass comes from its own short graph (``norms.TEST_STRUCTURE``).
+backward pass comes from its own short graph (``testmode.TEST_STRUCTURE``).
 """
 
 from __future__ import annotations
@@ -17,20 +17,22 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import data, norms
+from bnviz import data
 from bnviz import symbolic as S
 from bnviz.i18n import InputError, t
+from bnviz.ops import bn as bn_ops
+from bnviz.ops import family, running, testmode
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
 
 Array = np.ndarray
 
-SOURCES = (*norms.CONVENTIONS, "custom")
+SOURCES = (*running.CONVENTIONS, "custom")
 """Where test mode takes its statistics from: a convention's estimates after K batches, or typed in."""
 
 LIMITS = {"k": (1, 200), "pop_mean": (-5.0, 5.0), "pop_std": (0.1, 5.0), "rate": (0.0, 1.0)}
-DEFAULTS = {"k": 30, "pop_mean": 2.0, "pop_std": 1.5, "momentum_cs231n": norms.DEFAULT_RATE["cs231n"],
-            "momentum_pytorch": norms.DEFAULT_RATE["pytorch"], "lam_caffe": norms.DEFAULT_RATE["caffe"],
+DEFAULTS = {"k": 30, "pop_mean": 2.0, "pop_std": 1.5, "momentum_cs231n": running.DEFAULT_RATE["cs231n"],
+            "momentum_pytorch": running.DEFAULT_RATE["pytorch"], "lam_caffe": running.DEFAULT_RATE["caffe"],
             "source": "pytorch", "running_mean": "0", "running_var": "1"}
 """The page's own controls and their defaults."""
 
@@ -72,7 +74,7 @@ class TrainTest:
     batches: Array
     mu_b: Array
     var_b: Array
-    traces: dict[str, norms.RunningTrace]
+    traces: dict[str, running.RunningTrace]
     x: Array
     dout: Array
     gamma: Array
@@ -80,8 +82,8 @@ class TrainTest:
     eps: float
     mean_run: Array
     var_run: Array
-    train: norms.NormRun
-    test: norms.NormRun
+    train: family.NormRun
+    test: family.NormRun
     gaps: dict[str, Array]
     y_test: dict[str, Array]
     notes: tuple[tuple[str, dict], ...] = ()
@@ -126,20 +128,20 @@ def compute(settings: Settings, k: int = DEFAULTS["k"], pop_mean: float = DEFAUL
              (("cs231n", momentum_cs231n), ("pytorch", momentum_pytorch), ("caffe", lam_caffe))}
     batches = pop_mean + pop_std * np.random.default_rng(settings.seed).standard_normal((k, m, d))
     mu_b, var_b = batches.mean(axis=1), batches.var(axis=1)
-    traces = {c: norms.running_stats(c, mu_b, var_b, m, rates[c]) for c in norms.CONVENTIONS}
+    traces = {c: running.running_stats(c, mu_b, var_b, m, rates[c]) for c in running.CONVENTIONS}
     x = batches[-1]
     dout = problem.dout
     gamma, beta = np.full(d, float(settings.gamma)), np.full(d, float(settings.beta))
     eps = float(settings.eps)
     if source == "custom":
-        mean_run, var_run = norms.check_running(parse_running(running_mean, "running_mean", d),
+        mean_run, var_run = testmode.check_running(parse_running(running_mean, "running_mean", d),
                                                 parse_running(running_var, "running_var", d), d)
     else:
         mean_run, var_run = traces[source].mean[-1], traces[source].var[-1]
     if eps == 0 and np.any(var_b == 0):
         raise InputError("error.m1_eps0")
-    train = norms.norm_run(x, gamma, beta, dout, eps, "batch")
-    test = norms.bn_test_run(x, gamma, beta, dout, eps, mean_run, var_run)
+    train = family.norm_run(x, gamma, beta, dout, eps, "batch")
+    test = testmode.bn_test_run(x, gamma, beta, dout, eps, mean_run, var_run)
     y_train = train.y
     y_test, gaps = {}, {}
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -160,9 +162,10 @@ def compute(settings: Settings, k: int = DEFAULTS["k"], pop_mean: float = DEFAUL
 
 
 def _rule_lines(convention: str) -> tuple[str, ...]:
-    r = norms.RUN_SYM
-    rules = norms.update_rules()[convention]
-    lines = [rf"{S.latex(r[k])} \leftarrow {S.latex(rules[k])}" for k in norms.STATE[convention]]
+    r = running.RUN_SYM
+    rules = running.update_rules()[convention]
+    lines = [S.NOTATION["leftarrow"].format(new=S.latex(r[k]), rule=S.latex(rules[k]))
+             for k in running.STATE[convention]]
     if convention == "caffe":
         lines += [f"{S.latex(r[k])} = {S.latex(rules[k])}" for k in ("mean", "var")]
     return tuple(lines)
@@ -171,32 +174,32 @@ def _rule_lines(convention: str) -> tuple[str, ...]:
 @lru_cache(maxsize=1)
 def formulas() -> dict[str, tuple[str, ...]]:
     """step key -> formula lines, every one printed from a SymPy expression. Cached."""
-    bn = norms.bn_derivation().definitions
-    r = norms.RUN_SYM
-    batch = {norms.SYM["mu"]: r["mu_b"], norms.SYM["var"]: r["var_b"]}
+    bn = bn_ops.bn_derivation().definitions
+    r = running.RUN_SYM
+    batch = {bn_ops.SYM["mu"]: r["mu_b"], bn_ops.SYM["var"]: r["var_b"]}
     mu_b = bn["mu"]
-    var_b = norms.rename(norms.display_form(bn["var"]), batch)
-    test = norms.test_derivation()
-    t_sym = norms.TEST_SYM
-    xhat_test = norms.rename(test.definitions["xhat"], {
-        t_sym["xc"][S.i]: sp.Add(norms.X[S.i], -t_sym["mu_run"], evaluate=False),
+    var_b = S.rename(bn_ops.display_form(bn["var"]), batch)
+    test = testmode.test_derivation()
+    t_sym = testmode.TEST_SYM
+    xhat_test = S.rename(test.definitions["xhat"], {
+        t_sym["xc"][S.i]: sp.Add(bn_ops.X[S.i], -t_sym["mu_run"], evaluate=False),
         t_sym["std"]: sp.sqrt(sp.Add(t_sym["var_run"], S.eps, evaluate=False))})
-    y_sym, gamma, beta = norms.Y[S.i], norms.SYM["gamma"], norms.SYM["beta"]
+    y_sym, gamma, beta = bn_ops.Y[S.i], bn_ops.SYM["gamma"], bn_ops.SYM["beta"]
     y_test = sp.Add(gamma * xhat_test, beta, evaluate=False)
-    xhat_train = norms.rename(bn["xhat"], {
-        norms.XC[S.i]: sp.Add(norms.X[S.i], -r["mu_b"], evaluate=False),
-        norms.SYM["std"]: sp.sqrt(sp.Add(r["var_b"], S.eps, evaluate=False))})
-    y_train = norms.rename(bn["y"], {norms.XHAT[S.i]: xhat_train})
+    xhat_train = S.rename(bn["xhat"], {
+        bn_ops.XC[S.i]: sp.Add(bn_ops.X[S.i], -r["mu_b"], evaluate=False),
+        bn_ops.SYM["std"]: sp.sqrt(sp.Add(r["var_b"], S.eps, evaluate=False))})
+    y_train = S.rename(bn["y"], {bn_ops.XHAT[S.i]: xhat_train})
     gap = sp.Mul(gamma, sp.Add(xhat_train, -xhat_test, evaluate=False), evaluate=False)
-    g = {k: v[S.i] if isinstance(v, sp.IndexedBase) else v for k, v in norms.TEST_GRAD.items()}
+    g = {k: v[S.i] if isinstance(v, sp.IndexedBase) else v for k, v in testmode.TEST_GRAD.items()}
     return {
         "forward.batches": (f"{S.latex(r['mu_b'])} = {S.latex(mu_b)}", f"{S.latex(r['var_b'])} = {S.latex(var_b)}"),
         "forward.cs231n": _rule_lines("cs231n"),
         "forward.pytorch": _rule_lines("pytorch"),
         "forward.caffe": _rule_lines("caffe"),
         "forward.test": (f"{S.latex(y_sym)} = {S.latex(y_test)}",),
-        "forward.gap": (rf"y^{{\mathrm{{train}}}}_{{i}} = {S.latex(y_train)}",
-                        rf"y^{{\mathrm{{train}}}}_{{i}} - y^{{\mathrm{{test}}}}_{{i}} = {S.latex(gap)}"),
+        "forward.gap": (f"{S.NOTATION['train'].format()} = {S.latex(y_train)}",
+                        f"{S.NOTATION['train_minus_test'].format()} = {S.latex(gap)}"),
         "backward.test": (f"{S.latex(g['xhat'])} = {S.latex(test.back.chain['xhat'])}",
                           f"{S.latex(g['x'])} = {S.latex(test.back.chain['x'])} = "
                           f"{S.latex(test.expanded['x'])}",
@@ -271,7 +274,7 @@ def code(source: str, tt: TrainTest) -> dict[str, str]:
     else:
         stats = f"mean_run, var_run = run_mean_{source}[-1], run_var_{source}[-1]"
     gaps = "\n".join(f"gap_{c} = y_train - (gamma * (x - run_mean_{c}[-1]) / np.sqrt(run_var_{c}[-1] + eps) + beta)"
-                     for c in norms.CONVENTIONS)
+                     for c in running.CONVENTIONS)
     return {
         "forward.batches": "mu_b = batches.mean(axis=1)\nvar_b = batches.var(axis=1)",
         "forward.cs231n": _loop("cs231n"),
@@ -304,7 +307,7 @@ def values(tt: TrainTest) -> dict[str, dict[str, Array]]:
                           "run_var_caffe": tr["caffe"].var},
         "forward.test": {"x": tt.x, "mean_run": tt.mean_run, "var_run": tt.var_run,
                          "y_train": tt.train.y, "y_test": tt.test.full("y")},
-        "forward.gap": {f"gap_{c}": tt.train.y - tt.y_test[c] for c in norms.CONVENTIONS},
+        "forward.gap": {f"gap_{c}": tt.train.y - tt.y_test[c] for c in running.CONVENTIONS},
         "backward.test": {"dout": tt.dout, "dx_test": tt.test.layout.from_sets(test_grads["x"]),
                           "dx_train": tt.train.dx,
                           "dgamma_test": tt.test.layout.channel_sum(tt.test.layout.from_sets(test_grads["gamma"])),
@@ -321,6 +324,18 @@ def params_with_defaults(params: dict) -> dict:
     if unknown:
         raise TypeError(f"unknown train_test parameters: {sorted(unknown)}")
     return {**DEFAULTS, **params}
+
+
+def test_active_edges(step_key: str) -> set[tuple[str, str]]:
+    """The test graph's edges ∂L/∂x flows back through (from y to x; none going forward), read off the graph."""
+    if not step_key.startswith("backward."):
+        return set()
+    edges = testmode.TEST_STRUCTURE.edges
+    reach, grew = {"x"}, True
+    while grew:  # the nodes computed from x
+        new = {c for c, p in edges if p in reach} - reach
+        grew, reach = bool(new), reach | new
+    return {(c, p) for c, p in edges if p in reach and c in reach and c != "L"}
 
 
 def build(tt: TrainTest, settings: Settings, lang: str, params: dict) -> Walkthrough:
@@ -357,12 +372,12 @@ def test_walkthrough(x: Array, dout: Array, gamma: Array, beta: Array, eps: floa
     cells of a channel as the rows of the tables); gamma, beta, running_mean,
     running_var: (C,) or scalars.
     """
-    run = norms.bn_test_run(x, gamma, beta, dout, eps, running_mean, running_var)
+    run = testmode.bn_test_run(x, gamma, beta, dout, eps, running_mean, running_var)
     lay = run.layout
     v, gr = run.bn.values, run.bn.back.grads
     mean, var = (np.asarray(a).reshape(-1) for a in (v["mu_run"], v["var_run"]))
-    g, b = norms.check_params(gamma, beta, lay.channels)
-    train = norms.norm_run(x, g, b, dout, eps, "batch")
+    g, b = family.check_params(gamma, beta, lay.channels)
+    train = family.norm_run(x, g, b, dout, eps, "batch")
     forms = formulas()
     vals = {
         "forward.test": {"x": v["x"], "mean_run": mean, "var_run": var, "y_train": train.bn.values["y"],

@@ -6,9 +6,9 @@ with seeded labels closes the chain. Going backward, every intermediate
 gradient is shown, until ∂L/∂y — the BN layer's upstream gradient, the
 "given" ``dout`` of the graph page — and on to ∂L/∂x.
 
-Numbers come from :mod:`bnviz.layers` and :mod:`bnviz.norms` (the one
+Numbers come from :mod:`bnviz.ops.layers` and :mod:`bnviz.ops.bn` (the one
 implementation of each layer); formulas from their SymPy derivations
-(:func:`bnviz.layers.derivations`, :func:`bnviz.norms.bn_derivation`).
+(:func:`bnviz.ops.layers.derivations`, :func:`bnviz.ops.bn.bn_derivation`).
 :func:`softmax_dout` is the graph page's "from a softmax loss" upstream choice.
 """
 
@@ -20,10 +20,11 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import layers, norms
 from bnviz import symbolic as S
 from bnviz.data import Problem, make_problem, setup_code
 from bnviz.i18n import InputError, t
+from bnviz.ops import bn as bn_ops
+from bnviz.ops import layers
 from bnviz.settings import Settings
 from bnviz.softmax_chain import (  # noqa: F401 - the lesson's numbers, kept importable from here
     CLASSES,
@@ -90,13 +91,13 @@ def _el(name: str, tex: str) -> sp.Basic:
 def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """step key -> (formula lines, local-derivative lines), derived by SymPy. Cached."""
     d = layers.derivations()
-    bn = norms.bn_derivation()
+    bn = bn_ops.bn_derivation()
     sym = d.symbols
     y_ij, a_ij = _el("y", "y"), _el("a", "a")
     da_ij, dy_ij = _el("da", r"\frac{\partial L}{\partial a}"), _el("dy", r"\frac{\partial L}{\partial y}")
     relu = d.relu.subs(layers.Z, y_ij)
     drelu = d.drelu.subs(layers.Z, y_ij)
-    xhat = norms.display_form(bn.definitions["xhat"])
+    xhat = bn_ops.display_form(bn.definitions["xhat"])
     grad = {k: g for k, (_, g) in d.affine_grads.items()}
     mat = {k: sp.MatrixSymbol(tex, 1, 1) for k, tex in (
         ("dA", r"\frac{\partial L}{\partial A}"), ("dW", r"\frac{\partial L}{\partial W}"),
@@ -104,7 +105,7 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     dscore = S.vector("up_ds", r"\frac{\partial L}{\partial s}")[_i, _j]
     local_relu = rf"\frac{{\partial {S.latex(a_ij)}}}{{\partial {S.latex(y_ij)}}} = {S.latex(drelu)}"
     return {
-        "forward.bn": ((_eq(norms.SYM["xhat"][_i], xhat), _eq(norms.SYM["y"][_i], bn.definitions["y"])), ()),
+        "forward.bn": ((_eq(bn_ops.SYM["xhat"][_i], xhat), _eq(bn_ops.SYM["y"][_i], bn.definitions["y"])), ()),
         "forward.relu": ((_eq(a_ij, relu), rf"A = ({S.latex(a_ij)}) \in \mathbf{{R}}^{{m \times D}}"),
                          (local_relu,)),
         "forward.affine": ((_eq(sym["S"], d.affine),), ()),
@@ -114,7 +115,7 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
         "backward.dparams": ((_eq(mat["dW"], grad["W"]), _eq(mat["db"], grad["b"])), ()),
         "backward.da": ((_eq(mat["dA"], grad["A"]),), ()),
         "backward.relu": ((_eq(dy_ij, sp.Mul(da_ij, drelu, evaluate=False)),), (local_relu,)),
-        "backward.bn": ((_eq(norms.GRAD["x"][_i], bn.dx_closed),), ()),
+        "backward.bn": ((_eq(bn_ops.GRAD["x"][_i], bn.dx_closed),), ()),
     }
 
 
@@ -159,6 +160,12 @@ def check_params(classes: int, weight_scale: float) -> None:
         raise InputError("error.nets.classes", value=classes, lo=lo, hi=hi)
     if not (np.isfinite(weight_scale) and 0 < weight_scale <= 100):
         raise InputError("error.nets.weight_scale", value=weight_scale)
+
+
+def blocked_caption(step: Step, lang: str) -> str:
+    """The ReLU step's count of blocked units (y ≤ 0: no gradient passes), as a sentence."""
+    y = step.values["y"]
+    return t("page.upstream.blocked", lang, n=int((y <= 0).sum()), total=y.size)
 
 
 def upstream_walkthrough(problem: Problem, settings: Settings, lang: str = "en", classes: int = CLASSES,

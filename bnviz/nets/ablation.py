@@ -1,7 +1,7 @@
 """A broken backward for the "switch a path off" experiment: BN's dx without one of its terms.
 
 BN's backward splits into the three paths from x to the loss (the graph lesson's
-labels, :data:`bnviz.norms.PATHS`): dx = via x̂ + via σ² + via μ. The μ path
+labels, :data:`bnviz.ops.bn.PATHS`): dx = via x̂ + via σ² + via μ. The μ path
 carries ∂L/∂μ, itself two terms: the direct one and the one through σ²
 (``mu_via_var``), which is exactly 0 because Σᵢ(xᵢ − μ) = 0 (here: zero up to
 rounding, since Σᵢ(xᵢ − μ) is computed). Per feature, with m samples,
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bnviz import layers
+from bnviz.ops import layers
 
 Array = np.ndarray
 
@@ -52,7 +52,7 @@ def path_terms(dout: Array, cache: tuple) -> dict[str, Array]:
 def ablated_dx(dout: Array, cache: tuple, removed: str) -> tuple[Array, Array]:
     """(dx without the ``removed`` term, the true dx). dout: (m, D); both (m, D).
 
-    The true dx is :func:`bnviz.layers.batchnorm_backward`'s; the ablated one
+    The true dx is :func:`bnviz.ops.layers.batchnorm_backward`'s; the ablated one
     is exactly ``true − path_terms(dout, cache)[removed]``.
     """
     dx = layers.batchnorm_backward(dout, cache)[0]

@@ -1,7 +1,7 @@
 """The network: ``(affine → [BN] → activation) × L → affine → softmax loss``, its forward and backward.
 
-Every layer is the one implementation in :mod:`bnviz.layers` (batch norm from
-:mod:`bnviz.norms`); nothing is re-derived here. With ``NetConfig.ablate`` every
+Every layer is the one implementation in :mod:`bnviz.ops.layers` (batch norm from
+:mod:`bnviz.ops.bn`); nothing is re-derived here. With ``NetConfig.ablate`` every
 BN layer's backward drops one term (:mod:`bnviz.nets.ablation`).
 """
 
@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bnviz import layers
 from bnviz.i18n import InputError
 from bnviz.nets.ablation import ABLATIONS, ablated_dx
+from bnviz.ops import layers
 
 Array = np.ndarray
 

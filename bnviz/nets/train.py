@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bnviz import layers
 from bnviz.nets.dataset import Digits, batch_indices, digits
 from bnviz.nets.model import NetConfig, Pass, accuracy, backward, check_config, forward, init_params, loss_and_grads
 from bnviz.nets.optim import Flat, optimizer
 from bnviz.nets.threads import BLAS_THREADS, blas_threads
+from bnviz.ops import layers
 
 Array = np.ndarray
 

@@ -32,8 +32,8 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import norms
 from bnviz.i18n import InputError
+from bnviz.ops import running as running_ops
 
 FRAMEWORKS = ("pytorch", "keras", "cs231n", "caffe")
 NAMES = {"pytorch": "PyTorch", "keras": "Keras/TensorFlow", "cs231n": "cs231n", "caffe": "Caffe"}
@@ -133,9 +133,9 @@ def convert(from_: str, momentum: float, eps: float) -> list[Equivalent]:
 @lru_cache(maxsize=1)
 def _keras_update():
     """Keras's update is cs231n's rule (old·momentum + batch·(1 − momentum), biased σ²_B), written once
-    in ``bnviz.norms.update_rules``; only its initial values (0, 1) and defaults differ."""
-    r = norms.RUN_SYM
-    rules = norms.update_rules()["cs231n"]
+    in ``bnviz.ops.update_rules``; only its initial values (0, 1) and defaults differ."""
+    r = running_ops.RUN_SYM
+    rules = running_ops.update_rules()["cs231n"]
     return sp.lambdify([r["mean"], r["var"], r["mu_b"], r["var_b"], r["momentum"]], [rules["mean"], rules["var"]],
                        modules="numpy")
 
@@ -144,13 +144,13 @@ def running(framework: str, batches: np.ndarray, momentum: float) -> tuple[np.nd
     """Each framework's running mean and variance after each of K batches.
 
     batches: (K, m, D). Returns (K, D) means and variances (the estimates used at test time).
-    PyTorch, cs231n and Caffe use ``bnviz.norms.running_stats``; Keras the cs231n rule from (0, 1).
+    PyTorch, cs231n and Caffe use ``bnviz.ops.running_stats``; Keras the cs231n rule from (0, 1).
     """
     c = check(framework, momentum, 0.0)
     batches = np.asarray(batches, dtype=float)
     means, vars_, m = batches.mean(axis=1), batches.var(axis=1), batches.shape[1]
     if framework != "keras":
-        trace = norms.running_stats(framework, means, vars_, m, momentum)
+        trace = running_ops.running_stats(framework, means, vars_, m, momentum)
         return trace.mean, trace.var
     update = _keras_update()
     mean, var = np.full(means.shape[1], c.initial_mean), np.full(means.shape[1], c.initial_var)

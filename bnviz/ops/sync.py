@@ -3,7 +3,7 @@
 The batch x (M, D) is split into k equal consecutive slices along axis 0,
 one per device (n = M/k samples each).
 
-* per-device BN: each device runs the one BN graph (``bnviz.norms.bn_run``)
+* per-device BN: each device runs the one BN graph (``bnviz.ops.bn_run``)
   on its own slice: its own μ, σ², and a gradient that only knows its slice;
 * synchronized BN: each device sends two numbers per feature, Σx and Σx²,
   to an all-reduce (a sum over devices); everyone then has
@@ -23,8 +23,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from bnviz import norms
 from bnviz.i18n import InputError
+from bnviz.ops import bn as bn_ops
+from bnviz.ops import family
 
 Array = np.ndarray
 
@@ -43,17 +44,17 @@ def check_devices(m: int, k: int) -> int:
 
 @lru_cache(maxsize=8)
 def _graph(eps: float):
-    """The one BN graph (``bnviz.norms.bn_graph``), built once per ε: building it costs ~10 ms of SymPy."""
-    return norms.bn_graph(eps)
+    """The one BN graph (``bnviz.ops.bn_graph``), built once per ε: building it costs ~10 ms of SymPy."""
+    return bn_ops.bn_graph(eps)
 
 
-def bn_columns(x: Array, gamma: Array, beta: Array, dout: Array, eps: float) -> norms.BNResult:
-    """``bnviz.norms.bn_run`` (statistics over axis 0 of x (m, S)) through the cached graph."""
+def bn_columns(x: Array, gamma: Array, beta: Array, dout: Array, eps: float) -> bn_ops.BNResult:
+    """``bnviz.ops.bn_run`` (statistics over axis 0 of x (m, S)) through the cached graph."""
     g = _graph(float(eps))
     leaves = {"x": np.asarray(x, dtype=float), "gamma": np.asarray(gamma, dtype=float),
               "beta": np.asarray(beta, dtype=float), "dout": np.asarray(dout, dtype=float)}
     values = g.forward(leaves)
-    return norms.BNResult(values, g.backward(values), float(eps))
+    return bn_ops.BNResult(values, g.backward(values), float(eps))
 
 
 def split(a: Array, k: int) -> list[Array]:
@@ -69,7 +70,7 @@ class DeviceBN:
     mean: Array
     var: Array
     dx: Array
-    run: norms.BNResult
+    run: bn_ops.BNResult
 
 
 def per_device(x: Array, gamma: Array, beta: Array, dout: Array, eps: float, k: int) -> list[DeviceBN]:
@@ -165,14 +166,14 @@ class GroupNormRun:
 def group_norm(x: Array, gamma: Array, beta: Array, dout: Array, eps: float, groups: int, k: int) -> GroupNormRun:
     """GroupNorm on the whole batch and on each device's slice (x, dout (M, D); gamma, beta (D,)).
 
-    Both through the one BN graph on GroupNorm's sets (``bnviz.norms.layout``): the whole batch's
+    Both through the one BN graph on GroupNorm's sets (``bnviz.ops.layout``): the whole batch's
     sets in one run, the devices' sets side by side in another.
     """
     def gn(parts_x: list[Array], parts_d: list[Array]) -> list[Array]:
-        lays = [norms.layout(p.shape, "group", groups) for p in parts_x]
+        lays = [family.layout(p.shape, "group", groups) for p in parts_x]
         cols = [lay.sets for lay in lays]
-        g = [lay.to_sets(lay.per_channel(norms.check_params(gamma, beta, lay.channels)[0])) for lay in lays]
-        b = [lay.to_sets(lay.per_channel(norms.check_params(gamma, beta, lay.channels)[1])) for lay in lays]
+        g = [lay.to_sets(lay.per_channel(family.check_params(gamma, beta, lay.channels)[0])) for lay in lays]
+        b = [lay.to_sets(lay.per_channel(family.check_params(gamma, beta, lay.channels)[1])) for lay in lays]
         run = bn_columns(np.hstack([lay.to_sets(p) for lay, p in zip(lays, parts_x, strict=True)]), np.hstack(g),
                          np.hstack(b), np.hstack([lay.to_sets(p) for lay, p in zip(lays, parts_d, strict=True)]), eps)
         edges = np.cumsum([0, *cols])

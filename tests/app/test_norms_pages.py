@@ -18,11 +18,11 @@ import torch.nn.functional as F
 from app_helpers import APP, assert_ok, batch, decode, upstream
 from streamlit.testing.v1 import AppTest
 
-from bnviz import norms
 from bnviz.i18n import t
 from bnviz.lessons import axes as axes_lesson
 from bnviz.lessons import renorm as renorm_lesson
 from bnviz.lessons import train_test as tt_lesson
+from bnviz.ops import family
 
 TRAIN_TEST, RENORM, AXES, GRAPH = ("pages/train_test_page.py", "pages/renorm_page.py", "pages/axes_page.py",
                                    "pages/graph_page.py")
@@ -156,14 +156,14 @@ def test_train_test_test_mode_matches_torch_eval_for_each_source():
     y = mod.eval()(tx)
     (torch.tensor(dout) * y).sum().backward()
     table = table_with(at, tt_lesson.labels("en")["dx_test"])
-    np.testing.assert_allclose(table[tt_lesson.labels("en")["dx_test"]], tx.grad.numpy()[:, 0], rtol=1e-8)
+    np.testing.assert_allclose(table[tt_lesson.labels("en")["dx_test"]], tx.grad.numpy()[:, 0], rtol=1e-12)
     for source in ("cs231n", "caffe", "pytorch"):
         run(at.segmented_control(key="tt_source").set_value(source))
     run(at.segmented_control(key="tt_source").set_value("custom"))
     run(at.text_input(key="tt_running_mean").set_value("0.5, 1, 1.5"))
     run(at.text_input(key="tt_running_var").set_value("4"))
     table = table_with(at, tt_lesson.labels("en")["dx_test"])
-    np.testing.assert_allclose(table[tt_lesson.labels("en")["dx_test"]], dout[:, 0] / np.sqrt(4 + 1e-5), rtol=1e-8)
+    np.testing.assert_allclose(table[tt_lesson.labels("en")["dx_test"]], dout[:, 0] / np.sqrt(4 + 1e-5), rtol=1e-12)
     assert at.query_params["tt_source"] == ["custom"] or at.query_params["tt_source"] == "custom"
 
 
@@ -223,10 +223,10 @@ def test_renorm_every_control_and_the_numbers():
     np.testing.assert_allclose(rd["d"], [ref["d"][0]], rtol=1e-10)
     go(at, "rn_step", renorm_lesson.STEPS, "backward.dx")
     run(at.selectbox(key="rn_feature").set_value(1))
-    np.testing.assert_allclose(table_with(at, "∂L/∂x")["∂L/∂x"], ref["dx"][:, 1], rtol=1e-8)
+    np.testing.assert_allclose(table_with(at, "∂L/∂x")["∂L/∂x"], ref["dx"][:, 1], rtol=1e-12)
     paths = next(s for s in specs(at) if sorted(tr["type"] for tr in s["data"]) == ["bar", "bar", "bar", "scatter"])
     bars = [decode(tr["y"]) for tr in paths["data"] if tr["type"] == "bar"]
-    np.testing.assert_allclose(sum(bars), ref["dx"][:, 1], rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(sum(bars), ref["dx"][:, 1], rtol=1e-12, atol=1e-14)
     go(at, "rn_step", renorm_lesson.STEPS, "backward.bn_limit")
     assert any(s.value.startswith(t("page.renorm.limit_check", "en", diff="")[:30]) for s in at.success)
     run(at.button(key="rn_step_prev").click())
@@ -260,11 +260,11 @@ def drawn_tensor(n=2, c=4, h=3, w=3, seed=0):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("kind", norms.KINDS)
+@pytest.mark.parametrize("kind", family.KINDS)
 def test_axes_every_kind(lang, kind):
     at = open_page(AXES, lang)
     run(at.segmented_control(key="ax_norm").set_value(kind))
-    lay = norms.layout((2, 4, 3, 3), kind, 2)
+    lay = family.layout((2, 4, 3, 3), kind, 2)
     picture = specs(at)[0]
     top = decode_2d(picture["data"][1]["z"])
     assert np.nansum(top) == lay.m
@@ -292,9 +292,9 @@ def test_axes_every_control_and_group_norm_numbers():
     tx = torch.tensor(x, requires_grad=True)
     y = F.group_norm(tx, 3, torch.ones(6, dtype=torch.float64), torch.zeros(6, dtype=torch.float64), eps=1e-5)
     (torch.tensor(dout) * y).sum().backward()
-    lay = norms.layout(x.shape, "group", 3)
+    lay = family.layout(x.shape, "group", 3)
     run(at.slider(key="ax_step").set_value(len(axes_lesson.step_keys(lay)) - 1))  # backward.dx
-    np.testing.assert_allclose(table_with(at, "∂L/∂x")["∂L/∂x"], lay.to_sets(tx.grad.numpy())[:, 4], rtol=1e-8)
+    np.testing.assert_allclose(table_with(at, "∂L/∂x")["∂L/∂x"], lay.to_sets(tx.grad.numpy())[:, 4], rtol=1e-12)
     run(at.button(key="ax_step_next").click())
     dparams = table_with(at, "∂L/∂γ_c")
     np.testing.assert_allclose(dparams["∂L/∂β_c"], dout.sum(axis=(0, 2, 3)), rtol=1e-10)
@@ -346,7 +346,7 @@ def test_graph_page_layer_norm_by_control_and_by_url(lang):
     y = F.layer_norm(tx, (3,), torch.ones(3, dtype=torch.float64), torch.zeros(3, dtype=torch.float64), eps=1e-5)
     (torch.tensor(dout) * y).sum().backward()
     run(at2.selectbox(key="sample").set_value(5))
-    np.testing.assert_allclose(table_with(at2, "∂L/∂x")["∂L/∂x"], tx.grad.numpy()[5], rtol=1e-8)
+    np.testing.assert_allclose(table_with(at2, "∂L/∂x")["∂L/∂x"], tx.grad.numpy()[5], rtol=1e-12)
     assert len(at2.dataframe[0].value) == 3  # one sample's D features
     run(at2.segmented_control(key="norm").set_value("batch"))
     assert len(table_with(at2, "∂L/∂x")) == 8

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bnviz import norms
+from bnviz.ops import bn
 
 
 @pytest.fixture(scope="session")
-def derivation() -> norms.BNDerivation:
+def derivation() -> bn.BNDerivation:
     """The symbolic BN derivation (derived once per session; bn_derivation is cached anyway)."""
-    return norms.bn_derivation()
+    return bn.bn_derivation()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Numeric backward of bnviz: the generic graph (graph.py) and batch norm's backward forms (norms.py).
+"""Numeric backward of bnviz: the generic graph (graph.py) and batch norm's backward forms (bnviz.ops.bn).
 
 References are independent of the code under test:
 
@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from bnviz import norms
 from bnviz.graph import (
     Div,
     Dot,
@@ -30,6 +29,7 @@ from bnviz.graph import (
     Sub,
     _unbroadcast,
 )
+from bnviz.ops import bn
 
 FD_H = 1e-5  # finite-difference step
 FD_RTOL = 1e-7  # max |fd - analytic| / max |analytic|, per gradient array
@@ -280,7 +280,7 @@ def test_backward_from_an_intermediate_output(rng):
 
 
 def test_graph_node_lookup_and_edge_list():
-    graph = norms.bn_graph(1e-5)
+    graph = bn.bn_graph(1e-5)
     assert graph.node("var").path == "var"
     assert graph.node("std").op == SqrtPlus(1e-5)
     with pytest.raises(KeyError):
@@ -315,7 +315,7 @@ def test_edge_record_when_a_node_reads_the_same_input_twice(rng):
 
 def test_forward_values_match_torch(case):
     x, gamma, beta, dout, eps = case
-    v = norms.bn_run(x, gamma, beta, dout, eps).values
+    v = bn.bn_run(x, gamma, beta, dout, eps).values
     ref = torch_bn(x, gamma, beta, dout, eps)
     np.testing.assert_allclose(v["mu"], ref["mu"][None, :], rtol=TORCH_TOL, atol=TORCH_TOL)
     np.testing.assert_allclose(v["var"], ref["var"][None, :], rtol=TORCH_TOL, atol=TORCH_TOL)
@@ -323,7 +323,7 @@ def test_forward_values_match_torch(case):
     np.testing.assert_allclose(v["y"], ref["y"], rtol=TORCH_TOL, atol=TORCH_TOL)
     np.testing.assert_allclose(v["L"], np.sum(dout * ref["y"]), rtol=TORCH_TOL, atol=TORCH_TOL)
     # the cs231n-style forward agrees too
-    y, (xhat, _, inv_std) = norms.batchnorm_forward(x, gamma, beta, eps)
+    y, (xhat, _, inv_std) = bn.batchnorm_forward(x, gamma, beta, eps)
     np.testing.assert_allclose(y, ref["y"], rtol=TORCH_TOL, atol=TORCH_TOL)
     np.testing.assert_allclose(xhat, ref["xhat"], rtol=TORCH_TOL, atol=TORCH_TOL)
     # the cache's 1/√(σ²+ε) may keep the reduced axis ((1, D)) or not ((D,))
@@ -334,13 +334,13 @@ def test_forward_values_match_torch(case):
 
 
 def _bn_run_grads(x, gamma, beta, dout, eps):
-    r = norms.bn_run(x, gamma, beta, dout, eps)
+    r = bn.bn_run(x, gamma, beta, dout, eps)
     return r.dx, r.back.grads["gamma"], r.back.grads["beta"]
 
 
 def _all_forms(x, gamma, beta, dout, eps):
-    forms = dict(norms.all_backward_forms(x, gamma, beta, dout, eps))
-    assert set(forms) == set(norms.BACKWARD_FORMS) == {"staged", "alt", "caffe"}
+    forms = dict(bn.all_backward_forms(x, gamma, beta, dout, eps))
+    assert set(forms) == set(bn.BACKWARD_FORMS) == {"staged", "alt", "caffe"}
     forms["bn_run"] = _bn_run_grads(x, gamma, beta, dout, eps)
     return forms
 
@@ -382,7 +382,7 @@ def test_layer_norm_axes_match_torch(rng):
     m, d, eps = 4, 5, 1e-5
     x, gamma, beta, dout = (rng.normal(size=(m, d)), rng.normal(size=d), rng.normal(size=d),
                             rng.normal(size=(m, d)))
-    r = norms.bn_run(x, gamma, beta, dout, eps, axes=(1,))
+    r = bn.bn_run(x, gamma, beta, dout, eps, axes=(1,))
     tx = torch.tensor(x, requires_grad=True)
     tg = torch.tensor(gamma, requires_grad=True)
     tb = torch.tensor(beta, requires_grad=True)
@@ -399,12 +399,12 @@ def test_layer_norm_axes_match_torch(rng):
 
 def test_paths_sum_to_dx_and_match_their_formulas(case):
     x, gamma, beta, dout, eps = case
-    r = norms.bn_run(x, gamma, beta, dout, eps)
-    assert set(r.back.paths["x"]) == set(norms.PATHS) == {"xhat", "var", "mu"}
+    r = bn.bn_run(x, gamma, beta, dout, eps)
+    assert set(r.back.paths["x"]) == set(bn.PATHS) == {"xhat", "var", "mu"}
     p_xhat, p_var, p_mu = r.path("xhat"), r.path("var"), r.path("mu")
     np.testing.assert_allclose(p_xhat + p_var + p_mu, r.dx, rtol=1e-12, atol=1e-12)
 
-    # independent formulas (seed 001, eq. 10), from x, γ, dout, ε only
+    # independent formulas (Ioffe & Szegedy 2015), from x, γ, dout, ε only
     m = x.shape[0]
     mu = x.mean(axis=0)
     var = ((x - mu) ** 2).mean(axis=0)
@@ -421,7 +421,7 @@ def test_paths_sum_to_dx_and_match_their_formulas(case):
 
 def test_mu_path_is_constant_over_the_batch(case):
     x, gamma, beta, dout, eps = case
-    r = norms.bn_run(x, gamma, beta, dout, eps)
+    r = bn.bn_run(x, gamma, beta, dout, eps)
     p_mu = r.path("mu")
     np.testing.assert_allclose(p_mu, np.broadcast_to(p_mu[:1], p_mu.shape), rtol=1e-14, atol=0)
     np.testing.assert_allclose(p_mu[0], r.back.grads["mu"].ravel() / x.shape[0], rtol=1e-13, atol=1e-15)
@@ -432,8 +432,8 @@ def test_mu_path_is_constant_over_the_batch(case):
 
 def test_edge_contributions_sum_to_node_gradients(case):
     x, gamma, beta, dout, eps = case
-    r = norms.bn_run(x, gamma, beta, dout, eps)
-    graph = norms.bn_graph(eps)
+    r = bn.bn_run(x, gamma, beta, dout, eps)
+    graph = bn.bn_graph(eps)
     assert set(r.back.edges) == set(graph.edges)
     output = graph.nodes[-1].name
     parents = {p for (_, p) in graph.edges}
@@ -454,7 +454,7 @@ def test_edge_contributions_sum_to_node_gradients(case):
 
 def test_every_nodes_paths_sum_to_its_gradient(case):
     x, gamma, beta, dout, eps = case
-    r = norms.bn_run(x, gamma, beta, dout, eps)
+    r = bn.bn_run(x, gamma, beta, dout, eps)
     for name, parts in r.back.paths.items():
         total = sum(parts.values())
         np.testing.assert_allclose(total, r.back.grads[name], rtol=1e-12, atol=1e-12, err_msg=name)
@@ -563,7 +563,7 @@ def test_dx_is_orthogonal_to_xhat_when_eps_is_zero(case):
     """With ε = 0, L(a·x) = L(x) for a > 0, so Σ dx·x̂ = 0; with ε > 0 it is not (checked to be nonzero)."""
     x, gamma, beta, dout, _ = case
     for eps, zero in ((0.0, True), (0.05, False)):
-        r = norms.bn_run(x, gamma, beta, dout, eps)
+        r = bn.bn_run(x, gamma, beta, dout, eps)
         dot = np.sum(r.dx * r.values["xhat"], axis=0)
         size = np.abs(gamma * dout).max(axis=0) / np.sqrt(r.values["var"].ravel() + eps)
         if zero:

@@ -1,4 +1,4 @@
-"""bnviz.layers: each layer against PyTorch (float64) and finite differences; the SymPy
+"""bnviz.ops.layers: each layer against PyTorch (float64) and finite differences; the SymPy
 derivations against the NumPy numbers."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from bnviz import layers
+from bnviz.ops import bn, layers
 
 TOL = {"rtol": 1e-10, "atol": 1e-12}
 
@@ -164,6 +164,9 @@ def test_softmax_loss_backward_is_the_finite_difference(rng):
 
 
 def test_batchnorm_layer_matches_torch_and_finite_differences(rng):
+    """layers re-exports the one BN (no wrapper); checked against torch and finite differences."""
+    assert layers.batchnorm_forward is bn.batchnorm_forward
+    assert layers.batchnorm_backward is bn.batchnorm_backward_alt
     x, gamma, beta = rng.standard_normal((8, 3)), rng.uniform(0.5, 2, 3), rng.standard_normal(3)
     dout = rng.standard_normal((8, 3))
     out, cache = layers.batchnorm_forward(x, gamma, beta, 1e-5)

@@ -17,10 +17,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from bnviz import layers, nets
+from bnviz import nets
 from bnviz.figures import nets as figs
 from bnviz.i18n import InputError
 from bnviz.lessons import experiments, network, saturation, upstream
+from bnviz.ops import layers
 from bnviz.settings import Settings
 from tests.oracles import torch_nets
 

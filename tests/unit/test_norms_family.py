@@ -1,4 +1,4 @@
-"""The normalization family (bnviz.norms, lessons train_test / renorm / axes, the LayerNorm graph).
+"""The normalization family (bnviz.ops.family, testmode, running, renorm, layernorm; their lessons).
 
 References are independent of the code under test:
 
@@ -23,12 +23,13 @@ import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bnviz import norms
 from bnviz import symbolic as S
 from bnviz.figures import norms as nf
 from bnviz.i18n import InputError, catalog
 from bnviz.lessons import axes, renorm, train_test
 from bnviz.lessons import graph as graph_lesson
+from bnviz.ops import bn, family, layernorm, running, testmode
+from bnviz.ops import renorm as rn_ops
 from bnviz.settings import Settings
 
 TOL = 1e-10
@@ -71,12 +72,12 @@ def problem(shape, seed, scale=1.0, shift=0.0):
     return x, rng.normal(size=c) * 1.5, rng.normal(size=c), rng.normal(size=shape)
 
 
-def check_run(run: norms.NormRun, ref: dict, what: str) -> None:
+def check_run(run: family.NormRun, ref: dict, what: str) -> None:
     close(run.y, ref["y"], f"{what}: y")
     close(run.dx, ref["dx"], f"{what}: dx")
     close(run.dgamma, ref["dgamma"], f"{what}: dgamma")
     close(run.dbeta, ref["dbeta"], f"{what}: dbeta")
-    close(sum(run.path(p) for p in norms.PATHS), run.dx, f"{what}: paths add up")
+    close(sum(run.path(p) for p in bn.PATHS), run.dx, f"{what}: paths add up")
 
 
 SHAPES_2D = [(2, 1), (5, 3), (16, 4), (33, 2)]
@@ -96,7 +97,7 @@ def test_batch_norm_train_matches_torch_batchnorm_1d_2d(shape, eps):
         pytest.fail("a test case needs at least two values per channel")
     ref = torch_reference(lambda a, g, b: F.batch_norm(a, None, None, g, b, training=True, eps=eps),
                           x, gamma, beta, dout)
-    run = norms.norm_run(x, gamma, beta, dout, eps, "batch")
+    run = family.norm_run(x, gamma, beta, dout, eps, "batch")
     check_run(run, ref, f"batch {shape}")
     mod = torch.nn.BatchNorm1d(shape[1], eps=eps, dtype=torch.float64) if len(shape) == 2 else \
         torch.nn.BatchNorm2d(shape[1], eps=eps, dtype=torch.float64)
@@ -118,7 +119,7 @@ def test_fully_connected_bn_of_a_tensor_is_batchnorm1d_of_its_flattened_features
     ref = torch_reference(lambda a, g, b: F.batch_norm(a.reshape(n, -1), None, None, g, b, training=True,
                                                        eps=1e-5).reshape(a.shape),
                           x, g_flat, b_flat, dout)
-    run = norms.norm_run(x, gamma, beta, dout, 1e-5, "feature")
+    run = family.norm_run(x, gamma, beta, dout, 1e-5, "feature")
     close(run.y, ref["y"], "y")
     close(run.dx, ref["dx"], "dx")
     close(run.dgamma, ref["dgamma"].reshape(c, spatial).sum(axis=1), "dgamma per channel")
@@ -135,7 +136,7 @@ def test_layer_norm_matches_torch(shape, eps):
         fn = lambda a, g, b: F.layer_norm(a, (shape[1],), g, b, eps=eps)  # noqa: E731
     else:
         fn = lambda a, g, b: F.group_norm(a, 1, g, b, eps=eps)  # noqa: E731
-    check_run(norms.norm_run(x, gamma, beta, dout, eps, "layer"), torch_reference(fn, x, gamma, beta, dout),
+    check_run(family.norm_run(x, gamma, beta, dout, eps, "layer"), torch_reference(fn, x, gamma, beta, dout),
               f"layer {shape}")
 
 
@@ -146,7 +147,7 @@ def test_layer_norm_4d_equals_f_layer_norm_with_elementwise_affine_from_channels
     g_full = np.broadcast_to(gamma[:, None, None], (shape[1], *spatial))
     b_full = np.broadcast_to(beta[:, None, None], (shape[1], *spatial))
     ref = torch_reference(lambda a, g, b: F.layer_norm(a, tuple(shape[1:]), g, b, eps=1e-5), x, g_full, b_full, dout)
-    run = norms.norm_run(x, gamma, beta, dout, 1e-5, "layer")
+    run = family.norm_run(x, gamma, beta, dout, 1e-5, "layer")
     close(run.y, ref["y"], "y")
     close(run.dx, ref["dx"], "dx")
     close(run.dgamma, ref["dgamma"].sum(axis=(1, 2)), "dgamma")
@@ -158,7 +159,7 @@ def test_layer_norm_4d_equals_f_layer_norm_with_elementwise_affine_from_channels
 def test_group_norm_matches_torch(shape, groups, eps):
     x, gamma, beta, dout = problem(shape, groups, scale=0.7, shift=-1.0)
     ref = torch_reference(lambda a, g, b: F.group_norm(a, groups, g, b, eps=eps), x, gamma, beta, dout)
-    check_run(norms.norm_run(x, gamma, beta, dout, eps, "group", groups), ref, f"group {shape}/{groups}")
+    check_run(family.norm_run(x, gamma, beta, dout, eps, "group", groups), ref, f"group {shape}/{groups}")
 
 
 @pytest.mark.parametrize("shape", [s for s in SHAPES_4D if np.prod(s[2:]) > 1], ids=str)
@@ -166,15 +167,15 @@ def test_group_norm_matches_torch(shape, groups, eps):
 def test_instance_norm_matches_torch(shape, eps):
     x, gamma, beta, dout = problem(shape, 9, scale=3.0)
     ref = torch_reference(lambda a, g, b: F.instance_norm(a, weight=g, bias=b, eps=eps), x, gamma, beta, dout)
-    check_run(norms.norm_run(x, gamma, beta, dout, eps, "instance"), ref, f"instance {shape}")
+    check_run(family.norm_run(x, gamma, beta, dout, eps, "instance"), ref, f"instance {shape}")
 
 
 def test_group_norm_with_one_group_is_layer_norm_and_with_c_groups_instance_norm():
     x, gamma, beta, dout = problem((3, 4, 2, 2), 1)
-    one = norms.norm_run(x, gamma, beta, dout, 1e-5, "group", 1)
-    every = norms.norm_run(x, gamma, beta, dout, 1e-5, "group", 4)
-    close(one.dx, norms.norm_run(x, gamma, beta, dout, 1e-5, "layer").dx)
-    close(every.dx, norms.norm_run(x, gamma, beta, dout, 1e-5, "instance").dx)
+    one = family.norm_run(x, gamma, beta, dout, 1e-5, "group", 1)
+    every = family.norm_run(x, gamma, beta, dout, 1e-5, "group", 4)
+    close(one.dx, family.norm_run(x, gamma, beta, dout, 1e-5, "layer").dx)
+    close(every.dx, family.norm_run(x, gamma, beta, dout, 1e-5, "instance").dx)
 
 
 # ============================================================ test mode vs PyTorch
@@ -189,7 +190,7 @@ def test_test_mode_matches_torch_eval(shape, eps):
     mean, var = rng.normal(size=shape[1]), rng.uniform(0.1, 3.0, size=shape[1])
     ref = torch_reference(lambda a, g, b: F.batch_norm(a, t64(mean), t64(var), g, b, training=False, eps=eps),
                           x, gamma, beta, dout)
-    run = norms.bn_test_run(x, gamma, beta, dout, eps, mean, var)
+    run = testmode.bn_test_run(x, gamma, beta, dout, eps, mean, var)
     close(run.y, ref["y"], "y")
     dx = run.layout.from_sets(run.bn.back.grads["x"])
     close(dx, ref["dx"], "dx")
@@ -208,11 +209,11 @@ def test_test_mode_matches_torch_eval(shape, eps):
 
 
 def test_test_mode_symbolic_dx_is_the_numbers():
-    d = norms.test_derivation()
+    d = testmode.test_derivation()
     x, gamma, beta, dout = problem((7, 2), 8)
     mean, var = np.array([0.3, -1.0]), np.array([0.5, 2.0])
-    run = norms.bn_test_run(x, gamma, beta, dout, 1e-3, mean, var)
-    sym = norms.TEST_SYM
+    run = testmode.bn_test_run(x, gamma, beta, dout, 1e-3, mean, var)
+    sym = testmode.TEST_SYM
     for c in range(2):
         got = S.evaluate(d.expanded["x"], {sym["dout"]: dout[:, c], sym["gamma"]: gamma[c], sym["var_run"]: var[c],
                                            S.eps: 1e-3}, 7)
@@ -236,9 +237,9 @@ def test_pytorch_running_statistics_after_k_steps(momentum, spatial):
     mod.train()
     for b in bs:
         mod(t64(b))
-    means, variances, m = norms.batch_statistics(bs)
+    means, variances, m = family.batch_statistics(bs)
     assert m == 5 * int(np.prod(spatial, dtype=int))
-    trace = norms.running_stats("pytorch", means, variances, m, momentum)
+    trace = running.running_stats("pytorch", means, variances, m, momentum)
     close(trace.mean[-1], mod.running_mean.numpy(), "running mean")
     close(trace.var[-1], mod.running_var.numpy(), "running var (unbiased)")
 
@@ -273,8 +274,8 @@ def caffe_transcription(bs: np.ndarray, fraction: float) -> tuple[np.ndarray, np
 @pytest.mark.parametrize("k", [1, 7])
 def test_caffe_convention_against_a_transcription_of_its_update_rules(fraction, spatial, k):
     bs = batches(k, 4, 3, 2, spatial)
-    means, variances, m = norms.batch_statistics(bs)
-    trace = norms.running_stats("caffe", means, variances, m, fraction)
+    means, variances, m = family.batch_statistics(bs)
+    trace = running.running_stats("caffe", means, variances, m, fraction)
     mean, var = caffe_transcription(bs, fraction)
     close(trace.mean[-1], mean, "Caffe mean")
     close(trace.var[-1], var, "Caffe var")
@@ -283,11 +284,11 @@ def test_caffe_convention_against_a_transcription_of_its_update_rules(fraction, 
 
 def test_caffe_with_a_batch_of_one_uses_factor_one_and_a_fresh_layer_reads_zero():
     bs = batches(3, 1, 2, 4)
-    means, variances, m = norms.batch_statistics(bs)
-    trace = norms.running_stats("caffe", means, variances, m, 0.9)
+    means, variances, m = family.batch_statistics(bs)
+    trace = running.running_stats("caffe", means, variances, m, 0.9)
     close(trace.mean[-1], caffe_transcription(bs, 0.9)[0])
     assert np.all(trace.var == 0)  # one value per channel: σ²_B = 0 and the factor is 1
-    assert np.all(norms.caffe_scale(np.zeros(3)) == 0)
+    assert np.all(running.caffe_scale(np.zeros(3)) == 0)
 
 
 @pytest.mark.parametrize("momentum", [0.9, 0.0, 0.5])
@@ -298,38 +299,38 @@ def test_cs231n_convention_against_its_batchnorm_forward(momentum):
         sample_mean, sample_var = np.mean(x, axis=0), np.var(x, axis=0)
         running_mean = momentum * running_mean + (1 - momentum) * sample_mean
         running_var = momentum * running_var + (1 - momentum) * sample_var
-    means, variances, m = norms.batch_statistics(bs)
-    trace = norms.running_stats("cs231n", means, variances, m, momentum)
+    means, variances, m = family.batch_statistics(bs)
+    trace = running.running_stats("cs231n", means, variances, m, momentum)
     close(trace.mean[-1], running_mean)
     close(trace.var[-1], running_var)
 
 
 def test_cs231n_and_pytorch_means_agree_when_their_momenta_are_complementary():
     bs = batches(10, 5, 2, 6)
-    means, variances, m = norms.batch_statistics(bs)
-    a = norms.running_stats("cs231n", means, variances, m, 0.8)
-    b = norms.running_stats("pytorch", means, variances, m, 0.2)
+    means, variances, m = family.batch_statistics(bs)
+    a = running.running_stats("cs231n", means, variances, m, 0.8)
+    b = running.running_stats("pytorch", means, variances, m, 0.2)
     close(a.mean, b.mean)
     assert not np.allclose(a.var, b.var)  # init 0 vs 1, biased vs unbiased
 
 
 def test_update_rules_are_sympy_and_print():
-    rules = norms.update_rules()
-    assert set(rules) == set(norms.CONVENTIONS)
+    rules = running.update_rules()
+    assert set(rules) == set(running.CONVENTIONS)
     for conv, r in rules.items():
         for expr in r.values():
             assert isinstance(expr, sp.Basic)
             assert S.latex(expr)
-        assert set(norms.STATE[conv]) <= set(r)
+        assert set(running.STATE[conv]) <= set(r)
 
 
 def test_running_stats_reject_bad_input():
     means = np.zeros((2, 3))
     with pytest.raises(InputError) as err:
-        norms.running_stats("tensorflow", means, means, 4)
+        running.running_stats("tensorflow", means, means, 4)
     assert err.value.key == "error.norms.convention"
     with pytest.raises(InputError) as err:
-        norms.running_stats("pytorch", means, means, 4, 1.5)
+        running.running_stats("pytorch", means, means, 4, 1.5)
     assert err.value.key == "error.norms.rate"
 
 
@@ -355,14 +356,14 @@ def brn_torch(x, gamma, beta, dout, eps, mu, sigma, rmax, dmax):
 def test_renorm_matches_torch_with_detached_r_and_d(rmax, dmax, mu, sigma, m):
     x, gamma, beta, dout = problem((m, 3), m, scale=1.7, shift=0.4)
     ref = brn_torch(x, gamma, beta, dout, 1e-3, np.full(3, mu), np.full(3, sigma), rmax, dmax)
-    run = norms.renorm_run(x, gamma, beta, dout, 1e-3, mu, sigma, rmax, dmax, 0.05)
+    run = rn_ops.renorm_run(x, gamma, beta, dout, 1e-3, mu, sigma, rmax, dmax, 0.05)
     close(run.r, ref["r"], "r")
     close(run.d, ref["d"], "d")
     close(run.values["y"], ref["y"], "y")
     close(run.dx, ref["dx"], "dx")
     close(run.back.grads["gamma"], ref["dgamma"], "dgamma")
     close(run.back.grads["beta"], ref["dbeta"], "dbeta")
-    close(sum(run.path(p) for p in norms.RN_PATHS), run.dx, "three paths add up")
+    close(sum(run.path(p) for p in rn_ops.RN_PATHS), run.dx, "three paths add up")
 
 
 def test_renorm_against_finite_differences_with_r_and_d_held_constant():
@@ -374,7 +375,7 @@ def test_renorm_against_finite_differences_with_r_and_d_held_constant():
         sigma_b = np.sqrt(((xv - mu_b) ** 2).mean(axis=0) + 1e-3)
         return float((dout * (g * (r * (xv - mu_b) / sigma_b + d) + b)).sum())
 
-    run = norms.renorm_run(x, gamma, beta, dout, 1e-3, 0.0, 1.0, 3.0, 5.0, r=r, d=d)
+    run = rn_ops.renorm_run(x, gamma, beta, dout, 1e-3, 0.0, 1.0, 3.0, 5.0, r=r, d=d)
     for name, arr, grad in (("x", x, run.dx), ("gamma", gamma, run.back.grads["gamma"]),
                             ("beta", beta, run.back.grads["beta"])):
         fd = np.zeros_like(arr)
@@ -393,36 +394,36 @@ def test_renorm_against_finite_differences_with_r_and_d_held_constant():
 @pytest.mark.parametrize("seed", range(4))
 def test_renorm_with_r_1_d_0_is_batch_norm_exactly(seed):
     x, gamma, beta, dout = problem((7, 3), seed)
-    bn = norms.bn_run(x, gamma, beta, dout, 1e-5)
-    rn = norms.renorm_run(x, gamma, beta, dout, 1e-5, 0.0, 1.0, 3.0, 5.0, r=1.0, d=0.0)
-    np.testing.assert_array_equal(rn.values["xhat"], bn.values["xhat"])
-    close(rn.dx, bn.dx, "dx", 1e-13)
-    close(rn.back.grads["gamma"], bn.back.grads["gamma"].ravel(), "dgamma", 1e-13)
+    plain = bn.bn_run(x, gamma, beta, dout, 1e-5)
+    rn = rn_ops.renorm_run(x, gamma, beta, dout, 1e-5, 0.0, 1.0, 3.0, 5.0, r=1.0, d=0.0)
+    np.testing.assert_array_equal(rn.values["xhat"], plain.values["xhat"])
+    close(rn.dx, plain.dx, "dx", 1e-13)
+    close(rn.back.grads["gamma"], plain.back.grads["gamma"].ravel(), "dgamma", 1e-13)
     # and when r_max = 1, d_max = 0 the clips force exactly that
-    forced = norms.renorm_run(x, gamma, beta, dout, 1e-5, 2.0, 5.0, 1.0, 0.0)
+    forced = rn_ops.renorm_run(x, gamma, beta, dout, 1e-5, 2.0, 5.0, 1.0, 0.0)
     assert np.all(forced.r == 1) and np.all(forced.d == 0)
 
 
 def test_renorm_unclipped_training_output_is_the_inference_output():
     x, gamma, beta, dout = problem((8, 2), 3)
     mu, sigma = np.array([0.1, -0.2]), np.array([1.1, 0.9])
-    run = norms.renorm_run(x, gamma, beta, dout, 1e-5, mu, sigma, 10.0, 10.0)
-    close(run.values["y"], norms.renorm_inference(x, gamma, beta, mu, sigma), "train = inference", 1e-12)
+    run = rn_ops.renorm_run(x, gamma, beta, dout, 1e-5, mu, sigma, 10.0, 10.0)
+    close(run.values["y"], rn_ops.renorm_inference(x, gamma, beta, mu, sigma), "train = inference", 1e-12)
 
 
 def test_renorm_moving_updates():
     x, gamma, beta, dout = problem((8, 2), 3)
-    run = norms.renorm_run(x, gamma, beta, dout, 1e-5, 0.5, 2.0, 3.0, 5.0, alpha=0.1)
+    run = rn_ops.renorm_run(x, gamma, beta, dout, 1e-5, 0.5, 2.0, 3.0, 5.0, alpha=0.1)
     close(run.mu_new, 0.5 + 0.1 * (x.mean(axis=0) - 0.5))
     close(run.sigma_new, 2.0 + 0.1 * (np.sqrt(x.var(axis=0) + 1e-5) - 2.0))
 
 
 def test_renorm_derivation_reproduces_the_graph():
-    """∂L/∂σ_B, ∂L/∂μ_B and the three path terms (seed 001, eq. 10.22-10.44), evaluated."""
-    d = norms.renorm_derivation()
-    s, g = norms.RN_SYM, norms.RN_GRAD
+    """∂L/∂σ_B, ∂L/∂μ_B and the three path terms (Ioffe 2017), evaluated."""
+    d = rn_ops.renorm_derivation()
+    s, g = rn_ops.RN_SYM, rn_ops.RN_GRAD
     x, gamma, beta, dout = problem((9, 2), 30)
-    run = norms.renorm_run(x, gamma, beta, dout, 1e-3, 0.2, 1.3, 1.2, 0.3)
+    run = rn_ops.renorm_run(x, gamma, beta, dout, 1e-3, 0.2, 1.3, 1.2, 0.3)
     v, gr = run.values, run.back.grads
     for c in range(2):
         vals = {s["x"]: x[:, c], s["dout"]: dout[:, c], s["gamma"]: gamma[c], s["r"]: run.r[c],
@@ -437,7 +438,7 @@ def test_renorm_derivation_reproduces_the_graph():
         close(ev(d.expanded["std"]), gr["std"][0, c], "dstd")
         close(ev(d.expanded["mu"]), gr["mu"][0, c], "dmu")
         close(ev(d.expanded["x"]), gr["x"][:, c], "dx as three paths")
-        for term, label in zip(d.expanded["x"].args, norms.RN_PATHS, strict=True):
+        for term, label in zip(d.expanded["x"].args, rn_ops.RN_PATHS, strict=True):
             close(np.broadcast_to(ev(term), (9,)), run.path(label)[:, c], f"path {label}")
     assert s["d"] not in d.expanded["x"].free_symbols  # d passes no gradient
 
@@ -452,42 +453,42 @@ def test_renorm_rejects_bad_settings(kwargs, key):
     x, gamma, beta, dout = problem((4, 2), 0)
     args = {"mu_mov": 0.0, "sigma_mov": 1.0, "rmax": 3.0, "dmax": 5.0, "alpha": 0.01, **kwargs}
     with pytest.raises(InputError) as err:
-        norms.renorm_run(x, gamma, beta, dout, 1e-5, **args)
+        rn_ops.renorm_run(x, gamma, beta, dout, 1e-5, **args)
     assert err.value.key == key
 
 
 def test_gap_experiment_brn_closes_the_gap_and_is_bn_without_room():
-    e = norms.gap_experiment(3.0, 5.0, 0.01, steps=120)
+    e = rn_ops.gap_experiment(3.0, 5.0, 0.01, steps=120)
     for batches_ in ("iid", "noniid"):
         assert np.all(e.gaps[("brn", batches_)] < 0.2 * e.gaps[("bn", batches_)])
         assert np.all(np.diff(e.gaps[("bn", batches_)]) < 0)  # BN's gap shrinks as m grows
     assert np.all(e.gaps[("bn", "noniid")] > e.gaps[("bn", "iid")])
-    same = norms.gap_experiment(1.0, 0.0, 0.01, steps=120)
+    same = rn_ops.gap_experiment(1.0, 0.0, 0.01, steps=120)
     for batches_ in ("iid", "noniid"):
         close(same.gaps[("brn", batches_)], same.gaps[("bn", batches_)])
         assert np.all(same.clipped[batches_] > 0.99)
     with pytest.raises(InputError):
-        norms.gap_experiment(0.9, 0.0, 0.01)
+        rn_ops.gap_experiment(0.9, 0.0, 0.01)
 
 
 # ====================================================== layouts and errors
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.sampled_from(norms.KINDS), st.integers(1, 4), st.sampled_from([1, 2, 3, 4, 6]), st.integers(1, 3),
+@given(st.sampled_from(family.KINDS), st.integers(1, 4), st.sampled_from([1, 2, 3, 4, 6]), st.integers(1, 3),
        st.integers(1, 3), st.integers(1, 6), st.booleans())
 def test_layout_round_trip_and_set_sizes(kind, n, c, h, w, groups, four_d):
     shape = (n, c, h, w) if four_d else (n, c)
     if kind == "instance" and not four_d:
         with pytest.raises(InputError):
-            norms.layout(shape, kind)
+            family.layout(shape, kind)
         return
     if kind == "group" and (groups > c or c % groups):
         with pytest.raises(InputError) as err:
-            norms.layout(shape, kind, groups)
+            family.layout(shape, kind, groups)
         assert err.value.key == "error.norms.groups"
         return
-    lay = norms.layout(shape, kind, groups)
+    lay = family.layout(shape, kind, groups)
     a = np.arange(np.prod(shape), dtype=float).reshape(shape)
     np.testing.assert_array_equal(lay.from_sets(lay.to_sets(a)), a)
     assert lay.m * lay.sets == a.size
@@ -501,17 +502,17 @@ def test_layout_round_trip_and_set_sizes(kind, n, c, h, w, groups, four_d):
 @pytest.mark.parametrize("shape", [(3,), (2, 3, 4), (1, 2, 3, 4, 5)], ids=str)
 def test_wrong_rank_is_an_input_error(shape):
     with pytest.raises(InputError) as err:
-        norms.norm_run(np.ones(shape), 1.0, 0.0, np.ones(shape), 1e-5, "batch")
+        family.norm_run(np.ones(shape), 1.0, 0.0, np.ones(shape), 1e-5, "batch")
     assert err.value.key == "error.norms.rank"
 
 
 def test_negative_running_variance_and_zero_with_eps_0_are_input_errors():
     x = np.ones((3, 2))
     with pytest.raises(InputError) as err:
-        norms.bn_test_run(x, 1.0, 0.0, x, 1e-5, 0.0, [1.0, -0.5])
+        testmode.bn_test_run(x, 1.0, 0.0, x, 1e-5, 0.0, [1.0, -0.5])
     assert err.value.key == "error.norms.negative_var" and "-0.5" in err.value.message("en")
     with pytest.raises(InputError) as err:
-        norms.bn_test_run(x, 1.0, 0.0, x, 0.0, 0.0, 0.0)
+        testmode.bn_test_run(x, 1.0, 0.0, x, 0.0, 0.0, 0.0)
     assert err.value.key == "error.norms.zero_var_eps0"
 
 
@@ -536,7 +537,7 @@ def test_ln_walkthrough_values_match_torch_layer_norm(s):
     close(vals["dx_closed"].T, ref["dx"], "closed form")
     close(vals["dgamma"][:, 0], ref["dgamma"], "dgamma per feature")
     close(vals["dbeta"][:, 0], ref["dbeta"], "dbeta per feature")
-    close(sum(vals[f"dx_{p_}"] for p_ in norms.PATHS), vals["dx"], "paths")
+    close(sum(vals[f"dx_{p_}"] for p_ in bn.PATHS), vals["dx"], "paths")
 
 
 def test_ln_formulas_are_bn_formulas_with_m_renamed_d():
@@ -549,10 +550,10 @@ def test_ln_formulas_are_bn_formulas_with_m_renamed_d():
 
 
 def test_ln_derivation_closed_form_evaluates_to_torch():
-    d = norms.ln_derivation()
+    d = layernorm.ln_derivation()
     x, gamma, beta, dout = problem((4, 5), 12)
     ref = torch_reference(lambda a, g, b: F.layer_norm(a, (5,), g, b, eps=1e-5), x, gamma, beta, dout)
-    sym = norms.LN_SYM
+    sym = layernorm.LN_SYM
     for n in range(4):
         row = x[n]
         vals = {sym["x"]: row, sym["dout"]: dout[n], sym["gamma"]: gamma, sym["mu"]: row.mean(),
@@ -622,7 +623,7 @@ def test_test_mode_walkthrough_code_recomputes_its_values():
 
 def test_train_test_values_are_the_conventions():
     tt = train_test.compute(SETTINGS[0], k=5)
-    close(tt.traces["pytorch"].mean, norms.running_stats("pytorch", tt.mu_b, tt.var_b, 8).mean)
+    close(tt.traces["pytorch"].mean, running.running_stats("pytorch", tt.mu_b, tt.var_b, 8).mean)
     close(tt.train.y, torch_reference(lambda a, g, b: F.batch_norm(a, None, None, g, b, training=True, eps=1e-5),
                                       tt.x, tt.gamma, tt.beta, tt.dout)["y"])
     assert tt.gaps["cs231n"][0] > tt.gaps["caffe"][0]  # cs231n starts from 0: its first estimates are far off
@@ -663,7 +664,7 @@ def test_train_test_and_renorm_errors():
 
 def test_figures_are_valid_plotly_and_carry_the_numbers():
     tt = train_test.compute(SETTINGS[0], k=6)
-    names = norms.CONVENTION_NAMES
+    names = running.CONVENTION_NAMES
     labels = {"population": "p", "batch": "b", "step": "k", "mean": "m", "var": "v"}
     fig = nf.estimates_figure({c: tr.mean[:, 0] for c, tr in tt.traces.items()},
                               {c: tr.var[:, 0] for c, tr in tt.traces.items()}, names, tt.mu_b[:, 0], tt.var_b[:, 0],
@@ -672,18 +673,18 @@ def test_figures_are_valid_plotly_and_carry_the_numbers():
     lines = {tr["name"]: tr for tr in fig["data"] if tr["mode"] == "lines" and tr.get("yaxis") is None}
     close(lines["PyTorch"]["y"], tt.traces["pytorch"].mean[:, 0])
     go.Figure(nf.gap_figure(tt.gaps, names, "t", "k", "gap"))
-    e = norms.gap_experiment(3.0, 5.0, 0.01, steps=60)
+    e = rn_ops.gap_experiment(3.0, 5.0, 0.01, steps=60)
     fig = nf.experiment_figure(e.sizes, e.gaps, {k: "-".join(k) for k in e.gaps}, "t", "m", "gap")
     go.Figure(fig)
-    assert [tr["x"] for tr in fig["data"]][0] == list(norms.EXPERIMENT_SIZES)
+    assert [tr["x"] for tr in fig["data"]][0] == list(rn_ops.EXPERIMENT_SIZES)
 
 
-@pytest.mark.parametrize("kind", norms.KINDS)
+@pytest.mark.parametrize("kind", family.KINDS)
 @pytest.mark.parametrize("shape", [(2, 4, 3, 3), (3, 2, 1, 1), (2, 6)], ids=str)
 def test_axes_picture_is_valid_and_colours_each_set(kind, shape):
     if kind == "instance" and len(shape) == 2:
         return
-    lay = norms.layout(shape, kind, 2)
+    lay = family.layout(shape, kind, 2)
     fig = nf.axes_figure(lay.set_index(), 1, "t", "n", "c")
     go.Figure(fig)
     top = np.array([[np.nan if v is None else v for v in row] for row in fig["data"][1]["z"]])
@@ -693,8 +694,8 @@ def test_axes_picture_is_valid_and_colours_each_set(kind, shape):
 @pytest.mark.parametrize("backward", [False, True])
 def test_small_graph_diagrams_are_valid(backward):
     for structure, pos, labels, paths, constants, stopped in (
-            (norms.TEST_STRUCTURE, nf.TEST_POSITIONS, nf.TEST_LABELS, nf.TEST_PATHS, nf.TEST_CONSTANTS, set()),
-            (norms.RENORM_STRUCTURE, nf.RENORM_POSITIONS, nf.RENORM_LABELS, nf.RENORM_PATHS, {"dout"}, {"r", "d"})):
+            (testmode.TEST_STRUCTURE, nf.TEST_POSITIONS, nf.TEST_LABELS, nf.TEST_PATHS, nf.TEST_CONSTANTS, set()),
+            (rn_ops.RENORM_STRUCTURE, nf.RENORM_POSITIONS, nf.RENORM_LABELS, nf.RENORM_PATHS, {"dout"}, {"r", "d"})):
         fig = nf.diagram(structure.edges, pos, labels, "x", set(), backward, paths, constants, stopped=stopped)
         go.Figure(fig)
         assert set(pos) >= {n for e in structure.edges for n in e}
@@ -704,7 +705,7 @@ def test_small_graph_diagrams_are_valid(backward):
             assert all(np.hypot(hx - px, hy - py) > 0.2 for hx, hy in heads), f"gradient drawn into {leaf}"
 
 
-@pytest.mark.parametrize("kind", norms.KINDS)
+@pytest.mark.parametrize("kind", family.KINDS)
 def test_axes_table_names_the_cells_of_the_set(kind):
     ax = axes.compute(Settings(seed=2), norm=kind, groups=2, n=2, c=4, h=2, w=3)
     w = axes.build(ax, Settings(seed=2), "en", {"norm": kind})

@@ -1,7 +1,7 @@
 """The symbolic BN derivation (norms.bn_derivation, bnviz.symbolic).
 
 * Every derived expression, evaluated with ``symbolic.evaluate`` on random batches, reproduces
-  the numeric graph (``norms.bn_run``), and dx_total / dx_closed reproduce PyTorch's dx.
+  the numeric graph (``bn.bn_run``), and dx_total / dx_closed reproduce PyTorch's dx.
 * The derivation is exact: dx_total equals the sum of the three path terms as a SymPy identity.
 * The local derivatives equal hand derivations and ``sympy.diff`` of explicit small-m formulas.
 """
@@ -14,9 +14,9 @@ import sympy as sp
 import torch
 import torch.nn.functional as F
 
-from bnviz import norms
 from bnviz import symbolic as S
-from bnviz.norms import GRAD, SYM
+from bnviz.ops import bn
+from bnviz.ops.bn import GRAD, SYM
 
 TOL = 1e-10  # abs and rel: the batches below are O(1)
 BATCH_SIZES = (2, 3, 7, 20)
@@ -41,10 +41,10 @@ def batch(mm: int, seed: int):
 @pytest.fixture(scope="module", params=BATCH_SIZES, ids=[f"m{k}" for k in BATCH_SIZES])
 def run(request):
     x, gamma, beta, dout, eps = batch(request.param, 0)
-    return norms.bn_run(x, gamma, beta, dout, eps), eps
+    return bn.bn_run(x, gamma, beta, dout, eps), eps
 
 
-def value_map(r: norms.BNResult, eps: float, c: int) -> dict[sp.Basic, object]:
+def value_map(r: bn.BNResult, eps: float, c: int) -> dict[sp.Basic, object]:
     """Symbol -> number (per-feature) or IndexedBase -> column (per-sample) for feature c."""
     v, G = r.values, r.back.grads
 
@@ -112,11 +112,11 @@ def test_expanded_gradients_match_the_graph(run, derivation):
 def test_paths_match_the_graph(run, derivation):
     r, eps = run
     mm = r.values["x"].shape[0]
-    assert set(derivation.paths) == set(norms.PATHS)
+    assert set(derivation.paths) == set(bn.PATHS)
     for c in range(D):
         vals = value_map(r, eps, c)
         total = 0.0
-        for lab in norms.PATHS:
+        for lab in bn.PATHS:
             got = ev(derivation.paths[lab], vals, mm)
             check(got, r.path(lab)[:, c], f"paths[{lab}] m={mm} col={c}")
             total = total + got
@@ -147,7 +147,7 @@ def test_chain_edges_and_path_split_match_the_graph(run, derivation):
     r, eps = run
     mm = r.values["x"].shape[0]
     back = derivation.back
-    assert set(back.edges) == {e for e in norms.STRUCTURE.edges if e[1] in GRAD}
+    assert set(back.edges) == {e for e in bn.STRUCTURE.edges if e[1] in GRAD}
     for c in range(D):
         vals = value_map(r, eps, c)
         for name, expr in back.chain.items():
@@ -165,12 +165,12 @@ def test_chain_edges_and_path_split_match_the_graph(run, derivation):
                       f"paths[{name}][{lab}] m={mm}")
 
 
-def _op_jacobian_entries(r: norms.BNResult, eps: float, child: str, parent: str, c: int) -> np.ndarray:
+def _op_jacobian_entries(r: bn.BNResult, eps: float, child: str, parent: str, c: int) -> np.ndarray:
     """∂child/∂parent for feature c from the numeric Op's backward with one-hot upstream gradients.
 
     Vector child and vector parent: the diagonal ∂c_i/∂p_i; otherwise ∂c_i/∂p or ∂c/∂p_i.
     """
-    graph = norms.bn_graph(eps)
+    graph = bn.bn_graph(eps)
     node = graph.node(child)
     v = r.values
     ins = [v[p] for p in node.inputs]
@@ -202,7 +202,7 @@ def _op_jacobian_entries(r: norms.BNResult, eps: float, child: str, parent: str,
 def test_local_derivatives_match_the_numeric_ops(run, derivation):
     r, eps = run
     mm = r.values["x"].shape[0]
-    assert set(derivation.local) == {e for e in norms.STRUCTURE.edges if e[1] in GRAD}
+    assert set(derivation.local) == {e for e in bn.STRUCTURE.edges if e[1] in GRAD}
     for c in range(D):
         vals = value_map(r, eps, c)
         for (child, parent), expr in derivation.local.items():
@@ -240,7 +240,7 @@ def test_dx_total_equals_the_sum_of_the_three_paths_symbolically(derivation):
     assert _reduced_difference(e, derivation) == 0
 
 
-@pytest.mark.parametrize("dropped", norms.PATHS)
+@pytest.mark.parametrize("dropped", bn.PATHS)
 def test_dropping_any_path_breaks_the_identity(derivation, dropped):
     """Negative control for the identity above: each path contributes something nonzero."""
     partial = {k: v for k, v in derivation.paths.items() if k != dropped}
@@ -268,13 +268,12 @@ def test_expanded_var_and_mu_are_seed_001s_formulas(derivation):
 @pytest.mark.parametrize("name", ["dout", "beta", "gamma", "xhat", "std", "var", "xc", "mu", "x"])
 def test_expanded_gradients_have_unlabelled_intermediates_substituted(derivation, name):
     """BNDerivation.expanded is documented as ∂L/∂name "with unlabelled intermediates substituted
-    (in terms of ∂L/∂x̂, ∂L/∂σ², x, μ, σ², ε), as in seed 001": no ∂L/∂(x−μ) or ∂L/∂√(σ²+ε)
-    placeholder may remain. Fails for "x" (expanded["x"] = d_mu/m + d_xc[i]) until norms.py
-    expands it, e.g. to the sum of the three paths.
+    (in terms of ∂L/∂x̂, ∂L/∂σ², x, μ, σ², ε)": no ∂L/∂(x−μ) or ∂L/∂√(σ²+ε)
+    placeholder may remain (for "x": the sum of the three paths, not d_mu/m + d_xc[i]).
     """
     expr = derivation.expanded[name]
     left = [str(g) for g in (GRAD["xc"], GRAD["std"]) if expr.has(g)]
-    assert not left, (f"BUG norms.bn_derivation: expanded[{name!r}] = {expr} still contains the "
+    assert not left, (f"bn.bn_derivation: expanded[{name!r}] = {expr} still contains the "
                       f"placeholder(s) {left} of unlabelled intermediates")
 
 

@@ -1,10 +1,11 @@
 """The layers around BN, in cs231n style: ``*_forward(...) -> (out, cache)``, ``*_backward(dout, cache)``.
 
 Each layer is defined once, NumPy forward and local backward side by side,
-vectorised and in float64. Batch norm itself lives in :mod:`bnviz.norms`
-(``batchnorm_forward`` and the closed-form ``batchnorm_backward_alt``); the
-(dout, cache) wrappers here only give it the same signature as the others,
-so a network can treat every layer alike.
+vectorised and in float64. Batch norm itself lives in :mod:`bnviz.ops.bn`
+(``batchnorm_forward`` and the closed-form ``batchnorm_backward_alt``, already
+in the (out, cache) / (dout, cache) shape) and :mod:`bnviz.ops.testmode`
+(``batchnorm_test``); they are re-exported here so a network can treat every
+layer alike.
 
 The SymPy side (:func:`derivations`) writes each layer as an expression and
 *derives* its backward from it: the affine layer with matrix calculus, the
@@ -22,10 +23,14 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import norms
 from bnviz import symbolic as S
+from bnviz.ops.bn import batchnorm_backward_alt as batchnorm_backward
+from bnviz.ops.bn import batchnorm_forward
+from bnviz.ops.testmode import batchnorm_test
 
 Array = np.ndarray
+
+__all__ = ["batchnorm_backward", "batchnorm_forward", "batchnorm_test"]  # BN, re-exported (see above)
 
 
 # ------------------------------------------------------------------ affine --
@@ -124,30 +129,6 @@ def onehot(y: Array, c: int) -> Array:
     out = np.zeros((y.shape[0], c))
     out[np.arange(y.shape[0]), y] = 1.0
     return out
-
-
-# -------------------------------------------------------------- batch norm --
-
-
-def batchnorm_forward(x: Array, gamma: Array, beta: Array, eps: float) -> tuple[Array, tuple]:
-    """Training-mode BN over the batch axis: :func:`bnviz.norms.batchnorm_forward`.
-
-    x: (N, D), gamma/beta: (D,). Returns out (N, D) and the cache.
-    """
-    return norms.batchnorm_forward(x, gamma, beta, eps)
-
-
-def batchnorm_backward(dout: Array, cache: tuple) -> tuple[Array, Array, Array]:
-    """cs231n signature for :func:`bnviz.norms.batchnorm_backward_alt`.
-
-    dout: (N, D). Returns dx (N, D), dgamma (D,), dbeta (D,).
-    """
-    return norms.batchnorm_backward_alt(dout, cache)
-
-
-def batchnorm_test(x: Array, gamma: Array, beta: Array, mean: Array, var: Array, eps: float) -> Array:
-    """Test-mode BN with running statistics. x: (N, D); the rest (D,)."""
-    return gamma * (x - mean) / np.sqrt(var + eps) + beta
 
 
 # ------------------------------------------------------------------ SymPy --
