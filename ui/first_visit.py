@@ -17,9 +17,31 @@ from __future__ import annotations
 import runpy
 from pathlib import Path
 
+import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import ThreadState, get_script_run_ctx
+
 APP = Path(__file__).resolve().parents[1] / "app.py"
 
 
+_HASH = "_bnviz_app_hash"
+"""Session-state key: the script hash app.py's own elements ran under in this session's last run."""
+
+
 def run_app() -> None:
-    """Run ``app.py`` (sidebar, navigation, the requested lesson) in this script run."""
-    runpy.run_path(str(APP), run_name="__main__")
+    """Run ``app.py`` (sidebar, navigation, the requested lesson) in this script run.
+
+    It runs under the script hash its elements had in this session's last run
+    (the main script's, as on every later run, for a new session), so its
+    widgets keep their identity, and their state, from one run to the next.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        runpy.run_path(str(APP), run_name="__main__")
+        return
+    with ctx.run_with_active_hash(st.session_state.get(_HASH) or ctx.pages_manager.main_script_hash):
+        runpy.run_path(str(APP), run_name="__main__")
+
+
+def record() -> None:
+    """Called by app.py before its first element: remember the hash its elements run under."""
+    st.session_state[_HASH] = ThreadState.get().active_script_hash
