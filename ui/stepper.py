@@ -153,9 +153,9 @@ def current(key: str, total: int) -> int:
             n = int(raw) if raw is not None else None
         except ValueError:
             n = None
-        if n is not None and n >= 1:
-            return min(n, total)  # a step that no longer exists becomes the last one
-    return 1
+        if n is not None and 1 <= n <= total:
+            return n
+    return 1  # a bad or out-of-range value is ignored
 
 
 def _browser_param(key: str) -> str | None:
