@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block
 
 from bnviz.i18n import t
 from bnviz.lessons.graph import BACKWARD, FORWARD
@@ -98,6 +99,29 @@ def step_block(at: AppTest, key: str | None = None):
     return at.main.get_by_key(f"bnvizstep-{d['param']}-{d['n']}")
 
 
+def shown(at: AppTest, kind: str) -> list:
+    """The elements of ``kind`` ("dataframe", "latex", "info", "plotly_chart", ...) a learner sees: those
+    outside every step container, plus those in each stepper's current step (the others are hidden)."""
+    current = {d["param"]: d["n"] for d in
+               (json.loads(e.proto.json) for e in at.get("bidi_component")
+                if e.proto.component_name == "bnviz_stepper")}
+    found: list = []
+
+    def walk(node) -> None:
+        key = node.key if isinstance(node, Block) else None
+        if key and key.startswith("bnvizstep-"):
+            param, n = key[len("bnvizstep-"):].rsplit("-", 1)
+            if current.get(param) != int(n):
+                return
+        if getattr(node, "type", None) == kind:
+            found.append(node)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at.main)
+    return found
+
+
 def go_to_number(at: AppTest, n: int, key: str | None = None) -> AppTest:
     """Stand in for the browser's stepper: it writes ``?<key>=n`` to the URL, and a later rerun reads it."""
     key = key or stepper_data(at)["param"]
@@ -117,12 +141,6 @@ def move(at: AppTest, delta: int, key: str | None = None) -> AppTest:
 def go_to(at: AppTest, key: str) -> AppTest:
     """Move to the graph step ``key`` (as the browser does, through the URL) and rerun."""
     return go_to_number(at, STEP_KEYS.index(key) + 1)
-
-
-def move(at: AppTest, delta: int, key: str = "step") -> AppTest:
-    """Previous (-1) / Next (+1), stopping at the ends, as the stepper's buttons do."""
-    d = stepper_data(at, key)
-    return go_to_number(at, max(1, min(d["total"], d["n"] + delta)), key)
 
 
 def set_widget(at: AppTest, kind: str, key: str, value) -> AppTest:
@@ -167,9 +185,10 @@ def decode(arr):
     return np.asarray(arr, dtype=float)
 
 
-def plotly_specs(at: AppTest) -> list[dict]:
-    """Every st.plotly_chart on the page, its figure JSON parsed."""
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+def plotly_specs(at) -> list[dict]:
+    """Every st.plotly_chart a learner sees on the page (or in one block), its figure JSON parsed."""
+    charts = shown(at, "plotly_chart") if isinstance(at, AppTest) else at.get("plotly_chart")
+    return [json.loads(c.proto.spec) for c in charts]
 
 
 def is_paths_chart(spec: dict) -> bool:
