@@ -21,6 +21,7 @@ from app_helpers import (
     plotly_specs,
     shown,
     step_number,
+    stepper_data,
     texts,
 )
 
@@ -210,10 +211,9 @@ def test_network_every_control_and_the_stop_button():
     at = run(at.button(key="net_stop").click())
     assert texts(shown(at, "warning")) == [t("page.network.stale", "en")]
     # the derivation below: every step, both networks
-    total = 4 + 2 * 2 + 4  # data, 2 layers, output, loss | output, 2 layers, update, statistics
     for which in ("bn", "baseline"):
         at = run(at.segmented_control(key="net_walk").set_value(which))
-        for n in (1, total):
+        for n in (1, stepper_data(at, "net_step")["total"]):
             at = go_to_number(at, n, "net_step")
             assert len(shown(at, "latex")) >= 1
 
