@@ -3,9 +3,10 @@
 import streamlit as st
 
 from bnviz.course import available
-from ui import course_nav, safety, sidebar
+from ui import course_nav, first_visit, perf, safety, sidebar
 
 st.set_page_config(page_title="bnviz", page_icon="📈", layout="wide")
+first_visit.record()
 settings = sidebar.render()
 st.session_state["_settings"] = settings
 
@@ -18,6 +19,7 @@ current = next(key for key, page in pages.items() if page.url_path == nav.url_pa
 course_nav.position(lessons, current, settings.lang)
 url_notice = st.container()  # filled after the page: URL values its controls could not use
 safety.guarded(nav.run, current, settings.lang)  # no traceback ever reaches a visitor
+perf.warmed(current)
 sidebar.check_page_url_values()
 sidebar.show_ignored(url_notice, settings.lang)
 course_nav.next_link(lessons, current, pages, settings.lang)

@@ -8,6 +8,7 @@ from bnviz.lessons import axes as lesson
 from ui import norms_controls as nc
 from ui import render, sidebar
 from ui.charts import plot
+from ui.stepper import stepper
 
 s = sidebar.current()
 lang = s.lang
@@ -48,8 +49,8 @@ nc.table(table.columns)
 
 st.divider()
 st.markdown(f"### {t('page.axes.steps', lang)}")
-step = nc.stepper(walk, lang, "ax_step")
-render.formulas(step, lang)
-nc.table(lesson.table(step, chosen, walk.labels, lay))
+for step in stepper(walk, lang, "ax_step"):
+    render.formulas(step, lang)
+    nc.table(lesson.table(step, chosen, walk.labels, lay))
 
 render.downloads(walk, "bnviz-axes")

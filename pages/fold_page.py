@@ -10,6 +10,7 @@ from ui import norms_controls as nc
 from ui import practice_controls as pc
 from ui import render, sidebar
 from ui.charts import plot
+from ui.stepper import stepper
 
 s = sidebar.current()
 lang = s.lang
@@ -30,10 +31,10 @@ st.caption(t("page.fold.drawn", lang, seed=s.seed))
 walk = lesson.build(le, s, lang, {"layer": layer, "d_out": int(d_out)})
 
 st.markdown(f"### {t('page.fold.steps', lang)}")
-step = nc.stepper(walk, lang, "fold_step")
-render.formulas(step, lang)
-if step.key == "forward.check":
-    plot(fig.fold_scatter(le.y, le.y_fold, t("page.fold.chart", lang), t("page.fold.axis_unfolded", lang),
-                          t("page.fold.axis_folded", lang)), "fold_scatter")
-pc.arrays(step, walk)
+for step in stepper(walk, lang, "fold_step"):
+    render.formulas(step, lang)
+    if step.key == "forward.check":
+        plot(fig.fold_scatter(le.y, le.y_fold, t("page.fold.chart", lang), t("page.fold.axis_unfolded", lang),
+                              t("page.fold.axis_folded", lang)), "fold_scatter")
+    pc.arrays(step, walk)
 render.downloads(walk, "bnviz-fold", key="fold_dl")

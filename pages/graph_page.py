@@ -10,6 +10,7 @@ from bnviz.lessons.graph import NORMS, active_edges, bn_walkthrough, ln_problem
 from bnviz.ops import bn
 from ui import norms_controls, render, sidebar
 from ui.charts import plot
+from ui.stepper import stepper
 
 s = sidebar.current()
 lang = s.lang
@@ -27,27 +28,6 @@ except InputError as err:
     render.input_error(err, lang)
 render.notes(problem.notes, lang)
 walk = bn_walkthrough(problem, s, lang, norm)
-total = len(walk.steps)
-
-
-def _move(delta: int) -> None:
-    st.session_state["step"] = max(1, min(total, st.session_state.get("step", 1) + delta))
-
-
-prev_col, slider_col, next_col = st.columns([1, 6, 1], vertical_alignment="bottom")
-prev_col.button(t("page.graph.prev", lang), on_click=_move, args=(-1,), key="prev", width="stretch")
-next_col.button(t("page.graph.next", lang), on_click=_move, args=(1,), key="next", width="stretch")
-n = slider_col.slider(t("page.graph.step", lang), 1, total, key="step", bind="query-params")
-step = walk.steps[n - 1]
-backward = step.phase == "backward"
-st.subheader(f"{t(f'page.graph.{step.phase}', lang)} · {step.title}")
-st.progress(n / total, text=t("page.graph.step_of", lang, n=n, total=total))
-
-plot(graph_figure(bn.STRUCTURE, step.focus, active_edges(step.key), backward), "diagram")
-st.caption(t("page.graph.diagram_paths" if backward else "page.graph.diagram", lang))
-render.formulas(step, lang)
-
-st.markdown(f"**{t('page.graph.values', lang)}**")
 if layer:  # one column per sample: the table shows one sample's D features
     feature = norms_controls.column_picker(problem.m, lang, "sample", "page.graph.norm.sample",
                                            "page.graph.norm.sample_option", "n")
@@ -57,22 +37,30 @@ else:
     feature = render.feature_picker(problem.d, lang)
     chart_title = t("page.graph.paths_chart", lang, j=feature + 1)
     rows_title = t("page.graph.sample", lang)
-if step.key == "backward.dx":
-    paths = {p: step.values[f"dx_{p}"][:, feature] for p in bn.PATHS}
-    names = {p: t(f"page.graph.path_{p}", lang) for p in bn.PATHS}
-    plot(paths_stack(paths, step.values["dx"][:, feature], names, t("page.graph.path_total", lang),
-                     chart_title, rows_title), "paths")
-table_col, map_col = st.columns([3, 2])
-with table_col:
-    render.value_table(step, feature, walk.labels)
-main = next((k for k in reversed(step.values) if step.values[k].ndim == 2), None)
-if main is not None and (problem.m if layer else problem.d) > 1:
-    if layer:
-        plot(heatmap(step.values[main], t("page.graph.norm.ln_heatmap", lang, name=walk.label(main)),
-                     t("page.graph.norm.ln_sample_axis", lang), rows_title), "heatmap", map_col)
-    else:
-        plot(heatmap(step.values[main], t("page.graph.heatmap", lang, name=walk.label(main)),
-                     t("page.graph.feature_axis", lang), rows_title), "heatmap", map_col)
+
+for step in stepper(walk, lang, "step"):
+    backward = step.phase == "backward"
+    plot(graph_figure(bn.STRUCTURE, step.focus, active_edges(step.key), backward), f"diagram-{step.key}")
+    st.caption(t("page.graph.diagram_paths" if backward else "page.graph.diagram", lang))
+    render.formulas(step, lang)
+
+    st.markdown(f"**{t('page.graph.values', lang)}**")
+    if step.key == "backward.dx":
+        paths = {p: step.values[f"dx_{p}"][:, feature] for p in bn.PATHS}
+        names = {p: t(f"page.graph.path_{p}", lang) for p in bn.PATHS}
+        plot(paths_stack(paths, step.values["dx"][:, feature], names, t("page.graph.path_total", lang),
+                         chart_title, rows_title), "paths")
+    table_col, map_col = st.columns([3, 2])
+    with table_col:
+        render.value_table(step, feature, walk.labels)
+    main = next((k for k in reversed(step.values) if step.values[k].ndim == 2), None)
+    if main is not None and (problem.m if layer else problem.d) > 1:
+        if layer:
+            plot(heatmap(step.values[main], t("page.graph.norm.ln_heatmap", lang, name=walk.label(main)),
+                         t("page.graph.norm.ln_sample_axis", lang), rows_title), f"heatmap-{step.key}", map_col)
+        else:
+            plot(heatmap(step.values[main], t("page.graph.heatmap", lang, name=walk.label(main)),
+                         t("page.graph.feature_axis", lang), rows_title), f"heatmap-{step.key}", map_col)
 
 render.tables(walk)
 

@@ -10,6 +10,7 @@ from bnviz.lessons import network
 from ui import nets_controls as nc
 from ui import norms_controls, render, sidebar
 from ui.charts import plot
+from ui.stepper import stepper
 
 s = sidebar.current()
 lang = s.lang
@@ -28,10 +29,10 @@ names = nc.run_names(lang)
 which = norms_controls.choice("segmented_control", t("page.network.step_net", lang), nc.RUNS, "net_walk", "bn",
                               lambda k: names[k])
 walk = network.network_walkthrough(replace(cfg, bn=which == "bn"), lang)
-step = nc.stepper(walk, lang, "net_step")
-if step.key == "data":
-    images, labels = network.first_batch(cfg)
-    plot(figs.digit_images(images[:16], labels[:16], t("page.network.digits", lang)), "net_digits")
-render.formulas(step, lang)
-nc.value_tables(step, walk)
+for step in stepper(walk, lang, "net_step"):
+    if step.key == "data":
+        images, labels = network.first_batch(cfg)
+        plot(figs.digit_images(images[:16], labels[:16], t("page.network.digits", lang)), "net_digits")
+    render.formulas(step, lang)
+    nc.value_tables(step, walk)
 render.downloads(walk, "bnviz-network", key="net_dl")

@@ -11,6 +11,7 @@ from bnviz.steps import feature_table
 from ui import norms_controls as nc
 from ui import render, sidebar
 from ui.charts import plot
+from ui.stepper import stepper
 
 s = sidebar.current()
 lang = s.lang
@@ -36,24 +37,25 @@ render.notes(rn.problem.notes, lang)
 walk = lesson.build(rn, s, lang, params)
 
 st.markdown(f"### {t('page.renorm.steps', lang)}")
-step = nc.stepper(walk, lang, "rn_step")
-backward = step.phase == "backward"
-name = step.key.split(".")[1]
-plot(nf.diagram(renorm.RENORM_STRUCTURE.edges, nf.RENORM_POSITIONS, nf.RENORM_LABELS, step.focus,
-                lesson.active_edges(step), backward,
-                nf.RENORM_PATHS, {"dout"}, stopped={"r", "d"}), "renorm_graph")
-st.caption(t("page.renorm.diagram_paths" if backward else "page.renorm.diagram", lang))
-render.formulas(step, lang)
 j = nc.column_picker(rn.problem.d, lang, "rn_feature", "page.graph.feature", "page.graph.feature_option", "j")
-if step.key == "backward.dx":
-    paths = {"xhat": step.values["dx_xhat"][:, j], "var": step.values["dx_std"][:, j], "mu": step.values["dx_mu"][:, j]}
-    path_names = {"xhat": t("page.graph.path_xhat", lang), "var": t("page.renorm.path_std", lang),
-                  "mu": t("page.renorm.path_mu", lang)}
-    plot(paths_stack(paths, step.values["dx"][:, j], path_names, t("page.graph.path_total", lang),
-                     t("page.graph.paths_chart", lang, j=j + 1), t("page.graph.sample", lang)), "paths")
-if name == "bn_limit":
-    st.success(lesson.limit_check(step, lang))
-nc.table(feature_table(step, j, walk.labels))
+for step in stepper(walk, lang, "rn_step"):
+    backward = step.phase == "backward"
+    name = step.key.split(".")[1]
+    plot(nf.diagram(renorm.RENORM_STRUCTURE.edges, nf.RENORM_POSITIONS, nf.RENORM_LABELS, step.focus,
+                    lesson.active_edges(step), backward,
+                    nf.RENORM_PATHS, {"dout"}, stopped={"r", "d"}), f"renorm_graph-{step.key}")
+    st.caption(t("page.renorm.diagram_paths" if backward else "page.renorm.diagram", lang))
+    render.formulas(step, lang)
+    if step.key == "backward.dx":
+        paths = {"xhat": step.values["dx_xhat"][:, j], "var": step.values["dx_std"][:, j],
+                 "mu": step.values["dx_mu"][:, j]}
+        path_names = {"xhat": t("page.graph.path_xhat", lang), "var": t("page.renorm.path_std", lang),
+                      "mu": t("page.renorm.path_mu", lang)}
+        plot(paths_stack(paths, step.values["dx"][:, j], path_names, t("page.graph.path_total", lang),
+                         t("page.graph.paths_chart", lang, j=j + 1), t("page.graph.sample", lang)), "paths")
+    if name == "bn_limit":
+        st.success(lesson.limit_check(step, lang))
+    nc.table(feature_table(step, j, walk.labels))
 
 st.divider()
 st.markdown(f"### {t('page.renorm.experiment', lang)}")

@@ -7,7 +7,7 @@ from bnviz.i18n import InputError, t
 from bnviz.lessons import saturation
 from ui import norms_controls, render, sidebar
 from ui.charts import plot
-from ui.nets_controls import stepper
+from ui.stepper import stepper
 
 s = sidebar.current()
 lang = s.lang
@@ -62,6 +62,6 @@ norms_controls.table({
 }, table_col)
 
 st.subheader(t("page.saturation.derivation", lang))
-step = stepper(walk, lang, "sat_step", phases=False)
-render.formulas(step, lang)
+for step in stepper(walk, lang, "sat_step", phases=False):
+    render.formulas(step, lang)
 render.downloads(walk, "bnviz-saturation", key="sat_dl")

@@ -10,6 +10,7 @@ from bnviz.steps import feature_table
 from ui import norms_controls as nc
 from ui import render, sidebar
 from ui.charts import plot
+from ui.stepper import stepper
 
 s = sidebar.current()
 lang = s.lang
@@ -75,14 +76,14 @@ st.info(t("page.train_test.use_global_stats", lang))
 
 st.divider()
 st.markdown(f"### {t('page.train_test.steps', lang)}")
-step = nc.stepper(walk, lang, "tt_step")
-if step.key in ("forward.test", "backward.test"):
-    backward = step.phase == "backward"
-    plot(nf.diagram(testmode.TEST_STRUCTURE.edges, nf.TEST_POSITIONS, nf.TEST_LABELS, step.focus,
-                    lesson.test_active_edges(step.key), backward, nf.TEST_PATHS,
-                    nf.TEST_CONSTANTS), "test_graph")
-    st.caption(t("page.train_test.test_graph", lang))
-render.formulas(step, lang)
-nc.table(feature_table(step, j, walk.labels))
+for step in stepper(walk, lang, "tt_step"):
+    if step.key in ("forward.test", "backward.test"):
+        backward = step.phase == "backward"
+        plot(nf.diagram(testmode.TEST_STRUCTURE.edges, nf.TEST_POSITIONS, nf.TEST_LABELS, step.focus,
+                        lesson.test_active_edges(step.key), backward, nf.TEST_PATHS,
+                        nf.TEST_CONSTANTS), f"test_graph-{step.key}")
+        st.caption(t("page.train_test.test_graph", lang))
+    render.formulas(step, lang)
+    nc.table(feature_table(step, j, walk.labels))
 
 render.downloads(walk, "bnviz-train-test")

@@ -8,7 +8,8 @@ from bnviz.i18n import InputError, t
 from bnviz.lessons import upstream
 from ui import norms_controls, render, sidebar
 from ui.charts import plot
-from ui.nets_controls import stepper, value_tables
+from ui.nets_controls import value_tables
+from ui.stepper import stepper
 
 s = sidebar.current()
 lang = s.lang
@@ -28,19 +29,19 @@ except InputError as err:
     render.input_error(err, lang)
 render.notes(problem.notes, lang)
 
-step = stepper(walk, lang, "up_step")
-backward = step.phase == "backward"
-plot(chain_figure(upstream.NODES, upstream.FOCUS[step.key], backward, {"affine": t("page.upstream.node_affine", lang)}),
-     "chain")
-render.formulas(step, lang)
+for step in stepper(walk, lang, "up_step"):
+    backward = step.phase == "backward"
+    plot(chain_figure(upstream.NODES, upstream.FOCUS[step.key], backward,
+                      {"affine": t("page.upstream.node_affine", lang)}), f"chain-{step.key}")
+    render.formulas(step, lang)
 
-st.markdown(f"**{t('page.graph.values', lang)}**")
-if step.key in ("forward.loss", "backward.dscores"):
-    st.caption(t("page.upstream.labels", lang, labels=", ".join(str(v) for v in walk.settings["labels"])))
-if step.key == "backward.relu":
-    st.caption(upstream.blocked_caption(step, lang))
-value_tables(step, walk)
-if step.key in ("backward.relu", "backward.bn"):
-    st.success(t("page.upstream.same_as_graph", lang))
+    st.markdown(f"**{t('page.graph.values', lang)}**")
+    if step.key in ("forward.loss", "backward.dscores"):
+        st.caption(t("page.upstream.labels", lang, labels=", ".join(str(v) for v in walk.settings["labels"])))
+    if step.key == "backward.relu":
+        st.caption(upstream.blocked_caption(step, lang))
+    value_tables(step, walk)
+    if step.key in ("backward.relu", "backward.bn"):
+        st.success(t("page.upstream.same_as_graph", lang))
 
 render.downloads(walk, "bnviz-upstream", key="up_dl")

@@ -306,27 +306,3 @@ def experiment_results(experiment: str, res: dict, texts: dict[str, str], notes:
         plot(fig, chart_key, cols[n % 2])
     for note in notes:
         st.info(note)
-
-
-def stepper(walk: Walkthrough, lang: str, key: str, phases: bool = True) -> Step:
-    """◀ / ▶ buttons and a step slider bound to the URL (``?<key>=n``); returns the chosen step.
-
-    phases: prefix the step's title with "Forward pass" / "Backward pass".
-    """
-    total = len(walk.steps)
-    if st.session_state.get(key, 1) > total:
-        st.session_state[key] = total
-
-    def move(delta: int) -> None:
-        st.session_state[key] = max(1, min(total, st.session_state.get(key, 1) + delta))
-
-    prev_col, slider_col, next_col = st.columns([1, 6, 1], vertical_alignment="bottom")
-    prev_col.button(t("page.graph.prev", lang), on_click=move, args=(-1,), key=f"{key}_prev", width="stretch")
-    next_col.button(t("page.graph.next", lang), on_click=move, args=(1,), key=f"{key}_next", width="stretch")
-    n = slider_col.slider(t("page.graph.step", lang), 1, max(total, 2), key=key, bind="query-params",
-                          disabled=total < 2)
-    step = walk.steps[min(n, total) - 1]
-    title = f"{t(f'page.graph.{step.phase}', lang)} · {step.title}" if phases else step.title
-    st.subheader(title)
-    st.progress(min(n, total) / total, text=t("page.graph.step_of", lang, n=min(n, total), total=total))
-    return step

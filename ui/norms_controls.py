@@ -58,29 +58,3 @@ def table(columns: dict[str, list], container=st) -> None:
     """A value table sized to its rows (at most ~9 visible, then it scrolls)."""
     rows = len(next(iter(columns.values()))) if columns else 0
     container.dataframe(columns, hide_index=True, width="stretch", height=min(38 + 35 * rows, 360))
-
-
-def stepper(walk, lang: str, key: str):
-    """◀ / ▶ buttons and a step slider bound to the URL (``?<key>=n``); returns the chosen Step.
-
-    The slider's range follows the walkthrough (a step that no longer exists
-    becomes the last one).
-    """
-    total = len(walk.steps)
-    if st.session_state.get(key, 1) > total:
-        st.session_state[key] = total
-
-    def move(delta: int) -> None:
-        st.session_state[key] = max(1, min(total, st.session_state.get(key, 1) + delta))
-
-    prev_col, slider_col, next_col = st.columns([1, 6, 1], vertical_alignment="bottom")
-    prev_col.button(t("page.graph.prev", lang), on_click=move, args=(-1,), key=f"{key}_prev", width="stretch")
-    next_col.button(t("page.graph.next", lang), on_click=move, args=(1,), key=f"{key}_next", width="stretch")
-    if total > 1:
-        n = slider_col.slider(t("page.graph.step", lang), 1, total, key=key, bind=BIND)
-    else:
-        n = 1
-    step = walk.steps[n - 1]
-    st.subheader(f"{t(f'page.graph.{step.phase}', lang)} · {step.title}")
-    st.progress(n / total, text=t("page.graph.step_of", lang, n=n, total=total))
-    return step

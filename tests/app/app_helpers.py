@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1.element_tree import Block
 
 from bnviz.i18n import t
 from bnviz.lessons.graph import BACKWARD, FORWARD
@@ -65,32 +66,81 @@ def assert_ok(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
 
 
-def step_widget(at: AppTest):
-    """The page's step widget (key "step"): a select_slider of step keys or an int slider 1..N."""
-    try:
-        return at.select_slider(key="step")
-    except KeyError:
-        return at.slider(key="step")
+def stepper_data(at: AppTest, key: str | None = None) -> dict:
+    """What the page handed to its stepper element (ui/stepper.py): titles, counters, the current step.
+
+    ``key``: the stepper's URL parameter; None for the page's only stepper.
+    """
+    found = [json.loads(e.proto.json) for e in at.get("bidi_component") if e.proto.component_name == "bnviz_stepper"]
+    found = [d for d in found if key is None or d["param"] == key]
+    assert len(found) == 1, f"expected one stepper {key!r}, found {len(found)}"
+    return found[0]
+
+
+def step_number(at: AppTest, key: str | None = None) -> int:
+    """The step (1-based) the page shows, as it handed it to the stepper (the browser starts there)."""
+    return int(stepper_data(at, key)["n"])
 
 
 def step_key(at: AppTest) -> str:
-    """The key ("forward.mu", ...) of the step the page is on, from session state.
+    """The key ("forward.mu", ...) of the graph step the page is on."""
+    return STEP_KEYS[step_number(at, "step") - 1]
 
-    The step widget may hold the key itself or its 1-based position.
-    """
-    v = at.session_state["step"]
-    if isinstance(v, str):
-        return v
-    return STEP_KEYS[int(v) - 1]
+
+def heading(at: AppTest, key: str | None = None) -> str:
+    """The title line the stepper shows for the current step ("<phase> · <title>")."""
+    d = stepper_data(at, key)
+    return d["titles"][d["n"] - 1]
+
+
+def step_block(at: AppTest, key: str | None = None):
+    """The container of the current step: each step's content is drawn into its own keyed container."""
+    d = stepper_data(at, key)
+    return at.main.get_by_key(f"bnvizstep-{d['param']}-{d['n']}")
+
+
+def shown(at: AppTest, kind: str) -> list:
+    """The elements of ``kind`` ("dataframe", "latex", "info", "plotly_chart", ...) a learner sees: those
+    outside every step container, plus those in each stepper's current step (the others are hidden)."""
+    current = {d["param"]: d["n"] for d in
+               (json.loads(e.proto.json) for e in at.get("bidi_component")
+                if e.proto.component_name == "bnviz_stepper")}
+    found: list = []
+
+    def walk(node) -> None:
+        key = node.key if isinstance(node, Block) else None
+        if key and key.startswith("bnvizstep-"):
+            param, n = key[len("bnvizstep-"):].rsplit("-", 1)
+            if current.get(param) != int(n):
+                return
+        if getattr(node, "type", None) == kind:
+            found.append(node)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(at.main)
+    return found
+
+
+def go_to_number(at: AppTest, n: int, key: str | None = None) -> AppTest:
+    """Stand in for the browser's stepper: it writes ``?<key>=n`` to the URL, and a later rerun reads it."""
+    key = key or stepper_data(at)["param"]
+    at.query_params[key] = str(n)
+    at.run()
+    assert_ok(at)
+    assert step_number(at, key) == n
+    return at
+
+
+def move(at: AppTest, delta: int, key: str | None = None) -> AppTest:
+    """Previous (-1) / Next (+1), stopping at the ends, as the stepper's buttons do."""
+    d = stepper_data(at, key)
+    return go_to_number(at, max(1, min(d["total"], d["n"] + delta)), d["param"])
 
 
 def go_to(at: AppTest, key: str) -> AppTest:
-    """Move the step widget to the step ``key`` and rerun."""
-    w = step_widget(at)
-    w.set_value(key if w.type == "select_slider" else STEP_KEYS.index(key) + 1).run()
-    assert_ok(at)
-    assert step_key(at) == key
-    return at
+    """Move to the graph step ``key`` (as the browser does, through the URL) and rerun."""
+    return go_to_number(at, STEP_KEYS.index(key) + 1)
 
 
 def set_widget(at: AppTest, kind: str, key: str, value) -> AppTest:
@@ -105,9 +155,10 @@ def texts(elements) -> list[str]:
 
 
 def values_table(at: AppTest):
-    """The step's live-values table (the first dataframe on the page) as a DataFrame."""
-    assert len(at.dataframe) >= 1, "no dataframe on the page"
-    return at.dataframe[0].value
+    """The current step's live-values table (the first dataframe in its container) as a DataFrame."""
+    frames = step_block(at).get("dataframe")
+    assert len(frames) >= 1, "no dataframe in the current step"
+    return frames[0].value
 
 
 def expander(at: AppTest, title_key: str, lang: str):
@@ -134,9 +185,10 @@ def decode(arr):
     return np.asarray(arr, dtype=float)
 
 
-def plotly_specs(at: AppTest) -> list[dict]:
-    """Every st.plotly_chart on the page, its figure JSON parsed."""
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+def plotly_specs(at) -> list[dict]:
+    """Every st.plotly_chart a learner sees on the page (or in one block), its figure JSON parsed."""
+    charts = shown(at, "plotly_chart") if isinstance(at, AppTest) else at.get("plotly_chart")
+    return [json.loads(c.proto.spec) for c in charts]
 
 
 def is_paths_chart(spec: dict) -> bool:

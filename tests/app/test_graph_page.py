@@ -16,12 +16,15 @@ from app_helpers import (
     decode,
     expander,
     go_to,
+    heading,
     is_paths_chart,
+    move,
     new_app,
     open_app,
     plotly_specs,
     run_graph,
     set_widget,
+    step_block,
     step_key,
     texts,
     upstream,
@@ -93,7 +96,7 @@ def test_language_switch_keeps_settings_and_step():
     set_widget(at, "segmented_control", "lang", "zh")
     assert at.title[0].value == t("page.graph.title", "zh")
     assert step_key(at) == "backward.dvar"
-    assert t("step.backward.dvar.title", "zh") in at.subheader[0].value
+    assert t("step.backward.dvar.title", "zh") in heading(at)
     assert at.session_state["m"] == 5
     go_to(at, "forward.x")
     close(col(at, "x"), batch(m=5)[:, 0])
@@ -106,25 +109,25 @@ def test_next_and_prev_walk_every_step(lang):
     at = open_app(lang)
     visited = [step_key(at)]
     for _ in range(len(STEP_KEYS)):  # one click more than needed: Next stops at the last step
-        at.button(key="next").click().run()
+        move(at, 1)
         assert_ok(at)
         visited.append(step_key(at))
         key = visited[-1]
         phase, _ = key.split(".")
-        sub = at.subheader[0].value
+        sub = heading(at)
         assert t(f"step.{key}.title", lang) in sub and t(f"page.graph.{phase}", lang) in sub
         assert len(at.latex) >= 1
-        specs = plotly_specs(at)  # every figure's JSON parses
+        specs = plotly_specs(step_block(at))  # every figure's JSON parses
         assert specs and all("data" in s for s in specs)
         assert any(is_paths_chart(s) for s in specs) == (key == "backward.dx")
     assert visited == STEP_KEYS + [STEP_KEYS[-1]]
 
     back = []
     for _ in range(len(STEP_KEYS)):
-        at.button(key="prev").click().run()
+        move(at, -1)
         assert_ok(at)
         back.append(step_key(at))
-        assert t(f"step.{back[-1]}.title", lang) in at.subheader[0].value
+        assert t(f"step.{back[-1]}.title", lang) in heading(at)
         assert len(at.latex) >= 1
     assert back == STEP_KEYS[-2::-1] + [STEP_KEYS[0]]
 
@@ -133,8 +136,8 @@ def test_step_widget_jumps():
     at = open_app("en")
     for key in ("backward.closed", "forward.var", "backward.dx"):
         go_to(at, key)
-        assert t(f"step.{key}.title", "en") in at.subheader[0].value
-    at.button(key="next").click().run()
+        assert t(f"step.{key}.title", "en") in heading(at)
+    move(at, 1)
     assert step_key(at) == "backward.closed"
 
 
@@ -221,7 +224,7 @@ def test_dx_paths_sum_to_dx_in_table_and_chart(lang):
     assert all(np.any(p != 0) for p in paths)  # three real contributions, not one
     close(sum(paths), dx, atol=1e-12)
 
-    charts = [s for s in plotly_specs(at) if is_paths_chart(s)]
+    charts = [s for s in plotly_specs(step_block(at)) if is_paths_chart(s)]
     assert len(charts) == 1
     bars = [decode(tr["y"]) for tr in charts[0]["data"] if tr["type"] == "bar"]
     total = next(decode(tr["y"]) for tr in charts[0]["data"] if tr["type"] == "scatter")
@@ -242,7 +245,7 @@ def test_closed_form_equals_staged():
 def test_heatmap_shows_the_whole_batch():
     at = open_app("en")
     x = batch()
-    heat = [s for s in plotly_specs(at) if s["data"][0].get("type") == "heatmap"]
+    heat = [s for s in plotly_specs(step_block(at)) if s["data"][0].get("type") == "heatmap"]
     assert len(heat) == 1
     close(decode(heat[0]["data"][0]["z"]), x)
 
@@ -274,7 +277,7 @@ def test_d_slider_and_feature_picker():
     set_widget(at, "slider", "d", 5)
     x = batch(d=5)
     assert len(at.selectbox(key="feature").options) == 5
-    heat = next(s for s in plotly_specs(at) if s["data"][0].get("type") == "heatmap")
+    heat = next(s for s in plotly_specs(step_block(at)) if s["data"][0].get("type") == "heatmap")
     close(decode(heat["data"][0]["z"]), x)
     go_to(at, "forward.mu")
     set_widget(at, "selectbox", "feature", 3)
@@ -285,7 +288,7 @@ def test_d_slider_and_feature_picker():
     assert any(np.allclose(mu, x[:, j].mean(), rtol=1e-12) for j in range(2)), mu
     set_widget(at, "slider", "d", 1)  # no picker, no heatmap
     close(col(at, "mu"), np.full(8, batch(d=1)[:, 0].mean()))
-    assert not any(s["data"][0].get("type") == "heatmap" for s in plotly_specs(at))
+    assert not any(s["data"][0].get("type") == "heatmap" for s in plotly_specs(step_block(at)))
 
 
 def test_gamma_and_beta_sliders():
@@ -373,13 +376,13 @@ def test_url_written_by_the_app_reopens_the_view():
     """Whatever the app writes to the URL for the step reopens that step (with m from the URL)."""
     at = open_app("en")
     while step_key(at) != "backward.dvar":
-        at.button(key="next").click().run()
+        move(at, 1)
     assert "step" in at.query_params
     url = {"m": "5", "step": at.query_params["step"]}
     again = run_graph(new_app(url))
     assert_ok(again)
     assert again.session_state["m"] == 5 and step_key(again) == "backward.dvar"
-    assert t("step.backward.dvar.title", "en") in again.subheader[0].value
+    assert t("step.backward.dvar.title", "en") in heading(again)
     x = batch(m=5)
     close_feature(col(again, "dvar"), _backward_reference(x, upstream(x))["dvar"], rtol=1e-12)
 
@@ -391,8 +394,8 @@ def test_url_opens_the_view_from_the_brief():
     """
     at = open_app("en")
     go_to(at, "backward.dvar")
-    at.button(key="prev").click().run()
-    at.button(key="next").click().run()  # a session-side change: the app writes the URL
+    move(at, -1)
+    move(at, 1)  # a session-side change: the app writes the URL
     step = at.query_params["step"]
     again = run_graph(new_app({"m": "5", "step": step, "lang": "zh"}))
     assert_ok(again)
@@ -461,7 +464,7 @@ def test_constant_column_with_eps_0_then_eps_back(lang):
     assert not at.error
     assert t("note.const", lang, cols="1") in texts(at.warning)
     assert len(at.latex) >= 1 and len(at.dataframe) >= 1
-    at.button(key="next").click().run()
+    move(at, 1)
     assert_ok(at)
     assert step_key(at) == STEP_KEYS[1]
     # the values shown are BN's: x̂ = 0 in the constant column, ∂L/∂x = γ/√ε · (∂L/∂y − mean ∂L/∂y)

@@ -11,7 +11,19 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from app_helpers import LANGS, assert_ok, new_app, plotly_specs, texts
+from app_helpers import (
+    LANGS,
+    assert_ok,
+    go_to_number,
+    heading,
+    move,
+    new_app,
+    plotly_specs,
+    shown,
+    step_number,
+    stepper_data,
+    texts,
+)
 
 from bnviz.i18n import t
 
@@ -61,7 +73,7 @@ def bn_chain(seed: int = 0, m: int = 8, d: int = 3, classes: int = 3, scale: flo
 def test_page_opens_in_both_languages(key, lang):
     at = open_page(key, lang)
     assert [e.value for e in at.title] == [t(f"page.{key}.title", lang)]
-    assert t(f"page.{key}.intro", lang) in texts(at.caption)
+    assert t(f"page.{key}.intro", lang) in texts(shown(at, "caption"))
     assert len(at.get("download_button")) == 4
     assert at.session_state["lang"] == lang
 
@@ -74,14 +86,14 @@ def test_upstream_walks_every_step_and_shows_the_chain(lang="en"):
     assert len(plotly_specs(at)) == 1  # the chain diagram
     seen = []
     for n in range(1, 11):
-        at = run(at.slider(key="up_step").set_value(n))
-        seen.append(at.subheader[0].value)
+        at = go_to_number(at, n, "up_step")
+        seen.append(heading(at))
     assert len(set(seen)) == 10
     assert seen[-1].endswith(t("step.upstream.backward.bn.title", lang))
-    at = run(at.button(key="up_step_prev").click())
-    assert at.session_state["up_step"] == 9
-    at = run(at.button(key="up_step_next").click())
-    assert at.session_state["up_step"] == 10
+    at = move(at, -1, "up_step")
+    assert step_number(at, "up_step") == 9
+    at = move(at, 1, "up_step")
+    assert step_number(at, "up_step") == 10
 
 
 @pytest.mark.parametrize("classes,scale", [(3, 1.0), (5, 3.0), (10, 0.1)])
@@ -89,26 +101,26 @@ def test_upstream_dout_is_the_softmax_chain(classes, scale):
     at = open_page("upstream")
     at = run(at.slider(key="classes").set_value(classes))
     at = run(at.select_slider(key="wscale").set_value(scale))
-    at = run(at.slider(key="up_step").set_value(9))  # backward.relu: y, ∂L/∂a, ∂L/∂y
+    at = go_to_number(at, 9, "up_step")  # backward.relu: y, ∂L/∂a, ∂L/∂y
     ref = bn_chain(classes=classes, scale=scale)
-    frames = at.dataframe
+    frames = shown(at, "dataframe")
     assert len(frames) == 3
     np.testing.assert_allclose(table(frames[0]), ref["y"], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(table(frames[2]), ref["dout"], rtol=1e-5, atol=1e-9)
     blocked = int((ref["y"] <= 0).sum())
-    assert t("page.upstream.blocked", "en", n=blocked, total=ref["y"].size) in texts(at.caption)
-    at = run(at.slider(key="up_step").set_value(5))  # the loss: labels shown
-    assert t("page.upstream.labels", "en", labels=", ".join(map(str, ref["labels"]))) in texts(at.caption)
+    assert t("page.upstream.blocked", "en", n=blocked, total=ref["y"].size) in texts(shown(at, "caption"))
+    at = go_to_number(at, 5, "up_step")  # the loss: labels shown
+    assert t("page.upstream.labels", "en", labels=", ".join(map(str, ref["labels"]))) in texts(shown(at, "caption"))
 
 
 def test_upstream_follows_the_sidebar_and_reports_bad_input():
     at = open_page("upstream")
     at = run(at.slider(key="m").set_value(5))
-    at = run(at.slider(key="up_step").set_value(9))
-    np.testing.assert_allclose(table(at.dataframe[2]), bn_chain(m=5)["dout"], rtol=1e-5, atol=1e-9)
+    at = go_to_number(at, 9, "up_step")
+    np.testing.assert_allclose(table(shown(at, "dataframe")[2]), bn_chain(m=5)["dout"], rtol=1e-5, atol=1e-9)
     at = run(at.selectbox(key="dist").set_value("custom"))
     at = run(at.text_area(key="x_text").input("1, 2\n3, oops"))
-    assert len(at.error) == 1 and t("page.graph.fix_input", "en") in texts(at.info)
+    assert len(at.error) == 1 and t("page.graph.fix_input", "en") in texts(shown(at, "info"))
 
 
 # --------------------------------------------------------------- saturation --
@@ -129,7 +141,7 @@ def test_saturation_every_control_and_the_shares():
     xbn = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + 1e-5)
     sb = 1 / (1 + np.exp(-xbn))
     after = (sb * (1 - sb) < 0.05).mean(axis=0)
-    df = at.dataframe[0].value
+    df = shown(at, "dataframe")[0].value
     shown_before = [float(v.rstrip("%")) / 100 for v in df[t("page.saturation.table_before", "en")]]
     shown_after = [float(v.rstrip("%")) / 100 for v in df[t("page.saturation.table_after", "en")]]
     np.testing.assert_allclose(shown_before, before, atol=5e-4)
@@ -137,15 +149,15 @@ def test_saturation_every_control_and_the_shares():
     bars = plotly_specs(at)[2]
     np.testing.assert_allclose(bars["data"][0]["y"], before)
     for n in range(1, 8):
-        at = run(at.slider(key="sat_step").set_value(n))
-        assert len(at.latex) >= 1
+        at = go_to_number(at, n, "sat_step")
+        assert len(shown(at, "latex")) >= 1
 
 
 def test_saturation_after_bn_follows_gamma_and_beta():
     at = open_page("saturation")
     at = run(at.slider(key="gamma").set_value(5.0))
     at = run(at.slider(key="beta").set_value(3.0))
-    df = at.dataframe[0].value
+    df = shown(at, "dataframe")[0].value
     after = [float(v.rstrip("%")) for v in df[t("page.saturation.table_after", "en")]]
     assert min(after) > 20  # a large γ and β push the normalized batches back into the tails
 
@@ -156,14 +168,14 @@ def test_saturation_after_bn_follows_gamma_and_beta():
 @pytest.mark.parametrize("lang", LANGS)
 def test_network_trains_both_and_shows_every_chart(lang):
     at = open_page("network", lang)
-    assert t("page.network.press_train", lang) in texts(at.info)
+    assert t("page.network.press_train", lang) in texts(shown(at, "info"))
     at = run(at.select_slider(key="steps").set_value(100))
     at = run(at.slider(key="layers").set_value(3))
     at = run(at.button(key="net_train").click())
     prefix = t("page.network.trained", lang, step=100, seconds=12345.6).split("12345.6")[0]
-    assert len(at.success) == 1 and at.success[0].value.startswith(prefix)
+    assert len(shown(at, "success")) == 1 and shown(at, "success")[0].value.startswith(prefix)
     # the convention where bnviz differs from cs231n and PyTorch, stated under the curves
-    assert t("page.network.running_rule", lang, momentum="0.9", rest="0.1") in texts(at.caption)
+    assert t("page.network.running_rule", lang, momentum="0.9", rest="0.1") in texts(shown(at, "caption"))
     specs = plotly_specs(at)
     assert len(specs) == 5  # curves, a histogram animation, saturation, gradient ratios; the batch's digits
     curves = specs[0]
@@ -173,10 +185,10 @@ def test_network_trains_both_and_shows_every_chart(lang):
     assert plotly_specs(at)[1]["layout"]["title"]["text"] == t("page.network.hist_grad_title", lang)
     # a rerun shows the stored result without training again
     at = run(at.segmented_control(key="net_walk").set_value("baseline"))
-    assert len(plotly_specs(at)) == 5 and at.success
+    assert len(plotly_specs(at)) == 5 and shown(at, "success")
     # changing the network marks the plots as stale
     at = run(at.slider(key="layers").set_value(2))
-    assert texts(at.warning) == [t("page.network.stale", lang)]
+    assert texts(shown(at, "warning")) == [t("page.network.stale", lang)]
 
 
 def nets_records(steps: int) -> int:
@@ -192,19 +204,18 @@ def test_network_every_control_and_the_stop_button():
         at = run(at.select_slider(key=key).set_value(value))
     at = run(at.slider(key="layers").set_value(2))
     at = run(at.button(key="net_train").click())
-    assert at.success
+    assert shown(at, "success")
     at = run(at.button(key="net_stop").click())  # nothing running: the result stays
-    assert at.success and len(plotly_specs(at)) == 5
+    assert shown(at, "success") and len(plotly_specs(at)) == 5
     at = run(at.select_slider(key="wscale").set_value(1e-3))
     at = run(at.button(key="net_stop").click())
-    assert texts(at.warning) == [t("page.network.stale", "en")]
+    assert texts(shown(at, "warning")) == [t("page.network.stale", "en")]
     # the derivation below: every step, both networks
-    total = 4 + 2 * 2 + 4  # data, 2 layers, output, loss | output, 2 layers, update, statistics
     for which in ("bn", "baseline"):
         at = run(at.segmented_control(key="net_walk").set_value(which))
-        for n in (1, total):
-            at = run(at.slider(key="net_step").set_value(n))
-            assert len(at.latex) >= 1
+        for n in (1, stepper_data(at, "net_step")["total"]):
+            at = go_to_number(at, n, "net_step")
+            assert len(shown(at, "latex")) >= 1
 
 
 def test_network_stopped_training_shows_what_was_trained():
@@ -219,7 +230,7 @@ def test_network_stopped_training_shows_what_was_trained():
     at.session_state["net_result"] = {"key": ("network", cfg), "runs": latest, "done": False}
     at = run(at.button(key="net_stop").click())
     step = min(p.step for p in latest.values())
-    assert t("page.network.stopped", "en", step=step, total=500) in texts(at.info)
+    assert t("page.network.stopped", "en", step=step, total=500) in texts(shown(at, "info"))
 
 
 # -------------------------------------------------------------- experiments --
@@ -239,11 +250,11 @@ def test_experiments_run_and_are_kept(lang):
         at = run(at.button(key=f"run_{exp}").click())
         total += charts[exp]
         assert len(plotly_specs(at)) == total
-    assert len(at.success) == 1  # the run just finished
+    assert len(shown(at, "success")) == 1  # the run just finished
     at = run(at.select_slider(key="epochs").set_value(1))  # a plain rerun: everything from the store
-    assert len(plotly_specs(at)) == 6 and not at.success
-    assert texts(at.caption).count(t("page.experiments.cached", lang)) == 3
+    assert len(plotly_specs(at)) == 6 and not shown(at, "success")
+    assert texts(shown(at, "caption")).count(t("page.experiments.cached", lang)) == 3
     fig1 = plotly_specs(at)[0]
     assert [tr["name"] for tr in fig1["data"]] == [t("page.network.baseline", lang), t("page.network.bn", lang)]
     at = run(at.select_slider(key="epochs").set_value(2))
-    assert texts(at.caption).count(t("page.experiments.not_run", lang)) == 2
+    assert texts(shown(at, "caption")).count(t("page.experiments.not_run", lang)) == 2

@@ -15,7 +15,19 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from app_helpers import APP, assert_ok, batch, decode, upstream
+from app_helpers import (
+    APP,
+    assert_ok,
+    batch,
+    decode,
+    go_to_number,
+    heading,
+    move,
+    shown,
+    step_number,
+    stepper_data,
+    upstream,
+)
 from streamlit.testing.v1 import AppTest
 
 from bnviz.i18n import t
@@ -53,29 +65,28 @@ def run(widget) -> AppTest:
 
 
 def specs(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return [json.loads(c.proto.spec) for c in shown(at, "plotly_chart")]
 
 
 def table_with(at: AppTest, column: str):
     """The dataframe that has a column named ``column``."""
-    found = [d.value for d in at.dataframe if column in d.value.columns]
-    assert found, f"no table with column {column!r}: {[list(d.value.columns) for d in at.dataframe]}"
+    found = [d.value for d in shown(at, "dataframe") if column in d.value.columns]
+    assert found, f"no table with column {column!r}: {[list(d.value.columns) for d in shown(at, 'dataframe')]}"
     return found[-1]
 
 
 def step_is(at: AppTest, key: str, page_steps: tuple[str, ...]) -> None:
-    assert at.session_state[next(k for k in ("tt_step", "rn_step", "ax_step") if k in at.session_state)] \
-        == page_steps.index(key) + 1
+    assert step_number(at) == page_steps.index(key) + 1
 
 
 def go(at: AppTest, slider_key: str, steps: tuple[str, ...], key: str) -> AppTest:
-    return run(at.slider(key=slider_key).set_value(steps.index(key) + 1))
+    return go_to_number(at, steps.index(key) + 1, slider_key)
 
 
 def shows_error(at: AppTest, message: str, lang: str) -> None:
     assert_ok(at)
     assert [e.value for e in at.error] == [message]
-    assert t("page.graph.fix_input", lang) in [i.value for i in at.info]
+    assert t("page.graph.fix_input", lang) in [i.value for i in shown(at, "info")]
 
 
 def torch_bn_running(batches: np.ndarray, momentum: float) -> list[np.ndarray]:
@@ -109,8 +120,8 @@ def test_train_test_opens_with_charts_and_steps(lang):
     expected = torch_bn_running(population(), 0.1)
     np.testing.assert_allclose(line(est, "PyTorch"), [e[0] for e in expected], rtol=1e-10)
     assert len(decode(gaps["data"][0]["y"])) == 30
-    assert t("step.train_test.batches.title", lang) in at.subheader[0].value
-    assert len(at.latex) >= 2
+    assert t("step.train_test.batches.title", lang) in heading(at)
+    assert len(shown(at, "latex")) >= 2
 
 
 def test_train_test_every_control():
@@ -134,12 +145,12 @@ def test_train_test_every_control():
     run(at.selectbox(key="tt_feature").set_value(2))
     np.testing.assert_allclose(line(specs(at)[0], "PyTorch"), [e[2] for e in torch_bn_running(bs, 0.3)], rtol=1e-10)
     # the steps: buttons and slider
-    run(at.button(key="tt_step_next").click())
-    assert at.session_state["tt_step"] == 2
-    run(at.button(key="tt_step_prev").click())
-    assert at.session_state["tt_step"] == 1
-    run(at.slider(key="tt_step").set_value(len(tt_lesson.STEPS)))
-    assert t("step.train_test.test_backward.title", "en") in at.subheader[0].value
+    move(at, 1, "tt_step")
+    assert step_number(at, "tt_step") == 2
+    move(at, -1, "tt_step")
+    assert step_number(at, "tt_step") == 1
+    go_to_number(at, len(tt_lesson.STEPS), "tt_step")
+    assert t("step.train_test.test_backward.title", "en") in heading(at)
     assert len(specs(at)) == 3  # estimates, gaps and the short test-mode graph
 
 
@@ -185,7 +196,7 @@ def test_train_test_bad_running_statistics(lang, text, key, fields):
 def test_train_test_batch_of_one_is_a_note_not_an_error():
     at = open_page(TRAIN_TEST)
     run(at.slider(key="m").set_value(1))
-    assert t("step.train_test.m1_note", "en") in [w.value for w in at.warning]
+    assert t("step.train_test.m1_note", "en") in [w.value for w in shown(at, "warning")]
 
 
 # =========================================================================== Batch Renorm
@@ -228,10 +239,10 @@ def test_renorm_every_control_and_the_numbers():
     bars = [decode(tr["y"]) for tr in paths["data"] if tr["type"] == "bar"]
     np.testing.assert_allclose(sum(bars), ref["dx"][:, 1], rtol=1e-12, atol=1e-14)
     go(at, "rn_step", renorm_lesson.STEPS, "backward.bn_limit")
-    assert any(s.value.startswith(t("page.renorm.limit_check", "en", diff="")[:30]) for s in at.success)
-    run(at.button(key="rn_step_prev").click())
-    run(at.button(key="rn_step_next").click())
-    assert at.session_state["rn_step"] == len(renorm_lesson.STEPS)
+    assert any(s.value.startswith(t("page.renorm.limit_check", "en", diff="")[:30]) for s in shown(at, "success"))
+    move(at, -1, "rn_step")
+    move(at, 1, "rn_step")
+    assert step_number(at, "rn_step") == len(renorm_lesson.STEPS)
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -270,9 +281,9 @@ def test_axes_every_kind(lang, kind):
     assert np.nansum(top) == lay.m
     assert picture["layout"]["title"]["text"] == t("page.axes.picture_title", lang, name=t(f"page.axes.kind.{kind}",
                                                                                             lang))
-    assert t("page.axes.picture", lang, m=lay.m, sets=lay.sets) in [c.value for c in at.caption]
+    assert t("page.axes.picture", lang, m=lay.m, sets=lay.sets) in [c.value for c in shown(at, "caption")]
     caffe = "forward.caffe" in axes_lesson.step_keys(lay)
-    assert at.slider(key="ax_step").max == (8 if caffe else 7)
+    assert stepper_data(at, "ax_step")["total"] == (8 if caffe else 7)
 
 
 def decode_2d(z) -> np.ndarray:
@@ -293,13 +304,13 @@ def test_axes_every_control_and_group_norm_numbers():
     y = F.group_norm(tx, 3, torch.ones(6, dtype=torch.float64), torch.zeros(6, dtype=torch.float64), eps=1e-5)
     (torch.tensor(dout) * y).sum().backward()
     lay = family.layout(x.shape, "group", 3)
-    run(at.slider(key="ax_step").set_value(len(axes_lesson.step_keys(lay)) - 1))  # backward.dx
+    go_to_number(at, len(axes_lesson.step_keys(lay)) - 1, "ax_step")  # backward.dx
     np.testing.assert_allclose(table_with(at, "∂L/∂x")["∂L/∂x"], lay.to_sets(tx.grad.numpy())[:, 4], rtol=1e-12)
-    run(at.button(key="ax_step_next").click())
+    move(at, 1, "ax_step")
     dparams = table_with(at, "∂L/∂γ_c")
     np.testing.assert_allclose(dparams["∂L/∂β_c"], dout.sum(axis=(0, 2, 3)), rtol=1e-10)
-    run(at.button(key="ax_step_prev").click())
-    assert at.session_state["ax_step"] == len(axes_lesson.step_keys(lay)) - 1
+    move(at, -1, "ax_step")
+    assert step_number(at, "ax_step") == len(axes_lesson.step_keys(lay)) - 1
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -314,8 +325,8 @@ def test_axes_groups_not_dividing_c(lang):
 
 def test_axes_conv_bn_shows_caffes_two_products():
     at = open_page(AXES)
-    run(at.slider(key="ax_step").set_value(6))
-    assert t("step.axes.caffe.title", "en") in at.subheader[0].value
+    go_to_number(at, 6, "ax_step")
+    assert t("step.axes.caffe.title", "en") in heading(at)
     x, _ = drawn_tensor()
     table = table_with(at, axes_lesson.LABELS["num_by_chans"])
     np.testing.assert_allclose(table[axes_lesson.LABELS["num_by_chans"]], x[:, 0].mean(axis=(1, 2)) / 2, rtol=1e-10)
@@ -326,9 +337,9 @@ def test_axes_typed_x_is_a_tensor_of_single_cells():
     at = open_page(AXES)
     run(at.selectbox(key="dist").set_value("custom"))
     run(at.text_area(key="x_text").set_value("1, 2, 3\n4, 6, 5"))
-    assert t("step.axes.custom_note", "en", n=2, c=3) in [w.value for w in at.warning]
+    assert t("step.axes.custom_note", "en", n=2, c=3) in [w.value for w in shown(at, "warning")]
     run(at.segmented_control(key="ax_norm").set_value("instance"))  # one cell per set: a note, not an error
-    assert any("3 sets" in w.value or "of the 6 sets" in w.value for w in at.warning)
+    assert any("3 sets" in w.value or "of the 6 sets" in w.value for w in shown(at, "warning"))
 
 
 # =========================================================================== graph page: LayerNorm
@@ -338,7 +349,7 @@ def test_axes_typed_x_is_a_tensor_of_single_cells():
 def test_graph_page_layer_norm_by_control_and_by_url(lang):
     at = open_page(GRAPH, lang)
     run(at.segmented_control(key="norm").set_value("layer"))
-    assert t("page.graph.norm.ln_intro", lang) in [i.value for i in at.info]
+    assert t("page.graph.norm.ln_intro", lang) in [i.value for i in shown(at, "info")]
     at2 = open_page(GRAPH, lang, {"norm": "layer", "step": "16"})
     assert at2.session_state["norm"] == "layer"
     x, dout = batch(), upstream(batch())

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as tF
-from app_helpers import APP, LANGS, assert_ok, batch, upstream
+from app_helpers import APP, LANGS, assert_ok, batch, go_to_number, heading, shown, upstream
 from streamlit.testing.v1 import AppTest
 
 from bnviz.i18n import t
@@ -33,17 +33,16 @@ def open_page(page: str, lang: str, query: dict[str, str] | None = None) -> AppT
 
 
 def step_to(at: AppTest, key: str, n: int) -> AppTest:
-    at.slider(key=key).set_value(n).run()
-    assert_ok(at)
+    go_to_number(at, n, key)
     assert not at.error, [e.value for e in at.error]
     return at
 
 
 def value_tables(at: AppTest) -> dict[str, np.ndarray]:
     """The step's value tables by display name (each table follows its "**name** `shape`" caption)."""
-    captions = [m.value for m in at.markdown if m.value.startswith("**") and "`" in m.value]
-    assert len(captions) == len(at.dataframe)
-    return {c.split("**")[1]: df.value.to_numpy() for c, df in zip(captions, at.dataframe, strict=True)}
+    captions = [m.value for m in shown(at, "markdown") if m.value.startswith("**") and "`" in m.value]
+    assert len(captions) == len(shown(at, "dataframe"))
+    return {c.split("**")[1]: df.value.to_numpy() for c, df in zip(captions, shown(at, "dataframe"), strict=True)}
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -56,10 +55,10 @@ def test_fold_page_every_step_both_layers(lang):
             assert_ok(at)
         for n, name in enumerate(("layer", "bn", "compose", "weights", "bias", "check"), start=1):
             step_to(at, "fold_step", n)
-            assert at.subheader[0].value.endswith(t(f"step.fold.{name}.title", lang))
-            assert len(at.get("plotly_chart")) == (1 if name == "check" else 0)
-        diff = re.search(r"\d\.\de[+-]\d\d", at.info[0].value)
-        assert diff and float(diff.group()) < 1e-12, at.info[0].value
+            assert heading(at).endswith(t(f"step.fold.{name}.title", lang))
+            assert len(shown(at, "plotly_chart")) == (1 if name == "check" else 0)
+        diff = re.search(r"\d\.\de[+-]\d\d", shown(at, "info")[0].value)
+        assert diff and float(diff.group()) < 1e-12, shown(at, "info")[0].value
 
 
 def test_fold_page_affine_numbers_match_torch():
@@ -68,7 +67,7 @@ def test_fold_page_affine_numbers_match_torch():
     frames = value_tables(at)
     x = batch(0)
     step_to(at, "fold_step", 1)
-    tables = [df.value.to_numpy() for df in at.dataframe]
+    tables = [df.value.to_numpy() for df in shown(at, "dataframe")]
     shown_x, w, b = tables[0], tables[1], tables[2].reshape(-1)
     np.testing.assert_allclose(shown_x, x, rtol=0, atol=1e-12)
     rm, rv = frames["μ_run"].reshape(-1), frames["σ²_run"].reshape(-1)
@@ -83,7 +82,7 @@ def test_sync_page_every_step(lang):
     assert at.title[0].value == t("page.sync.title", lang)
     for n in range(1, 12):
         step_to(at, "sync_step", n)
-    assert at.subheader[0].value.endswith(t("step.sync.small.title", lang))
+    assert heading(at).endswith(t("step.sync.small.title", lang))
 
 
 def test_sync_page_gradient_is_torch_bn_on_the_whole_batch():
@@ -106,11 +105,11 @@ def test_sync_page_offers_only_device_counts_that_divide_the_batch(lang, m, coun
     assert_ok(at)
     assert not at.error
     step_to(at, "sync_step", 1)
-    assert at.info[0].value == t("step.sync.split.note", lang, m=m, k=counts[-1], n=1)
+    assert shown(at, "info")[0].value == t("step.sync.split.note", lang, m=m, k=counts[-1], n=1)
 
 
 def test_sync_page_url_with_a_count_that_does_not_divide_falls_back_to_the_default():
     at = open_page(SYNC, "en", {"sync_devices": "3"})
     assert not at.error
     step_to(at, "sync_step", 1)
-    assert at.info[0].value == t("step.sync.split.note", "en", m=8, k=4, n=2)
+    assert shown(at, "info")[0].value == t("step.sync.split.note", "en", m=8, k=4, n=2)

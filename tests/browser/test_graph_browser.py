@@ -24,6 +24,8 @@ STEP_KEYS = [f"forward.{n}" for n in FORWARD] + [f"backward.{n}" for n in BACKWA
 """The page's steps in order ("forward.x", ..., "backward.closed")."""
 DX = "backward.dx"
 PLOTLY = '[data-testid="stPlotlyChart"]'
+SHOWN = f"{PLOTLY} >> visible=true"
+"""The charts a learner sees (the stepper hides the other steps' charts)."""
 GRAPH = "graph"
 """URL path of the computation-graph page (its ``st.Page`` url_path)."""
 TIMEOUT = 30_000
@@ -95,14 +97,14 @@ def slider(page: Page, label: str) -> Locator:
 
 def values_table_rows(page: Page) -> int:
     """The ARIA row count (header included) of the live-values table, the page's first dataframe."""
-    grid = page.locator('[data-testid="stDataFrame"] [aria-rowcount]').first
+    grid = page.locator('[data-testid="stDataFrame"] [aria-rowcount] >> visible=true').first
     expect(grid).to_be_attached(timeout=TIMEOUT)
     return int(grid.get_attribute("aria-rowcount"))
 
 
 def chart_with_text(page: Page, text: str) -> Locator:
     """A rendered Plotly chart (its SVG drawn) whose text contains ``text``."""
-    return page.locator(PLOTLY).filter(has=page.locator(".main-svg")).filter(has_text=text)
+    return page.locator(SHOWN).filter(has=page.locator(".main-svg")).filter(has_text=text)
 
 
 def assert_no_traceback(page: Page) -> None:
@@ -119,14 +121,14 @@ def expect_dx_step(page: Page, lang: str) -> None:
     """The three-paths step: its subheader and the per-sample chart of the three paths."""
     expect(subheader(page)).to_have_text(step_title(DX, lang), timeout=TIMEOUT)
     expect(chart_with_text(page, t("page.graph.path_xhat", lang))).to_have_count(1, timeout=TIMEOUT)
-    expect(page.locator(PLOTLY).nth(1).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(SHOWN).nth(1).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
 
 
 def expect_input_error(page: Page, lang: str, **fields: object) -> None:
     message = t("error.not_number", lang, **fields)
     expect(page.locator('[data-testid="stAlert"]').filter(has_text=message)).to_be_visible(timeout=TIMEOUT)
     expect(page.get_by_text(t("page.graph.fix_input", lang))).to_be_visible(timeout=TIMEOUT)
-    expect(page.locator(PLOTLY)).to_have_count(0)
+    expect(page.locator(SHOWN)).to_have_count(0)
     assert_no_traceback(page)
 
 
@@ -144,8 +146,8 @@ def test_english_page_renders_and_steps(app_url: str, page_: Page, artifacts: Pa
     open_graph(page, app_url)
     expect(title(page)).to_have_text(t("page.graph.title", "en"), timeout=TIMEOUT)
     expect(subheader(page)).to_have_text(step_title(STEP_KEYS[0], "en"))
-    expect(page.locator(".katex").first).to_be_visible(timeout=TIMEOUT)
-    expect(page.locator(PLOTLY).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(".katex >> visible=true").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(SHOWN).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
 
     rows = values_table_rows(page)
     batch = slider(page, t("sidebar.m", "en"))
@@ -156,11 +158,11 @@ def test_english_page_renders_and_steps(app_url: str, page_: Page, artifacts: Pa
         batch.press("ArrowRight")
         expect(page).to_have_url(re.compile(rf"[?&]m={m}(&|$)"), timeout=TIMEOUT)
         wait_idle(page)
-    grid = page.locator('[data-testid="stDataFrame"] [aria-rowcount]').first
+    grid = page.locator('[data-testid="stDataFrame"] [aria-rowcount] >> visible=true').first
     expect(grid).to_have_attribute("aria-rowcount", str(rows + 3), timeout=TIMEOUT)
 
-    next_button = page.get_by_role("button", name=t("page.graph.next", "en"), exact=True)
-    prev_button = page.get_by_role("button", name=t("page.graph.prev", "en"), exact=True)
+    next_button = page.get_by_role("button", name=t("stepper.next_aria", "en"), exact=True)
+    prev_button = page.get_by_role("button", name=t("stepper.prev_aria", "en"), exact=True)
     for key in STEP_KEYS[1:4]:
         next_button.click()
         expect(subheader(page)).to_have_text(step_title(key, "en"), timeout=TIMEOUT)
@@ -168,7 +170,7 @@ def test_english_page_renders_and_steps(app_url: str, page_: Page, artifacts: Pa
     prev_button.click()
     expect(subheader(page)).to_have_text(step_title(STEP_KEYS[2], "en"), timeout=TIMEOUT)
     wait_idle(page)
-    expect(page.locator(".katex").first).to_be_visible()
+    expect(page.locator(".katex >> visible=true").first).to_be_visible()
     expect(page).to_have_url(re.compile(rf"[?&]m={m}(&|$)"))
 
     assert_no_traceback(page)
@@ -186,7 +188,7 @@ def test_chinese_page_by_widgets_and_copied_url(app_url: str, page_: Page, artif
     expect(page).to_have_url(re.compile(r"[?&]lang="), timeout=TIMEOUT)
     wait_idle(page)
 
-    step = slider(page, t("page.graph.step", "zh"))
+    step = page.get_by_role("slider", name=t("page.graph.step", "zh"), exact=True)
     step.focus()
     step.press("End")
     expect(subheader(page)).to_have_text(step_title(STEP_KEYS[-1], "zh"), timeout=TIMEOUT)
@@ -195,7 +197,7 @@ def test_chinese_page_by_widgets_and_copied_url(app_url: str, page_: Page, artif
     for _ in range(len(STEP_KEYS) - step_number(DX)):
         step.press("ArrowLeft")
     expect_dx_step(page, "zh")
-    expect(page.locator(".katex").first).to_be_visible()
+    expect(page.locator(".katex >> visible=true").first).to_be_visible()
     expect(page).to_have_url(re.compile(r"[?&]step="), timeout=TIMEOUT)
     wait_idle(page)
     assert_no_traceback(page)
@@ -234,7 +236,7 @@ def test_bad_custom_input_by_widgets(app_url: str, page_: Page) -> None:
     expect(subheader(page)).to_have_text(step_title(STEP_KEYS[0], "en"), timeout=TIMEOUT)
     wait_idle(page)
     expect(page.locator('[data-testid="stAlert"]').filter(has_text=t("page.graph.fix_input", "en"))).to_have_count(0)
-    expect(page.locator(PLOTLY).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(SHOWN).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
     assert values_table_rows(page) == 3 + 1  # three samples and the header
     assert_no_traceback(page)
     assert_no_js_errors(page)
@@ -262,7 +264,7 @@ def test_url_with_bad_custom_input_explains_and_recovers(app_url: str, page_: Pa
 
     open_graph(page, app_url, {"dist": "custom", "x_text": "1,2\n5,3\n4,0"})
     expect(subheader(page)).to_have_text(step_title(STEP_KEYS[0], "en"), timeout=TIMEOUT)
-    expect(page.locator(PLOTLY).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(SHOWN).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
     assert values_table_rows(page) == 3 + 1
     assert_no_traceback(page)
 
@@ -276,8 +278,8 @@ def test_next_and_previous_keep_the_step_in_the_url(app_url: str, page_: Page) -
     """
     page = page_
     open_graph(page, app_url)
-    next_button = page.get_by_role("button", name=t("page.graph.next", "en"), exact=True)
-    prev_button = page.get_by_role("button", name=t("page.graph.prev", "en"), exact=True)
+    next_button = page.get_by_role("button", name=t("stepper.next_aria", "en"), exact=True)
+    prev_button = page.get_by_role("button", name=t("stepper.prev_aria", "en"), exact=True)
     for n, button in ((2, next_button), (3, next_button), (2, prev_button)):
         button.click()
         expect(subheader(page)).to_have_text(step_title(STEP_KEYS[n - 1], "en"), timeout=TIMEOUT)

@@ -18,6 +18,8 @@ from bnviz.i18n import t
 pytestmark = pytest.mark.browser
 
 PLOTLY = '[data-testid="stPlotlyChart"]'
+SHOWN = f"{PLOTLY} >> visible=true"
+"""The charts a learner sees (the stepper hides the other steps' charts)."""
 TIMEOUT = 60_000
 PAGES = ("saturation", "upstream", "network", "experiments")
 
@@ -87,7 +89,7 @@ def test_training_runs_live_the_curves_grow_and_stop_works(app_url: str, page_: 
     wait_idle(page)
     done = t("page.network.trained", "en", step=200, seconds=12345.6).split("12345.6")[0]
     expect(page.get_by_text(done)).to_be_visible(timeout=TIMEOUT)
-    expect(page.locator(PLOTLY)).to_have_count(5, timeout=TIMEOUT)  # 4 of the training, the batch's digits
+    expect(page.locator(SHOWN)).to_have_count(5, timeout=TIMEOUT)  # 4 of the training, the batch's digits
     assert curve_points(page) == 200 // nets.record_every(200) + 1
     page.locator(".updatemenu-button").first.click()  # play the histograms (client-side frames)
     page.wait_for_timeout(500)
@@ -104,15 +106,15 @@ def test_every_page_renders(app_url: str, page_: Page, artifacts: Path, lang: st
         open_lesson(page, app_url, key, f"lang={lang}{extra}")
         expect(page.get_by_role("heading", level=1)).to_have_text(t(f"page.{key}.title", lang), timeout=TIMEOUT)
         if key != "experiments":
-            expect(page.locator(".katex").first).to_be_visible(timeout=TIMEOUT)
+            expect(page.locator(".katex >> visible=true").first).to_be_visible(timeout=TIMEOUT)
         if key in ("saturation", "upstream"):
-            expect(page.locator(PLOTLY).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+            expect(page.locator(SHOWN).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
         if key == "experiments":
             page.get_by_role("button", name=t("page.experiments.run", lang), exact=True).first.click()
             wait_idle(page, timeout=120_000)
-            expect(page.locator(PLOTLY)).to_have_count(2, timeout=TIMEOUT)
+            expect(page.locator(SHOWN)).to_have_count(2, timeout=TIMEOUT)
         if key == "upstream":
-            page.get_by_role("button", name=t("page.graph.next", lang), exact=True).click()
+            page.get_by_role("button", name=t("stepper.next_aria", lang), exact=True).click()
             expect(page.locator('[data-testid="stMain"] h3').first).to_contain_text(
                 t("step.upstream.forward.relu.title", lang), timeout=TIMEOUT)
             wait_idle(page)

@@ -21,6 +21,8 @@ pytestmark = pytest.mark.browser
 
 TIMEOUT = 30_000
 PLOTLY = '[data-testid="stPlotlyChart"]'
+SHOWN = f"{PLOTLY} >> visible=true"
+"""The charts a learner sees (the stepper hides the other steps' charts)."""
 LANGS = ("en", "zh")
 
 
@@ -44,8 +46,8 @@ def open_lesson(page: Page, base: str, path: str, lang: str, query: str = "", ti
 
 
 def charts_drawn(page: Page, count: int) -> None:
-    expect(page.locator(PLOTLY).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
-    expect(page.locator(PLOTLY)).to_have_count(count, timeout=TIMEOUT)
+    expect(page.locator(SHOWN).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(SHOWN)).to_have_count(count, timeout=TIMEOUT)
 
 
 def step_heading(page: Page, title: str):
@@ -73,7 +75,7 @@ def test_train_test_page(app_url: str, page_: Page, artifacts: Path, lang: str) 
     page = page_
     open_lesson(page, app_url, "train_test", lang)
     charts_drawn(page, 2)
-    expect(page.locator(".katex").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(".katex >> visible=true").first).to_be_visible(timeout=TIMEOUT)
     expect(page.get_by_text(t("page.train_test.final", lang, k=30, j=1, mean="2", var="2.25"))).to_be_visible()
     k = slider(page, t("page.train_test.k", lang))
     k.focus()
@@ -85,7 +87,7 @@ def test_train_test_page(app_url: str, page_: Page, artifacts: Path, lang: str) 
     page.get_by_role("radio", name="Caffe", exact=True).click()
     expect(page).to_have_url(re.compile(r"[?&]tt_source=caffe(&|$)"), timeout=TIMEOUT)
     idle(page)
-    nxt = page.get_by_role("button", name=t("page.graph.next", lang), exact=True)
+    nxt = page.get_by_role("button", name=t("stepper.next_aria", lang), exact=True)
     for _ in range(6):
         nxt.click()
         idle(page)
@@ -123,14 +125,14 @@ def test_renorm_page(app_url: str, page_: Page, artifacts: Path, lang: str) -> N
     open_lesson(page, app_url, "renorm", lang, "rn_step=13")
     charts_drawn(page, 3)  # the BRN graph, the three paths, the experiment
     expect(step_heading(page, t("step.renorm.dx.title", lang))).to_be_visible(timeout=TIMEOUT)
-    expect(page.locator(PLOTLY).last).to_contain_text(t("page.renorm.brn_noniid", lang), timeout=TIMEOUT)
+    expect(page.locator(SHOWN).last).to_contain_text(t("page.renorm.brn_noniid", lang), timeout=TIMEOUT)
     rmax = slider(page, t("page.renorm.rmax", lang))
     rmax.focus()
     rmax.press("ArrowLeft")
     expect(page).to_have_url(re.compile(r"[?&]rn_rmax=2\.9(&|$)"), timeout=TIMEOUT)
     idle(page)
     shot(page, artifacts / f"renorm-{lang}.png")
-    page.get_by_role("button", name=t("page.graph.next", lang), exact=True).click()
+    page.get_by_role("button", name=t("stepper.next_aria", lang), exact=True).click()
     idle(page)
     expect(step_heading(page, t("step.renorm.bn_limit.title", lang))).to_be_visible(timeout=TIMEOUT)
     no_traceback(page)
@@ -142,7 +144,7 @@ def test_renorm_rmax_below_one_in_the_url(app_url: str, page_: Page, lang: str) 
     open_lesson(page, app_url, "renorm", lang, "rn_rmax=0.7")
     message = t("error.norms.rmax", lang, rmax="0.7")
     expect(page.locator('[data-testid="stAlert"]').filter(has_text=message)).to_be_visible(timeout=TIMEOUT)
-    expect(page.locator(PLOTLY)).to_have_count(0)
+    expect(page.locator(SHOWN)).to_have_count(0)
     no_traceback(page)
 
 
@@ -178,7 +180,7 @@ def test_graph_page_layer_norm(app_url: str, page_: Page, artifacts: Path, lang:
     open_lesson(page, app_url, "graph", lang, "norm=layer&step=16", title_key="page.graph.title")
     expect(page.get_by_text(t("page.graph.norm.ln_intro", lang))).to_be_visible(timeout=TIMEOUT)
     charts_drawn(page, 3)
-    expect(page.locator(PLOTLY).nth(1)).to_contain_text(t("page.graph.norm.ln_feature", lang), timeout=TIMEOUT)
+    expect(page.locator(SHOWN).nth(1)).to_contain_text(t("page.graph.norm.ln_feature", lang), timeout=TIMEOUT)
     shot(page, artifacts / f"graph-layer-{lang}.png")
     page.get_by_role("radio", name=t("page.graph.norm.batch", lang), exact=True).click()
     idle(page)
