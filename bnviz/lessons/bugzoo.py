@@ -243,6 +243,17 @@ def walkthrough(settings: Settings, lang: str = "en", dropout: float = bugs.DROP
     return Walkthrough("bugzoo", t("page.bugzoo.title", lang), lang, record, tuple(steps), setup, labels(lang))
 
 
+def intro(walk: Walkthrough) -> str:
+    """The page's opening sentence: the patient network and its test-mode accuracy."""
+    acc = walk.steps[walk.index("eval.fix")].values["acc_eval"]
+    return t("page.bugzoo.intro", walk.lang, steps=bugs.BASE.steps, batch=bugs.BASE.batch, acc=_pct(acc))
+
+
+def graph(step: Step) -> tuple[str, str, frozenset] | None:
+    """(graph mode, focus node, active edges) of a step that shows the BN graph, else None."""
+    return GRAPH.get(step.key)
+
+
 def figure_texts(lang: str) -> dict[str, str]:
     """The test-batch chart's title, axes and legend names in ``lang``."""
     keys = ("batch_title", "batch_axis", "acc_axis", "train_mode", "test_mode", "graph_train", "graph_test")
