@@ -31,7 +31,7 @@ for part in lesson.PARTS:
     st.subheader(f"{t(f'page.bugzoo.part.{part}', lang)} · {step.title}")
     if step.key == "batch1.symptom":
         st.markdown(t("page.bugzoo.torch_says", lang))
-        st.code(t("page.bugzoo.torch_error", lang), language=None)
+        st.code(lesson.TORCH_ERROR, language=None)
     if step.key == "test_batch.symptom":
         plot(fig.test_batch_figure(step.values["batches"], step.values["acc_train"], step.values["acc_eval"], texts),
              "zoo_batches")

@@ -105,7 +105,7 @@ def formulas() -> dict[str, tuple[str, ...]]:
     run_mean, run_var = norms.RUN_SYM["mean"], norms.RUN_SYM["var"]
     # inverted dropout: h̃ = h·r/q with r ~ Bernoulli(q)
     q = sp.Symbol("q", positive=True)
-    h1, h2 = sp.Symbol(r"\mathbb{E}[h]"), sp.Symbol(r"\mathbb{E}[h^{2}]", positive=True)
+    h1, h2 = sp.Symbol(r"\mathrm{E}[h]"), sp.Symbol(r"\mathrm{E}[h^{2}]", positive=True)
     r = sps.Bernoulli("r", q)
     var_drop = sp.simplify(h2 * sps.E(r ** 2) / q ** 2 - (h1 * sps.E(r) / q) ** 2)
     var_plain = h2 - h1 ** 2
