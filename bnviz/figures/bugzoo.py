@@ -9,9 +9,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from bnviz import norms
 from bnviz.figures import norms as nf
 from bnviz.figures.graph_diagram import graph_figure
+from bnviz.ops.bn import STRUCTURE
+from bnviz.ops.testmode import TEST_STRUCTURE
 
 Array = np.ndarray
 COLORS = {"train": "#d62728", "test": "#1f77b4"}
@@ -41,6 +42,6 @@ def test_batch_figure(batches: Array, acc_train: Array, acc_eval: float, texts: 
 def bug_graph(mode: str, focus: str, active: frozenset | set) -> dict:
     """The training-mode ("train") or test-mode ("test") BN graph, ``focus`` highlighted, ``active`` edges thick."""
     if mode == "train":
-        return graph_figure(norms.STRUCTURE, focus, set(active), False, height=240)
-    return nf.diagram(norms.TEST_STRUCTURE.edges, nf.TEST_POSITIONS, nf.TEST_LABELS, focus, set(active), False,
+        return graph_figure(STRUCTURE, focus, set(active), False, height=240)
+    return nf.diagram(TEST_STRUCTURE.edges, nf.TEST_POSITIONS, nf.TEST_LABELS, focus, set(active), False,
                       nf.TEST_PATHS, nf.TEST_CONSTANTS, height=240)

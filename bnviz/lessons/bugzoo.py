@@ -3,8 +3,8 @@
 Five bugs (:data:`BUGS`), three steps each: the symptom (what you see), the cause (where on the BN graph it
 comes from) and the fix. The numbers come from :mod:`bnviz.nets.bugs` on one small trained network (cached
 per seed); the formulas are derived by SymPy from the BN graph's own node definitions
-(:data:`bnviz.norms.STRUCTURE`, :data:`bnviz.norms.TEST_STRUCTURE`) and the running-average rule
-(:func:`bnviz.norms.update_rules`). A step's ``code`` recomputes its values through :mod:`bnviz.nets.bugs`.
+(:data:`bnviz.ops.bn.STRUCTURE`, :data:`bnviz.ops.testmode.TEST_STRUCTURE`) and the running-average rule
+(:func:`bnviz.ops.running.update_rules`). A step's ``code`` recomputes its values through :mod:`bnviz.nets.bugs`.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import numpy as np
 import sympy as sp
 import sympy.stats as sps
 
-from bnviz import norms
 from bnviz import symbolic as S
 from bnviz.i18n import t
 from bnviz.nets import bugs
+from bnviz.ops import bn, running, testmode
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
 
@@ -69,7 +69,7 @@ def _node(structure, name: str) -> sp.Expr:
 
 def _xhat(test: bool) -> sp.Expr:
     """x̂_i with the graph's x − μ and √(σ² + ε) nodes substituted (train or test graph)."""
-    g, sym = (norms.TEST_STRUCTURE, norms.TEST_SYM) if test else (norms.STRUCTURE, norms.SYM)
+    g, sym = (testmode.TEST_STRUCTURE, testmode.TEST_SYM) if test else (bn.STRUCTURE, bn.SYM)
     return _node(g, "xhat").subs({sym["xc"][S.i]: _node(g, "xc"), sym["std"]: _node(g, "std")})
 
 
@@ -80,7 +80,7 @@ def _at_m(expr: sp.Expr, count: int) -> sp.Expr:
 @lru_cache(maxsize=1)
 def formulas() -> dict[str, tuple[str, ...]]:
     """step key -> its formulas (LaTeX), every one derived from the BN graph's definitions or by SymPy."""
-    sym, g, i = norms.SYM, norms.STRUCTURE, S.i
+    sym, g, i = bn.SYM, bn.STRUCTURE, S.i
     x, xhat, y = sym["x"], sym["xhat"], sym["y"]
     mu_expr, var_expr = _node(g, "mu"), _node(g, "var")
     train_line = _eq(xhat[i], _xhat(False))
@@ -96,13 +96,13 @@ def formulas() -> dict[str, tuple[str, ...]]:
     # the spread of a batch mean of m independent samples of variance σ²
     sigma2 = sp.Symbol("sigma^2", positive=True)
     var_of_mean = sp.simplify(S.m * sigma2 / S.m ** 2)
-    mu_b = norms.RUN_SYM["mu_b"]
+    mu_b = running.RUN_SYM["mu_b"]
     # the shifted domain: x' = a·x + c, and the batch mean of layer 1's input z = w·x' (one weight, per input)
     a, c = (sp.nsimplify(v) for v in bugs.SHIFT)
     w, mu_x = sp.Symbol("w"), sp.Symbol(r"\mu_{x}")
     x_new, mu_z = sp.Symbol("x'"), sp.Symbol(r"\mu_{z'}")
-    rule = norms.update_rules()["cs231n"]
-    run_mean, run_var = norms.RUN_SYM["mean"], norms.RUN_SYM["var"]
+    rule = running.update_rules()["cs231n"]
+    run_mean, run_var = running.RUN_SYM["mean"], running.RUN_SYM["var"]
     # inverted dropout: h̃ = h·r/q with r ~ Bernoulli(q)
     q = sp.Symbol("q", positive=True)
     h1, h2 = sp.Symbol(r"\mathrm{E}[h]"), sp.Symbol(r"\mathrm{E}[h^{2}]", positive=True)

@@ -24,12 +24,13 @@ from functools import lru_cache
 
 import numpy as np
 
-from bnviz import layers
+from bnviz import limits
 from bnviz.i18n import InputError
 from bnviz.nets.dataset import Digits, batch_indices, digits
 from bnviz.nets.model import NetConfig, check_config, forward, loss_and_grads
 from bnviz.nets.optim import SGD
 from bnviz.nets.train import run, start_running, update_running
+from bnviz.ops import layers
 
 Array = np.ndarray
 
@@ -75,6 +76,7 @@ def _frozen(d: dict[str, Array]) -> dict[str, Array]:
 def base(seed: int = 0) -> Net:
     """:data:`BASE` trained with ``seed`` (cached: at most 4 seeds)."""
     cfg = check_config(replace(BASE, seed=seed))
+    limits.check_train_work(cfg.steps, cfg.hidden, cfg.batch)
     last = run(cfg)
     return Net(cfg, _frozen(last.params), _frozen(last.running))
 
