@@ -67,7 +67,7 @@ plot(nf.estimates_figure({c_: tr.mean[:, j] for c_, tr in tt.traces.items()},
      "estimates")
 st.caption(t("page.train_test.final", lang, k=k, j=j + 1, mean=f"{pop_mean:g}", var=f"{pop_std ** 2:.4g}"))
 st.dataframe({
-    t("page.train_test.col_convention", lang): list(names.values()),
+    t("page.train_test.col_convention", lang): [names[c_] for c_ in tt.traces],
     t("page.train_test.col_mean", lang): [f"{tr.mean[-1, j]:.6g}" for tr in tt.traces.values()],
     t("page.train_test.col_var", lang): [f"{tr.var[-1, j]:.6g}" for tr in tt.traces.values()],
     t("page.train_test.col_gap", lang): [f"{tt.gaps[c_][-1]:.4g}" for c_ in tt.traces],

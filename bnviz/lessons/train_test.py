@@ -32,7 +32,7 @@ Array = np.ndarray
 
 SHOWN = ("cs231n", "pytorch", "keras", "caffe")
 """The frameworks whose running statistics the lesson follows, in the order shown."""
-NAMES = {**running.CONVENTION_NAMES, "keras": frameworks.NAMES["keras"]}
+NAMES = {c: running.CONVENTION_NAMES.get(c) or frameworks.NAMES[c] for c in SHOWN}
 """Their proper names (the same in every language)."""
 SOURCES = (*SHOWN, "custom")
 """Where test mode takes its statistics from: a convention's estimates after K batches, or typed in."""
