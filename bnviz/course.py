@@ -47,6 +47,7 @@ COURSE: tuple[Lesson, ...] = (
     Lesson("experiments", "pages/experiments_page.py", "🔬", "bnviz.lessons.experiments:walkthrough"),
     Lesson("fold", "pages/fold_page.py", "🧷", "bnviz.lessons.fold:walkthrough"),
     Lesson("sync", "pages/sync_page.py", "💻", "bnviz.lessons.sync:walkthrough"),
+    Lesson("bugzoo", "pages/bugzoo_page.py", "🐛", "bnviz.lessons.bugzoo:walkthrough"),
 )
 
 

@@ -38,7 +38,7 @@ from bnviz.lessons import graph as graph_lesson
 from bnviz.lessons import renorm as renorm_lesson
 from bnviz.lessons import train_test as tt_lesson
 from bnviz.limits import MAX_TENSOR_CELLS
-from bnviz.ops import bn, family, renorm, running, testmode
+from bnviz.ops import bn, family, renorm, testmode
 from bnviz.settings import DEFAULTS, LIMITS, Settings
 
 Array = np.ndarray
@@ -270,11 +270,16 @@ def _stats_arguments(p: argparse.ArgumentParser, lang: str) -> None:
     p.add_argument("--momentum-pytorch", default=str(d["momentum_pytorch"]), metavar="P",
                    help=t("cli.stats.opt_momentum_pytorch", lang))
     p.add_argument("--lam-caffe", default=str(d["lam_caffe"]), metavar="L", help=t("cli.stats.opt_lam_caffe", lang))
+    p.add_argument("--momentum-keras", default=str(d["momentum_keras"]), metavar="P",
+                   help=t("cli.stats.fw.opt_momentum_keras", lang))
+    p.add_argument("--convention", default=None, choices=tt_lesson.SHOWN, metavar="NAME",
+                   help=t("cli.stats.fw.opt_convention", lang))
     p.add_argument("--eps", default=str(DEFAULTS.eps), metavar="EPS", help=t("cli.opt_eps", lang))
     add_output_arguments(p, lang, ("text", "json", "md", "tex", "ipynb"))
 
 
-def _stats_summary(tt: tt_lesson.TrainTest, pop_mean: float, pop_std: float) -> dict[str, object]:
+def _stats_summary(tt: tt_lesson.TrainTest, pop_mean: float, pop_std: float,
+                   only: str | None = None) -> dict[str, object]:
     return {
         "population": {"mean": pop_mean, "var": pop_std ** 2},
         "batches": {"mean": tt.mu_b.tolist(), "var": tt.var_b.tolist()},
@@ -282,18 +287,19 @@ def _stats_summary(tt: tt_lesson.TrainTest, pop_mean: float, pop_std: float) -> 
             c: {"rate": tr.rate, "mean": tr.mean.tolist(), "var": tr.var.tolist(),
                 "final": {"mean": tr.mean[-1].tolist(), "var": tr.var[-1].tolist()},
                 "state": {k: v.tolist() for k, v in tr.state.items()}}
-            for c, tr in tt.traces.items()
+            for c, tr in tt.traces.items() if only in (None, c)
         },
     }
 
 
-def stats_text(tt: tt_lesson.TrainTest, k: int, pop_mean: float, pop_std: float, lang: str) -> str:
+def stats_text(tt: tt_lesson.TrainTest, k: int, pop_mean: float, pop_std: float, lang: str,
+               only: str | None = None) -> str:
     """The running estimates after each convention's K updates, one line per convention and feature."""
     lines = [t("cli.stats.header", lang, k=k, m=tt.x.shape[0], mean=f"{pop_mean:g}", var=f"{pop_std ** 2:g}"), ""]
     head = [t("cli.stats.col_convention", lang), t("cli.stats.col_rate", lang), t("cli.stats.col_feature", lang),
             t("cli.stats.col_mean", lang), t("cli.stats.col_var", lang)]
-    rows = [[running.CONVENTION_NAMES[c], f"{tr.rate:g}", str(j + 1), f"{tr.mean[-1, j]:.6f}", f"{tr.var[-1, j]:.6f}"]
-            for c, tr in tt.traces.items() for j in range(tt.x.shape[1])]
+    rows = [[tt_lesson.NAMES[c], f"{tr.rate:g}", str(j + 1), f"{tr.mean[-1, j]:.6f}", f"{tr.var[-1, j]:.6f}"]
+            for c, tr in tt.traces.items() if only in (None, c) for j in range(tt.x.shape[1])]
     widths = [max(len(r[n]) for r in [head, *rows]) for n in range(len(head))]
     for r in [head, *rows]:
         lines.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
@@ -309,15 +315,17 @@ def run_stats(args: argparse.Namespace) -> int:
               "pop_std": float_option("--pop-std", args.pop_std),
               "momentum_cs231n": float_option("--momentum-cs231n", args.momentum_cs231n),
               "momentum_pytorch": float_option("--momentum-pytorch", args.momentum_pytorch),
-              "lam_caffe": float_option("--lam-caffe", args.lam_caffe), "source": "pytorch",
+              "lam_caffe": float_option("--lam-caffe", args.lam_caffe),
+              "momentum_keras": float_option("--momentum-keras", args.momentum_keras), "source": "pytorch",
               "running_mean": "0", "running_var": "1"}
     settings = Settings(m=m, d=d, seed=seed, eps=eps, lang=args.lang)
     tt = tt_lesson.compute(settings, **params)
     if args.format == "text":
-        text = stats_text(tt, k, params["pop_mean"], params["pop_std"], args.lang)
+        text = stats_text(tt, k, params["pop_mean"], params["pop_std"], args.lang, args.convention)
     else:
         walk = tt_lesson.build(tt, settings, args.lang, tt_lesson.params_with_defaults(params))
-        extra = _stats_summary(tt, params["pop_mean"], params["pop_std"]) if args.format == "json" else None
+        extra = (_stats_summary(tt, params["pop_mean"], params["pop_std"], args.convention)
+                 if args.format == "json" else None)
         text = export.render(walk, args.format, extra)
     emit(text, args.output)
     return EXIT_OK

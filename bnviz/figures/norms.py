@@ -24,7 +24,7 @@ from bnviz.figures.graph_diagram import DARK, GREY, HIGHLIGHT, PATH_COLORS
 
 Array = np.ndarray
 
-CONVENTION_COLORS = {"cs231n": "#9467bd", "pytorch": "#ee4c2c", "caffe": "#17becf"}
+CONVENTION_COLORS = {"cs231n": "#9467bd", "pytorch": "#ee4c2c", "keras": "#8c564b", "caffe": "#17becf"}
 METHOD_STYLE = {("bn", "iid"): ("#ff7f0e", "solid"), ("brn", "iid"): ("#1f77b4", "solid"),
                 ("bn", "noniid"): ("#ff7f0e", "dash"), ("brn", "noniid"): ("#1f77b4", "dash")}
 SET_PALETTE = ("#a6cee3", "#b2df8a", "#fdbf6f", "#cab2d6", "#ffff99", "#8dd3c7", "#bebada", "#d9d9d9",

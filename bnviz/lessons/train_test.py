@@ -1,9 +1,12 @@
-"""Train vs test: running statistics under three conventions, and BN in test mode.
+"""Train vs test: running statistics under four frameworks' conventions, and BN in test mode.
 
 K batches are drawn from a population N(pop_mean, pop_std²) (m samples, D
 features, the sidebar's seed). After each batch the running mean and
-variance are updated as cs231n, PyTorch and Caffe do (``running.update_rules``,
-SymPy; the numbers come from the same rules). The last batch is then
+variance are updated as cs231n, PyTorch, Keras/TensorFlow and Caffe do
+(``running.update_rules``, SymPy; the numbers come from the same rules; Keras is
+cs231n's rule started from (0, 1), ``frameworks.running``). The frameworks' other
+differences are a table (:func:`framework_table`), and :func:`translate` gives one
+framework's settings in each other's terms with the running statistics side by side. The last batch is then
 normalised in training mode (its own statistics) and in test mode (one
 convention's running statistics, or the learner's own), and the test-mode
 backward pass comes from its own short graph (``testmode.TEST_STRUCTURE``).
@@ -21,36 +24,43 @@ from bnviz import data
 from bnviz import symbolic as S
 from bnviz.i18n import InputError, t
 from bnviz.ops import bn as bn_ops
-from bnviz.ops import family, running, testmode
+from bnviz.ops import family, frameworks, running, testmode
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
 
 Array = np.ndarray
 
-SOURCES = (*running.CONVENTIONS, "custom")
+SHOWN = ("cs231n", "pytorch", "keras", "caffe")
+"""The frameworks whose running statistics the lesson follows, in the order shown."""
+NAMES = {c: running.CONVENTION_NAMES.get(c) or frameworks.NAMES[c] for c in SHOWN}
+"""Their proper names (the same in every language)."""
+SOURCES = (*SHOWN, "custom")
 """Where test mode takes its statistics from: a convention's estimates after K batches, or typed in."""
 
 LIMITS = {"k": (1, 200), "pop_mean": (-5.0, 5.0), "pop_std": (0.1, 5.0), "rate": (0.0, 1.0)}
 DEFAULTS = {"k": 30, "pop_mean": 2.0, "pop_std": 1.5, "momentum_cs231n": running.DEFAULT_RATE["cs231n"],
             "momentum_pytorch": running.DEFAULT_RATE["pytorch"], "lam_caffe": running.DEFAULT_RATE["caffe"],
+            "momentum_keras": frameworks.CONVENTIONS["keras"].momentum,
             "source": "pytorch", "running_mean": "0", "running_var": "1"}
 """The page's own controls and their defaults."""
 
-RATE_PARAM = {"cs231n": "momentum_cs231n", "pytorch": "momentum_pytorch", "caffe": "lam_caffe"}
+RATE_PARAM = {"cs231n": "momentum_cs231n", "pytorch": "momentum_pytorch", "keras": "momentum_keras",
+              "caffe": "lam_caffe"}
 
-STEPS = ("forward.batches", "forward.cs231n", "forward.pytorch", "forward.caffe", "forward.test",
+STEPS = ("forward.batches", "forward.cs231n", "forward.pytorch", "forward.keras", "forward.caffe", "forward.test",
          "forward.gap", "backward.test")
 
 LABELS = {
     "mu_b": "μ_B", "var_b": "σ²_B",
     "run_mean_cs231n": "μ_run cs231n", "run_var_cs231n": "σ²_run cs231n",
     "run_mean_pytorch": "μ_run PyTorch", "run_var_pytorch": "σ²_run PyTorch",
+    "run_mean_keras": "μ_run Keras", "run_var_keras": "σ²_run Keras",
     "caffe_s": "s", "caffe_sum_mean": "S_μ", "caffe_sum_var": "S_σ²",
     "run_mean_caffe": "μ_run Caffe = S_μ/s", "run_var_caffe": "σ²_run Caffe = S_σ²/s",
     "mean_run": "μ_run", "var_run": "σ²_run",
 }
-WORDED = ("y_train", "y_test", "gap_cs231n", "gap_pytorch", "gap_caffe", "dx_test", "dx_train", "dgamma_test",
-          "dbeta_test")
+WORDED = ("y_train", "y_test", "gap_cs231n", "gap_pytorch", "gap_keras", "gap_caffe", "dx_test", "dx_train",
+          "dgamma_test", "dbeta_test")
 """Display names of this lesson's value ids: notation (the same in every language), and
 the ids in WORDED, whose names are in the catalog (``step.train_test.label.<id>``)."""
 
@@ -110,7 +120,8 @@ def compute(settings: Settings, k: int = DEFAULTS["k"], pop_mean: float = DEFAUL
             pop_std: float = DEFAULTS["pop_std"], momentum_cs231n: float = DEFAULTS["momentum_cs231n"],
             momentum_pytorch: float = DEFAULTS["momentum_pytorch"], lam_caffe: float = DEFAULTS["lam_caffe"],
             source: str = DEFAULTS["source"], running_mean: str = DEFAULTS["running_mean"],
-            running_var: str = DEFAULTS["running_var"]) -> TrainTest:
+            running_var: str = DEFAULTS["running_var"],
+            momentum_keras: float = DEFAULTS["momentum_keras"]) -> TrainTest:
     """The numbers of the lesson. Raises InputError for settings it cannot show.
 
     The batches have the shape of the sidebar's batch (m × D; a typed-in x sets
@@ -125,10 +136,12 @@ def compute(settings: Settings, k: int = DEFAULTS["k"], pop_mean: float = DEFAUL
     if source not in SOURCES:
         raise InputError("error.norms.convention", convention=source)
     rates = {c: _check_rate(v) for c, v in
-             (("cs231n", momentum_cs231n), ("pytorch", momentum_pytorch), ("caffe", lam_caffe))}
+             (("cs231n", momentum_cs231n), ("pytorch", momentum_pytorch), ("keras", momentum_keras),
+              ("caffe", lam_caffe))}
     batches = pop_mean + pop_std * np.random.default_rng(settings.seed).standard_normal((k, m, d))
     mu_b, var_b = batches.mean(axis=1), batches.var(axis=1)
-    traces = {c: running.running_stats(c, mu_b, var_b, m, rates[c]) for c in running.CONVENTIONS}
+    traces = {c: keras_trace(batches, rates[c]) if c == "keras" else running.running_stats(c, mu_b, var_b, m, rates[c])
+              for c in SHOWN}
     x = batches[-1]
     dout = problem.dout
     gamma, beta = np.full(d, float(settings.gamma)), np.full(d, float(settings.beta))
@@ -156,6 +169,12 @@ def compute(settings: Settings, k: int = DEFAULTS["k"], pop_mean: float = DEFAUL
     notes = (("step.train_test.m1_note", {}),) if m == 1 else ()
     return TrainTest(batches, mu_b, var_b, traces, x, dout, gamma, beta, eps, mean_run, var_run, train, test,
                      gaps, y_test, notes)
+
+
+def keras_trace(batches: Array, momentum: float) -> running.RunningTrace:
+    """Keras's moving mean and variance after each batch (batches: (K, m, D)), as a trace ((K, D) each)."""
+    mean, var = frameworks.running("keras", batches, momentum)
+    return running.RunningTrace("keras", float(momentum), mean, var, {"mean": mean, "var": var})
 
 
 # ---------------------------------------------------------------- formulas --
@@ -196,6 +215,7 @@ def formulas() -> dict[str, tuple[str, ...]]:
         "forward.batches": (f"{S.latex(r['mu_b'])} = {S.latex(mu_b)}", f"{S.latex(r['var_b'])} = {S.latex(var_b)}"),
         "forward.cs231n": _rule_lines("cs231n"),
         "forward.pytorch": _rule_lines("pytorch"),
+        "forward.keras": _rule_lines("cs231n"),
         "forward.caffe": _rule_lines("caffe"),
         "forward.test": (f"{S.latex(y_sym)} = {S.latex(y_test)}",),
         "forward.gap": (f"{S.NOTATION['train'].format()} = {S.latex(y_train)}",
@@ -226,7 +246,8 @@ def setup(tt: TrainTest, settings: Settings, params: dict) -> str:
         lines.append(f"dout = np.array({tt.dout.tolist()!r})")
     lines += [f"gamma = np.array({tt.gamma.tolist()!r})", f"beta = np.array({tt.beta.tolist()!r})",
               f"momentum_cs231n, momentum_pytorch, lam_caffe = {params['momentum_cs231n']!r}, "
-              f"{params['momentum_pytorch']!r}, {params['lam_caffe']!r}"]
+              f"{params['momentum_pytorch']!r}, {params['lam_caffe']!r}",
+              f"momentum_keras = {params['momentum_keras']!r}"]
     return "\n".join(lines)
 
 
@@ -243,10 +264,10 @@ def _loop(convention: str) -> str:
             "run_mean_caffe, run_var_caffe = caffe_sum_mean / caffe_s, caffe_sum_var / caffe_s",
         ])
     mom = f"momentum_{convention}"
-    if convention == "cs231n":
+    if convention in ("cs231n", "keras"):
         upd = [f"    mean = {mom} * mean + (1 - {mom}) * mu_b[k]",
                f"    var = {mom} * var + (1 - {mom}) * var_b[k]"]
-        init = "mean, var = np.zeros(d), np.zeros(d)"
+        init = "mean, var = np.zeros(d), " + ("np.zeros(d)" if convention == "cs231n" else "np.ones(d)")
     else:
         upd = [f"    mean = (1 - {mom}) * mean + {mom} * mu_b[k]",
                f"    var = (1 - {mom}) * var + {mom} * bessel * var_b[k]"]
@@ -274,11 +295,12 @@ def code(source: str, tt: TrainTest) -> dict[str, str]:
     else:
         stats = f"mean_run, var_run = run_mean_{source}[-1], run_var_{source}[-1]"
     gaps = "\n".join(f"gap_{c} = y_train - (gamma * (x - run_mean_{c}[-1]) / np.sqrt(run_var_{c}[-1] + eps) + beta)"
-                     for c in running.CONVENTIONS)
+                     for c in SHOWN)
     return {
         "forward.batches": "mu_b = batches.mean(axis=1)\nvar_b = batches.var(axis=1)",
         "forward.cs231n": _loop("cs231n"),
         "forward.pytorch": _loop("pytorch"),
+        "forward.keras": _loop("keras"),
         "forward.caffe": _loop("caffe"),
         "forward.test": "\n".join([
             stats,
@@ -302,12 +324,14 @@ def values(tt: TrainTest) -> dict[str, dict[str, Array]]:
                            "var_b": tt.var_b, "run_var_cs231n": tr["cs231n"].var},
         "forward.pytorch": {"mu_b": tt.mu_b, "run_mean_pytorch": tr["pytorch"].mean,
                             "var_b": tt.var_b, "run_var_pytorch": tr["pytorch"].var},
+        "forward.keras": {"mu_b": tt.mu_b, "run_mean_keras": tr["keras"].mean,
+                          "var_b": tt.var_b, "run_var_keras": tr["keras"].var},
         "forward.caffe": {"caffe_s": tr["caffe"].state["s"], "caffe_sum_mean": tr["caffe"].state["sum_mean"],
                           "caffe_sum_var": tr["caffe"].state["sum_var"], "run_mean_caffe": tr["caffe"].mean,
                           "run_var_caffe": tr["caffe"].var},
         "forward.test": {"x": tt.x, "mean_run": tt.mean_run, "var_run": tt.var_run,
                          "y_train": tt.train.y, "y_test": tt.test.full("y")},
-        "forward.gap": {f"gap_{c}": tt.train.y - tt.y_test[c] for c in running.CONVENTIONS},
+        "forward.gap": {f"gap_{c}": tt.train.y - tt.y_test[c] for c in SHOWN},
         "backward.test": {"dout": tt.dout, "dx_test": tt.test.layout.from_sets(test_grads["x"]),
                           "dx_train": tt.train.dx,
                           "dgamma_test": tt.test.layout.channel_sum(tt.test.layout.from_sets(test_grads["gamma"])),
@@ -315,7 +339,8 @@ def values(tt: TrainTest) -> dict[str, dict[str, Array]]:
     }
 
 
-FOCUS = {"forward.batches": "mu", "forward.cs231n": "mu", "forward.pytorch": "mu", "forward.caffe": "mu",
+FOCUS = {"forward.batches": "mu", "forward.cs231n": "mu", "forward.pytorch": "mu", "forward.keras": "mu",
+         "forward.caffe": "mu",
          "forward.test": "xhat", "forward.gap": "y", "backward.test": "x"}
 
 
@@ -408,3 +433,44 @@ def test_walkthrough(x: Array, dout: Array, gamma: Array, beta: Array, eps: floa
                   running_mean=mean.tolist(), running_var=var.tolist())
     return Walkthrough("train_test", t("page.train_test.title", lang), lang, record, steps, "\n".join(setup_lines),
                        labels(lang))
+
+
+# ------------------------------------------------------- frameworks side by side --
+
+
+def framework_table(lang: str) -> dict[str, list[str]]:
+    """What differs between the four frameworks' BN bookkeeping (``frameworks.CONVENTIONS``), as table columns."""
+    cols: dict[str, list[str]] = {}
+    for fw in frameworks.FRAMEWORKS:
+        c = frameworks.CONVENTIONS[fw]
+        initial = t("page.train_test.fw.no_initial", lang) if c.initial_mean is None else \
+            f"({c.initial_mean:g}, {c.initial_var:g})"
+        row = {
+            "col_framework": frameworks.NAMES[fw], "col_parameter": c.parameter, "col_default": f"{c.momentum:g}",
+            "col_weights": t(f"page.train_test.fw.{'new' if c.weights_new else 'old'}", lang),
+            "col_variance": t(f"page.train_test.fw.{'unbiased' if c.unbiased_var else 'biased'}", lang),
+            "col_initial": initial, "col_eps": f"{c.eps:g}",
+            "col_scale": t(f"page.train_test.fw.scale_{'yes' if c.scale_factor else 'no'}", lang),
+        }
+        for key, value in row.items():
+            cols.setdefault(t(f"page.train_test.fw.{key}", lang), []).append(value)
+    return cols
+
+
+def translate(tt: TrainTest, from_: str, momentum: float, eps: float, j: int, lang: str) -> dict[str, list[str]]:
+    """``from_``'s (momentum, ε) in each framework's terms (``frameworks.convert``), with each one's running
+    mean and variance of feature ``j`` after this lesson's K batches under those settings
+    (``frameworks.agreement``) and, in words, what no setting makes equal. Table columns."""
+    eqs = frameworks.convert(from_, momentum, eps)
+    runs = frameworks.agreement(from_, momentum, tt.batches)
+    cols: dict[str, list[str]] = {t(f"page.train_test.fw.{k}", lang): [] for k in
+                                  ("col_framework", "col_parameter", "col_momentum", "col_eps_equal", "col_mean",
+                                   "col_var", "col_differs")}
+    for e in eqs:
+        mean, var = runs[e.framework]
+        differs = " ".join(t(k, lang) for k in e.differences) or t("page.train_test.fw.same", lang)
+        for col, value in zip(cols.values(), (frameworks.NAMES[e.framework], e.parameter, f"{e.momentum:g}",
+                                              f"{e.eps:g}", f"{mean[-1, j]:.6g}", f"{var[-1, j]:.6g}", differs),
+                              strict=True):
+            col.append(value)
+    return cols

@@ -141,7 +141,7 @@ def test_train_test_every_control():
     np.testing.assert_allclose(line(specs(at)[0], "cs231n"), cs, rtol=1e-10)
     run(at.slider(key="tt_lam_caffe").set_value(0.5))
     final = table_with(at, t("page.train_test.col_convention", "en"))
-    assert list(final[t("page.train_test.col_convention", "en")]) == ["cs231n", "PyTorch", "Caffe"]
+    assert list(final[t("page.train_test.col_convention", "en")]) == ["cs231n", "PyTorch", "Keras/TensorFlow", "Caffe"]
     run(at.selectbox(key="tt_feature").set_value(2))
     np.testing.assert_allclose(line(specs(at)[0], "PyTorch"), [e[2] for e in torch_bn_running(bs, 0.3)], rtol=1e-10)
     # the steps: buttons and slider

@@ -88,7 +88,7 @@ def test_train_test_page(app_url: str, page_: Page, artifacts: Path, lang: str) 
     expect(page).to_have_url(re.compile(r"[?&]tt_source=caffe(&|$)"), timeout=TIMEOUT)
     idle(page)
     nxt = page.get_by_role("button", name=t("stepper.next_aria", lang), exact=True)
-    for _ in range(6):
+    for _ in range(7):  # to the last of the 8 steps (cs231n, PyTorch, Keras, Caffe, then test mode)
         nxt.click()
         idle(page)
     expect(step_heading(page, t("step.train_test.test_backward.title", lang))).to_be_visible(timeout=TIMEOUT)

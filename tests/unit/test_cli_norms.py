@@ -207,7 +207,8 @@ def test_stats_text_lists_every_convention(capsys):
     lines = out.splitlines()
     assert lines[0] == t("cli.stats.header", "en", k=5, m=8, mean="2", var="2.25")
     body = [ln.split() for ln in lines[3:]]
-    assert [(row[0], row[2]) for row in body] == [(c, j) for c in ("cs231n", "PyTorch", "Caffe") for j in ("1", "2")]
+    names = ("cs231n", "PyTorch", "Keras/TensorFlow", "Caffe")
+    assert [(row[0], row[2]) for row in body] == [(c, j) for c in names for j in ("1", "2")]
 
 
 def caffe_rules(batches, fraction):

@@ -664,7 +664,7 @@ def test_train_test_and_renorm_errors():
 
 def test_figures_are_valid_plotly_and_carry_the_numbers():
     tt = train_test.compute(SETTINGS[0], k=6)
-    names = running.CONVENTION_NAMES
+    names = train_test.NAMES
     labels = {"population": "p", "batch": "b", "step": "k", "mean": "m", "var": "v"}
     fig = nf.estimates_figure({c: tr.mean[:, 0] for c, tr in tt.traces.items()},
                               {c: tr.var[:, 0] for c, tr in tt.traces.items()}, names, tt.mu_b[:, 0], tt.var_b[:, 0],
@@ -672,6 +672,7 @@ def test_figures_are_valid_plotly_and_carry_the_numbers():
     go.Figure(fig)
     lines = {tr["name"]: tr for tr in fig["data"] if tr["mode"] == "lines" and tr.get("yaxis") is None}
     close(lines["PyTorch"]["y"], tt.traces["pytorch"].mean[:, 0])
+    close(lines["Keras/TensorFlow"]["y"], tt.traces["keras"].mean[:, 0])
     go.Figure(nf.gap_figure(tt.gaps, names, "t", "k", "gap"))
     e = rn_ops.gap_experiment(3.0, 5.0, 0.01, steps=60)
     fig = nf.experiment_figure(e.sizes, e.gaps, {k: "-".join(k) for k in e.gaps}, "t", "m", "gap")

@@ -1,0 +1,61 @@
+"""The train-vs-test page's frameworks side by side under AppTest, both languages: the Keras slider and
+line, the differences table and the "translate my settings" box (rates recomputed here from the stated
+directions: PyTorch's momentum weights the new batch, the others' the old estimate)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from app_helpers import APP, LANGS, assert_ok
+from streamlit.testing.v1 import AppTest
+
+from bnviz.i18n import t
+
+PAGE = "pages/train_test_page.py"
+
+
+def open_page(lang: str, query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.query_params["lang"] = lang
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    at.run()
+    assert_ok(at)
+    at.switch_page(PAGE).run()
+    assert_ok(at)
+    return at
+
+
+def table_with(at: AppTest, column: str):
+    frames = [d.value for d in at.dataframe if column in d.value.columns]
+    assert frames, f"no table with {column!r}"
+    return frames[0]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_keras_is_on_the_page(lang: str):
+    at = open_page(lang)
+    assert at.slider(key="tt_momentum_keras").value == 0.99
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    names = {tr.get("name") for c in charts for tr in c["data"]}
+    assert "Keras/TensorFlow" in names
+    fw = table_with(at, t("page.train_test.fw.col_weights", lang))
+    assert list(fw[t("page.train_test.fw.col_framework", lang)]) == ["PyTorch", "Keras/TensorFlow", "cs231n", "Caffe"]
+    assert any(m.value == f"### {t('page.train_test.fw.heading', lang)}" for m in at.markdown)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_translate_box_follows_the_chosen_framework(lang: str):
+    at = open_page(lang)
+    col_rate = t("page.train_test.fw.col_momentum", lang)
+    box = table_with(at, col_rate)
+    assert list(box[col_rate]) == ["0.1", "0.9", "0.9", "0.9"]
+    at.selectbox(key="tt_from").set_value("keras").run()
+    at.number_input(key="tt_from_momentum").set_value(0.99).run()
+    assert_ok(at)
+    box = table_with(at, col_rate)
+    assert [float(v) for v in box[col_rate]] == pytest.approx([0.01, 0.99, 0.99, 0.99], abs=1e-15)
+    differs = list(box[t("page.train_test.fw.col_differs", lang)])
+    assert differs[1] == t("page.train_test.fw.same", lang)
+    assert t("practice.diff.bessel", lang) in differs[0]
