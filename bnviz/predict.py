@@ -27,7 +27,7 @@ from bnviz.steps import Walkthrough
 
 Array = np.ndarray
 
-NUMBER = re.compile(r"[+-]?(?:\d{1,15}(?:\.\d{0,15})?|\.\d{1,15})(?:[eE][+-]?\d{1,3})?")
+NUMBER = re.compile(r"[+-]?(?:\d{1,20}(?:\.\d{0,20})?|\.\d{1,20})(?:[eE][+-]?\d{1,3})?")
 """What a numeric answer may look like: a plain decimal number, optionally with an exponent."""
 
 MAX_CHARS = 40
