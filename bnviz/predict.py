@@ -70,6 +70,8 @@ class Question:
     hint:     lines, each a sentence or the formula with numbers substituted; shown one more per wrong answer
     solution: the worked answer, shown after an answer or "show me"
     tol:      the tolerance for a number (0 for a choice)
+    check:    a NumPy expression over the notebook export's variables (the value ids, after the step's
+              code) that gives the answer: the exercise notebook's assert compares against it
     """
 
     key: str
@@ -81,6 +83,7 @@ class Question:
     hint: tuple[str, ...] = ()
     solution: str = ""
     tol: float = 0.0
+    check: str = ""
 
     def grade(self, given: str | float) -> bool:
         """Whether ``given`` (the learner's text, a number, or a choice id) is right.
@@ -130,21 +133,22 @@ Builder = Callable[[Mapping[str, Array], str, str], tuple[Question, ...]]
 """(values seen so far, step key, lang) -> the step's questions."""
 
 
-def _number(key: str, step: str, lang: str, value: float, hint: list[str], **fields: object) -> Question:
+def _number(key: str, step: str, lang: str, value: float, hint: list[str], check: str,
+            **fields: object) -> Question:
     value = float(value)
     tol = tolerance(value)
     base = f"learn.q.{key}"
     prompt = f"{t(f'{base}.prompt', lang, **fields)} {t('learn.tolerance', lang, tol=fmt(tol))}"
     return Question(f"graph.{key}", step, "number", prompt, value, (), tuple(hint),
-                    t("learn.solution_number", lang, value=fmt(value)), tol)
+                    t("learn.solution_number", lang, value=fmt(value)), tol, check)
 
 
 def _choice(key: str, step: str, lang: str, answer: str, options: tuple[str, ...], hint: list[str],
-            **fields: object) -> Question:
+            check: str, **fields: object) -> Question:
     base = f"learn.q.{key}"
     choices = tuple((o, t(f"{base}.choice.{o}", lang, **fields)) for o in options)
     return Question(f"graph.{key}", step, "choice", t(f"{base}.prompt", lang, **fields), answer, choices,
-                    tuple(hint), t(f"{base}.solution", lang, **fields))
+                    tuple(hint), t(f"{base}.solution", lang, **fields), 0.0, check)
 
 
 # ------------------------------------------------------------- graph lesson --
@@ -156,12 +160,12 @@ def _q_mu(v, step, lang):
     m = col.size
     return (_number("mu", step, lang, v["mu"][0],
                     [t("learn.hint.mu", lang, m=m), f"μ₁ = ({_sum(col)}) / {m}",
-                     f"μ₁ = {fmt(col.sum())} / {m}"], m=m),)
+                     f"μ₁ = {fmt(col.sum())} / {m}"], "mu[0]", m=m),)
 
 
 def _q_xc(v, step, lang):
     return (_number("xc", step, lang, v["xc"][0, 0],
-                    [t("learn.hint.xc", lang), f"{fmt(v['x'][0, 0])} − {factor(v['mu'][0])}"]),)
+                    [t("learn.hint.xc", lang), f"{fmt(v['x'][0, 0])} − {factor(v['mu'][0])}"], "xc[0, 0]"),)
 
 
 def _q_var(v, step, lang):
@@ -170,38 +174,41 @@ def _q_var(v, step, lang):
     squares = " + ".join(f"{factor(c)}²" for c in col)
     return (_number("var", step, lang, v["var"][0],
                     [t("learn.hint.var", lang, m=m), f"σ²₁ = ({squares}) / {m}",
-                     f"σ²₁ = ({_sum(col ** 2)}) / {m}", f"σ²₁ = {fmt((col ** 2).sum())} / {m}"]),)
+                     f"σ²₁ = ({_sum(col ** 2)}) / {m}", f"σ²₁ = {fmt((col ** 2).sum())} / {m}"], "var[0]"),)
 
 
 def _q_std(v, step, lang, eps: float):
     return (_number("std", step, lang, v["std"][0],
-                    [t("learn.hint.std", lang, eps=fmt(eps)), f"√({fmt(v['var'][0])} + {fmt(eps)})"]),)
+                    [t("learn.hint.std", lang, eps=fmt(eps)), f"√({fmt(v['var'][0])} + {fmt(eps)})"], "std[0]"),)
 
 
 def _q_xhat(v, step, lang):
     return (_number("xhat", step, lang, v["xhat"][0, 0],
-                    [t("learn.hint.xhat", lang), f"x̂₁₁ = {fmt(v['xc'][0, 0])} / {fmt(v['std'][0])}"]),)
+                    [t("learn.hint.xhat", lang), f"x̂₁₁ = {fmt(v['xc'][0, 0])} / {fmt(v['std'][0])}"], "xhat[0, 0]"),)
 
 
 def _q_y(v, step, lang):
     return (_number("y", step, lang, v["y"][0, 0],
                     [t("learn.hint.y", lang),
-                     f"y₁₁ = {factor(v['gamma'][0])} · {factor(v['xhat'][0, 0])} + {factor(v['beta'][0])}"]),)
+                     f"y₁₁ = {factor(v['gamma'][0])} · {factor(v['xhat'][0, 0])} + {factor(v['beta'][0])}"],
+                    "y[0, 0]"),)
 
 
 def _q_dy(v, step, lang):
-    return (_choice("dy", step, lang, "upstream", ("upstream", "x", "gamma"), [t("learn.hint.dy", lang)]),)
+    return (_choice("dy", step, lang, "upstream", ("upstream", "x", "gamma"), [t("learn.hint.dy", lang)],
+                    '"upstream"'),)
 
 
 def _q_dparams(v, step, lang):
     col = v["dout"][:, 0]
     return (_number("dbeta", step, lang, v["dbeta"][0],
-                    [t("learn.hint.dbeta", lang), f"∂L/∂β₁ = {_sum(col)}"]),)
+                    [t("learn.hint.dbeta", lang), f"∂L/∂β₁ = {_sum(col)}"], "dbeta[0]"),)
 
 
 def _q_dxhat(v, step, lang):
     return (_number("dxhat", step, lang, v["dxhat"][0, 0],
-                    [t("learn.hint.dxhat", lang), f"∂L/∂x̂₁₁ = {factor(v['gamma'][0])} · {factor(v['dout'][0, 0])}"]),)
+                    [t("learn.hint.dxhat", lang), f"∂L/∂x̂₁₁ = {factor(v['gamma'][0])} · {factor(v['dout'][0, 0])}"],
+                    "dxhat[0, 0]"),)
 
 
 def _q_dstd(v, step, lang):
@@ -209,12 +216,13 @@ def _q_dstd(v, step, lang):
     products = " + ".join(f"{factor(a)}·{factor(b)}" for a, b in zip(dxh, xc, strict=True))
     return (_number("dstd", step, lang, v["dstd"][0],
                     [t("learn.hint.dstd", lang), f"−({products}) / {fmt(std)}²",
-                     f"−({fmt((dxh * xc).sum())}) / {fmt(std ** 2)}"]),)
+                     f"−({fmt((dxh * xc).sum())}) / {fmt(std ** 2)}"], "dstd[0]"),)
 
 
 def _q_dvar(v, step, lang):
     return (_number("dvar", step, lang, v["dvar"][0],
-                    [t("learn.hint.dvar", lang), f"∂L/∂σ²₁ = {factor(v['dstd'][0])} / (2 · {fmt(v['std'][0])})"]),)
+                    [t("learn.hint.dvar", lang), f"∂L/∂σ²₁ = {factor(v['dstd'][0])} / (2 · {fmt(v['std'][0])})"],
+                    "dvar[0]"),)
 
 
 def _q_dxc(v, step, lang):
@@ -224,7 +232,7 @@ def _q_dxc(v, step, lang):
                     [t("learn.hint.dxc", lang, m=m),
                      t("learn.hint.term", lang, n=1, expr=f"{factor(a)} / {fmt(s)}", value=fmt(a / s)),
                      t("learn.hint.term", lang, n=2, expr=f"{factor(dv)} · 2 · {factor(xc)} / {m}",
-                       value=fmt(dv * 2 * xc / m))]),)
+                       value=fmt(dv * 2 * xc / m))], "dxc[0, 0]"),)
 
 
 def _q_dmu(v, step, lang):
@@ -232,10 +240,11 @@ def _q_dmu(v, step, lang):
     m = col.size
     xc_sum = float(v["xc"][:, 0].sum())
     number = _number("dmu", step, lang, v["dmu"][0],
-                     [t("learn.hint.dmu", lang), f"∂L/∂μ₁ = −({_sum(col)})", f"∂L/∂μ₁ = −({fmt(col.sum())})"])
+                     [t("learn.hint.dmu", lang), f"∂L/∂μ₁ = −({_sum(col)})", f"∂L/∂μ₁ = −({fmt(col.sum())})"], "dmu[0]")
     choice = _choice("dmu_zero", step, lang, "var", ("var", "xhat", "none"),
                      [t("learn.hint.dmu_zero", lang),
-                      f"∂L/∂σ²₁ · (−2/{m}) · Σᵢ(xᵢ₁ − μ₁) = {factor(v['dvar'][0])} · (−2/{m}) · {factor(xc_sum)}"])
+                      f"∂L/∂σ²₁ · (−2/{m}) · Σᵢ(xᵢ₁ − μ₁) = {factor(v['dvar'][0])} · (−2/{m}) · {factor(xc_sum)}"],
+                     '"var"')
     return number, choice
 
 
@@ -249,13 +258,14 @@ def _q_dx(v, step, lang):
              "mu": f"{factor(dmu)} / {m}"}
     hint = [t("learn.hint.dx", lang, m=m)]
     hint += [t("learn.hint.path", lang, path=t(f"learn.path.{k}", lang), expr=exprs[k]) for k in terms]
-    return (_choice("dx", step, lang, largest, tuple(terms), hint, i=i + 1),)
+    check = (f"('xhat', 'var', 'mu')[int(np.argmax(np.abs([dx_xhat[{i}, 0], dx_var[{i}, 0], dx_mu[{i}, 0]])))]")
+    return (_choice("dx", step, lang, largest, tuple(terms), hint, check, i=i + 1),)
 
 
 def _q_closed(v, step, lang):
     col = v["dx"][:, 0]
     return (_number("closed", step, lang, col.sum(),
-                    [t("learn.hint.closed", lang), f"Σᵢ ∂L/∂xᵢ₁ = {_sum(col)}"]),)
+                    [t("learn.hint.closed", lang), f"Σᵢ ∂L/∂xᵢ₁ = {_sum(col)}"], "dx.sum(axis=0)[0]"),)
 
 
 GRAPH: dict[str, Callable] = {
