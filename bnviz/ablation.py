@@ -22,7 +22,7 @@ import numpy as np
 
 from bnviz import gradcheck, norms
 from bnviz.data import Problem
-from bnviz.i18n import InputError
+from bnviz.i18n import InputError, t
 
 Array = np.ndarray
 
@@ -139,3 +139,27 @@ def ablate(p: Problem, removed: str, result: norms.BNResult | None = None) -> Ab
         rel_error_true=gradcheck.rel_error(dx_true[rows, cols], numeric),
         harmless=removed in HARMLESS,
     )
+
+
+def _e(v: float) -> str:
+    return f"{v:.2e}"
+
+
+def columns(ab: Ablation, lang: str) -> dict[str, list[str]]:
+    """What the removal does, as two text columns (quantity, value): the lesson's table."""
+    rows = [
+        ("row_size", ab.size),
+        ("row_rel", ab.rel_error),
+        ("row_rel_true", ab.rel_error_true),
+        ("row_sum", float(np.max(np.abs(ab.sum)))),
+        ("row_sum_true", float(np.max(np.abs(ab.sum_true)))),
+    ]
+    return {t("learn.ablation.quantity", lang): [t(f"learn.ablation.{k}", lang) for k, _ in rows],
+            t("learn.ablation.value", lang): [_e(v) for _, v in rows]}
+
+
+def verdict(ab: Ablation, lang: str) -> str:
+    """One sentence: harmless and why, or the gradient check failing by how much."""
+    path = t(f"learn.ablation.name.{ab.removed}", lang)
+    key = "learn.ablation.harmless" if ab.harmless else "learn.ablation.fail"
+    return t(key, lang, path=path, err=_e(ab.rel_error), size=_e(ab.size))

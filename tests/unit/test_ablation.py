@@ -110,3 +110,23 @@ def test_json_record_and_bad_name():
     with pytest.raises(InputError) as err:
         ablation.ablate(_problem(7), "gamma")
     assert err.value.key == "error.learn.ablate"
+
+
+def test_lesson_text_and_figure():
+    import plotly.graph_objs as go
+
+    from bnviz.figures.ablation import dx_compare
+
+    p = _problem(8)
+    for lang in ("en", "zh"):
+        harmless = ablation.ablate(p, "mu_via_var")
+        assert f"{harmless.rel_error:.2e}" in ablation.verdict(harmless, lang)
+        broken = ablation.ablate(p, "mu")
+        cols = ablation.columns(broken, lang)
+        assert len(next(iter(cols.values()))) == 5
+        assert f"{broken.size:.2e}" in ablation.verdict(broken, lang)
+        assert ablation.verdict(broken, lang) != ablation.verdict(harmless, lang)
+    a = ablation.ablate(p, "var")
+    fig = dx_compare(a.dx_true[:, 0], a.dx[:, 0], "var", {"true": "t", "ablated": "a"}, "title", "i")
+    go.Figure(fig)
+    assert fig["data"][1]["y"] == a.dx[:, 0].tolist()
