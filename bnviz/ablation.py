@@ -20,9 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bnviz import gradcheck, norms
+from bnviz import gradcheck
 from bnviz.data import Problem
 from bnviz.i18n import InputError, t
+from bnviz.ops import bn
 
 Array = np.ndarray
 
@@ -33,7 +34,7 @@ HARMLESS = frozenset({"mu_via_var"})
 """Removals that leave dx unchanged: Σᵢ(xᵢ − μ) = 0 makes the σ² term of ∂L/∂μ exactly 0."""
 
 
-def removed_part(result: norms.BNResult, removed: str) -> Array:
+def removed_part(result: bn.BNResult, removed: str) -> Array:
     """The part of dx that ``removed`` carries, from the graph's backward record. Shape of x, (m, D).
 
     ``xhat``, ``var``, ``mu``: ``paths["x"][name]``. ``mu_via_var``: the σ² part
@@ -45,12 +46,12 @@ def removed_part(result: norms.BNResult, removed: str) -> Array:
     back, values = result.back, result.values
     if removed != "mu_via_var":
         return np.asarray(back.paths["x"][removed])
-    node = norms.STRUCTURE.node("mu")
+    node = bn.STRUCTURE.node("mu")
     (part,) = node.op.backward(back.paths["mu"]["var"], [values["x"]], values["mu"])
     return np.asarray(part)
 
 
-def dmu_via_var(result: norms.BNResult) -> Array:
+def dmu_via_var(result: bn.BNResult) -> Array:
     """The σ² term of ∂L/∂μ per feature, (D,): ∂L/∂σ² · (−2/m) Σᵢ(xᵢ − μ) (0 up to rounding)."""
     return np.asarray(result.back.paths["mu"]["var"]).reshape(-1)
 
@@ -117,14 +118,14 @@ def check_entries(p: Problem, max_entries: int = gradcheck.MAX_ENTRIES) -> list[
     return [all_x[k] for k in sorted(pick)]
 
 
-def ablate(p: Problem, removed: str, result: norms.BNResult | None = None) -> Ablation:
+def ablate(p: Problem, removed: str, result: bn.BNResult | None = None) -> Ablation:
     """Remove ``removed`` from the batch's backward pass and check what is left.
 
-    p: the batch (x, dout (m, D); γ, β (D,)); result: its ``norms.bn_run`` (computed if not given).
+    p: the batch (x, dout (m, D); γ, β (D,)); result: its ``bn.bn_run`` (computed if not given).
     """
     if removed not in ABLATIONS:
         raise InputError("error.learn.ablate", value=removed, choices=", ".join(ABLATIONS))
-    r = result if result is not None else norms.bn_run(p.x, p.gamma, p.beta, p.dout, p.eps)
+    r = result if result is not None else bn.bn_run(p.x, p.gamma, p.beta, p.dout, p.eps)
     part = removed_part(r, removed)
     dx_true = np.asarray(r.dx)
     dx = dx_true - part

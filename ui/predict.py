@@ -28,6 +28,11 @@ def _on() -> bool:
     return str(st.query_params.get(PARAM, "")).lower() in ("1", "true", "yes", "on")
 
 
+def active() -> bool:
+    """Whether the current page is in predict mode (the URL says ``predict=1``)."""
+    return _on()
+
+
 def _toggled(key: str) -> None:
     if st.session_state.get(key):
         st.query_params[PARAM] = "1"
@@ -106,8 +111,10 @@ def ask(page: str, q: predict.Question, lang: str) -> bool:
             else:
                 st.text_input(t("learn.ui.your_answer", lang), key=_widget_key(q), max_chars=predict.MAX_CHARS)
             left, right = st.columns(2)
-            left.form_submit_button(t("learn.ui.check", lang), on_click=_check, args=(page, q), type="primary")
-            right.form_submit_button(t("learn.ui.show_me", lang), on_click=_show, args=(page, q))
+            left.form_submit_button(t("learn.ui.check", lang), on_click=_check, args=(page, q), type="primary",
+                                  key=f"predict-check-{q.key}")
+            right.form_submit_button(t("learn.ui.show_me", lang), on_click=_show, args=(page, q),
+                                   key=f"predict-show-{q.key}")
         if rec.get("error"):
             key, fields = rec["error"]
             st.error(t(key, lang, **fields))

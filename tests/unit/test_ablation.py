@@ -71,7 +71,7 @@ def test_mu_via_var_is_zero(seed):
     p = _problem(seed, m=9, d=4)
     a = ablation.ablate(p, "mu_via_var")
     assert np.max(np.abs(a.part)) < 1e-12
-    assert np.max(np.abs(ablation.dmu_via_var(ablation.norms.bn_run(p.x, p.gamma, p.beta, p.dout, p.eps)))) < 1e-12
+    assert np.max(np.abs(ablation.dmu_via_var(ablation.bn.bn_run(p.x, p.gamma, p.beta, p.dout, p.eps)))) < 1e-12
     assert a.harmless and a.passed
     assert a.rel_error < gradcheck.THRESHOLD
 

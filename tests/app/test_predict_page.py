@@ -1,0 +1,77 @@
+"""Predict mode on the graph page (AppTest), both languages: the step hidden until answered,
+a wrong answer gets a hint built from the step, a right one reveals it and counts in the score."""
+
+from __future__ import annotations
+
+import pytest
+from app_helpers import assert_ok, new_app, run_graph
+
+from bnviz import predict
+from bnviz.i18n import t
+from bnviz.lessons.graph import walkthrough
+from bnviz.settings import Settings
+
+
+def _open(lang: str, **query: str):
+    at = run_graph(new_app({"predict": "1", "step": "2", **query}))
+    if lang != "en":
+        at.segmented_control(key="lang").set_value(lang).run()
+        assert_ok(at)
+    return at
+
+
+def _latex(at) -> set[str]:
+    """The formulas on the page, without st.latex's $$ wrapping."""
+    return {e.value.strip().removeprefix("$$").removesuffix("$$").strip() for e in at.latex}
+
+
+def _texts(at) -> str:
+    parts = [e.value for kind in ("markdown", "caption", "success", "info", "warning", "error")
+             for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_answer_hidden_until_answered(lang):
+    at = _open(lang)
+    walk = walkthrough(Settings(lang=lang), lang)
+    q = predict.questions(walk)["forward.mu"][0]
+    mu_lines = set(walk.steps[walk.index("forward.mu")].latex)
+    shown = _latex(at)
+    assert q.prompt in _texts(at)
+    assert not mu_lines & shown  # the step's formulas are hidden
+    assert t("learn.ui.hidden", lang) in _texts(at)
+    assert t("learn.ui.score", lang, right=0, total=len(predict.all_questions(walk)), answered=0) in _texts(at)
+
+    # a wrong answer: a hint line from the step's own numbers, still hidden
+    at.text_input(key=f"predict-in-{q.key}").input(repr(float(q.answer) + 3 * q.tol))
+    at.button(key=f"predict-check-{q.key}").click().run()
+    assert_ok(at)
+    text = _texts(at)
+    assert t("learn.ui.wrong", lang, n=1) in text and q.hint[0] in text
+    assert not mu_lines & _latex(at)
+    # an expression is a sentence, not a wrong try
+    at.text_input(key=f"predict-in-{q.key}").input("1+1")
+    at.button(key=f"predict-check-{q.key}").click().run()
+    assert t("error.learn.number", lang, text="1+1") in _texts(at)
+    # right: revealed, scored
+    at.text_input(key=f"predict-in-{q.key}").input(repr(float(q.answer)))
+    at.button(key=f"predict-check-{q.key}").click().run()
+    assert_ok(at)
+    text = _texts(at)
+    assert t("learn.ui.right", lang, answer=q.answer_text) in text
+    assert mu_lines <= _latex(at)
+    assert t("learn.ui.score", lang, right=1, total=len(predict.all_questions(walk)), answered=1) in text
+
+
+def test_show_me_and_off_by_default():
+    at = run_graph(new_app({"step": "2"}))
+    walk = walkthrough(Settings(), "en")
+    mu_lines = set(walk.steps[walk.index("forward.mu")].latex)
+    assert mu_lines <= _latex(at)  # no predict mode: shown as usual
+    at = _open("en")
+    q = predict.questions(walk)["forward.mu"][0]
+    at.button(key=f"predict-show-{q.key}").click().run()
+    assert_ok(at)
+    assert t("learn.ui.shown", "en", answer=q.answer_text) in _texts(at)
+    assert mu_lines <= _latex(at)
