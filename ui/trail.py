@@ -17,12 +17,15 @@ def names(lesson: str, step: Step, lang: str) -> None:
 
 
 def home(lang: str) -> None:
-    """The home page's list: each question linked to the step that answers it."""
+    """The home page's list: each question linked to the step that answers it (``trail.link``'s address;
+    a page link, so the session and its settings stay)."""
     pages = {les.key: les.page for les in course.available()}
     st.subheader(t("trail.title", lang))
     st.caption(t("trail.intro", lang))
     for stop in trail.TRAIL:
         if stop.lesson not in pages:
             continue
-        label = t("trail.open", lang, lesson=t(f"page.{stop.lesson}.title", lang), n=stop.n)
-        st.markdown(f"- {t(f'trail.{stop.key}', lang)} [{label}]({trail.link(stop)})")
+        with st.container(key=f"trail-{stop.key}"):
+            st.markdown(f"**{t(f'trail.{stop.key}', lang)}**")
+            st.page_link(pages[stop.lesson], query_params={trail.STEP_PARAMS[stop.lesson]: str(stop.n)},
+                         label=t("trail.open", lang, lesson=t(f"page.{stop.lesson}.title", lang), n=stop.n))
