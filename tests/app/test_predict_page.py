@@ -75,3 +75,21 @@ def test_show_me_and_off_by_default():
     assert_ok(at)
     assert t("learn.ui.shown", "en", answer=q.answer_text) in _texts(at)
     assert mu_lines <= _latex(at)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_switch_a_path_off(lang):
+    from bnviz import ablation
+    from bnviz.data import make_problem
+
+    at = run_graph(new_app({"step": "16", "ablate": "mu"}))
+    if lang != "en":
+        at.segmented_control(key="lang").set_value(lang).run()
+    assert_ok(at)
+    ab = ablation.ablate(make_problem(Settings(lang=lang)), "mu")
+    assert ablation.verdict(ab, lang) in [e.value for e in at.error]
+    at.selectbox(key="ablate").set_value("mu_via_var").run()
+    assert_ok(at)
+    harmless = ablation.ablate(make_problem(Settings(lang=lang)), "mu_via_var")
+    assert ablation.verdict(harmless, lang) in [e.value for e in at.success]
+    assert t("learn.ablation.sum_note", lang) in _texts(at)
