@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -61,7 +62,7 @@ def tolerance(value: float) -> float:
 class Question:
     """One question of a step.
 
-    key:      stable id, e.g. "graph.backward.dmu" (the step key, a suffix if a step asks two)
+    key:      stable id within the lesson, e.g. "dmu" (also its catalog key, ``learn.q.<key>``)
     step:     the key of the step it belongs to (hidden until it is answered)
     kind:     "number" or "choice"
     prompt:   the question, in the walkthrough's language
@@ -133,13 +134,15 @@ Builder = Callable[[Mapping[str, Array], str, str], tuple[Question, ...]]
 """(values seen so far, step key, lang) -> the step's questions."""
 
 
-def _number(key: str, step: str, lang: str, value: float, hint: list[str], check: str,
+def _number(key: str, step: str, lang: str, value: float, hint: list[str], check: str, exact: bool = False,
             **fields: object) -> Question:
+    """A numeric question; ``exact``: a count, right only when equal (tolerance 0)."""
     value = float(value)
-    tol = tolerance(value)
+    tol = 0.0 if exact else tolerance(value)
     base = f"learn.q.{key}"
-    prompt = f"{t(f'{base}.prompt', lang, **fields)} {t('learn.tolerance', lang, tol=fmt(tol))}"
-    return Question(f"graph.{key}", step, "number", prompt, value, (), tuple(hint),
+    stated = t("learn.exact", lang) if exact else t("learn.tolerance", lang, tol=fmt(tol))
+    prompt = f"{t(f'{base}.prompt', lang, **fields)} {stated}"
+    return Question(key, step, "number", prompt, value, (), tuple(hint),
                     t("learn.solution_number", lang, value=fmt(value)), tol, check)
 
 
@@ -147,7 +150,7 @@ def _choice(key: str, step: str, lang: str, answer: str, options: tuple[str, ...
             check: str, **fields: object) -> Question:
     base = f"learn.q.{key}"
     choices = tuple((o, t(f"{base}.choice.{o}", lang, **fields)) for o in options)
-    return Question(f"graph.{key}", step, "choice", t(f"{base}.prompt", lang, **fields), answer, choices,
+    return Question(key, step, "choice", t(f"{base}.prompt", lang, **fields), answer, choices,
                     tuple(hint), t(f"{base}.solution", lang, **fields), 0.0, check)
 
 
@@ -277,12 +280,87 @@ GRAPH: dict[str, Callable] = {
 """The graph lesson's questions, by step key (forward.std needs ε and is added in :func:`questions`)."""
 
 
-def questions(walk: Walkthrough) -> dict[str, tuple[Question, ...]]:
-    """step key -> its questions (steps without one are absent). Batch norm's graph lesson only, so far."""
-    if walk.page != "graph" or walk.settings.get("norm", "batch") != "batch":
+# ------------------------------------------------- train vs test, renorm, pool --
+
+
+def _q_tt_cs231n(v, step, lang, settings):
+    mom = float(settings["momentum_cs231n"])
+    mu1 = float(v["mu_b"][0, 0])
+    return (_number("tt_cs231n", step, lang, v["run_mean_cs231n"][0, 0],
+                    [t("learn.hint.tt_cs231n", lang, p=fmt(mom)), f"{fmt(mom)} · 0 + {fmt(1 - mom)} · {factor(mu1)}"],
+                    "run_mean_cs231n[0, 0]", p=fmt(mom)),)
+
+
+def _q_tt_pytorch(v, step, lang, settings):
+    mom, m = float(settings["momentum_pytorch"]), int(settings["m"])
+    var1 = float(v["var_b"][0, 0])
+    return (_number("tt_pytorch", step, lang, v["run_var_pytorch"][0, 0],
+                    [t("learn.hint.tt_pytorch", lang, p=fmt(mom), m=m),
+                     f"{fmt(1 - mom)} · 1 + {fmt(mom)} · {fmt(var1)} · {m}/({m} − 1)"],
+                    "run_var_pytorch[0, 0]", p=fmt(mom)),)
+
+
+def _q_tt_test(v, step, lang, settings):
+    return (_choice("tt_test", step, lang, "no", ("yes", "no"), [t("learn.hint.tt_test", lang)], '"no"'),)
+
+
+def _q_tt_backward(v, step, lang, settings):
+    return (_choice("tt_backward", step, lang, "one", ("one", "two", "three"), [t("learn.hint.tt_backward", lang)],
+                    '"one"'),)
+
+
+def _q_rn_rd(v, step, lang, settings):
+    rmax, sigma = float(settings["rmax"]), float(settings["sigma"])
+    std1 = float(v["std"][0])
+    return (_number("rn_r", step, lang, v["r"][0],
+                    [t("learn.hint.rn_r", lang), f"r₁ = clip({fmt(std1)} / {fmt(sigma)}, 1/{fmt(rmax)}, {fmt(rmax)})"],
+                    "r[0]"),)
+
+
+def _q_rn_limit(v, step, lang, settings):
+    return (_choice("rn_limit", step, lang, "bn", ("bn", "test", "neither"), [t("learn.hint.rn_limit", lang)],
+                    '"bn"'),)
+
+
+def _q_pool_backward(v, step, lang, settings):
+    out = v["out"]
+    return (_number("pool_nonzero", step, lang, float(np.count_nonzero(v["dx"])),
+                    [t("learn.hint.pool_nonzero", lang, windows=int(out.size))], "np.count_nonzero(dx)", exact=True),)
+
+
+def _q_pool_compare(v, step, lang, settings):
+    return (_choice("pool_avg", step, lang, "spread", ("spread", "one", "none"), [t("learn.hint.pool_avg", lang)],
+                    '"spread"'),)
+
+
+LESSONS: dict[str, dict[str, Callable]] = {
+    "train_test": {"forward.cs231n": _q_tt_cs231n, "forward.pytorch": _q_tt_pytorch, "forward.test": _q_tt_test,
+                   "backward.test": _q_tt_backward},
+    "renorm": {"forward.rd": _q_rn_rd, "backward.bn_limit": _q_rn_limit},
+    "pool": {"pool.backward": _q_pool_backward, "pool.compare": _q_pool_compare},
+}
+"""The other lessons' questions: builders (values seen, step key, lang, the walkthrough's settings)."""
+
+
+def _builders(walk: Walkthrough) -> dict[str, Callable]:
+    if walk.page == "graph":
+        if walk.settings.get("norm", "batch") != "batch":
+            return {}
+        eps = float(walk.settings.get("eps", 0.0))
+        return {**GRAPH, "forward.std": lambda v, s, lang: _q_std(v, s, lang, eps)}
+    if walk.page == "pool" and walk.settings.get("kind", "max") != "max":
         return {}
-    eps = float(walk.settings.get("eps", 0.0))
-    builders = {**GRAPH, "forward.std": lambda v, s, lang: _q_std(v, s, lang, eps)}
+    return {k: partial(_with_settings, f, walk.settings) for k, f in LESSONS.get(walk.page, {}).items()}
+
+
+def _with_settings(build: Callable, settings: dict, v, step, lang):
+    return build(v, step, lang, settings)
+
+
+def questions(walk: Walkthrough) -> dict[str, tuple[Question, ...]]:
+    """step key -> its questions (steps without one are absent): the graph lesson (batch norm),
+    train vs test, renorm and (max) pooling so far; other lessons have none."""
+    builders = _builders(walk)
     out: dict[str, tuple[Question, ...]] = {}
     for n, step in enumerate(walk.steps):
         build = builders.get(step.key)

@@ -111,3 +111,43 @@ def test_no_questions_for_layernorm_and_the_score():
     assert predict.questions(ln) == {}
     s = predict.score({"a": "right", "b": "shown", "c": "wrong"}, ["a", "b", "c", "d"])
     assert (s.right, s.answered, s.total) == (1, 2, 4)
+
+
+@pytest.mark.parametrize("lesson", ["train_test", "renorm", "pool"])
+def test_other_lessons_questions(lesson):
+    from bnviz import course
+
+    walk = course.build(course.lesson(lesson), Settings(), "en")
+    qs = predict.all_questions(walk)
+    assert len(qs) >= 2
+    ns = {}
+    exec(walk.setup, ns)  # noqa: S102 - the lesson's own generated code, to check the questions' answers
+    for step in walk.steps:
+        exec(step.code, ns)  # noqa: S102
+        for q in predict.questions(walk).get(step.key, ()):
+            got = eval(q.check, ns)  # noqa: S307 - the question's own NumPy expression
+            if q.kind == "number":
+                assert float(got) == pytest.approx(float(q.answer), abs=1e-12)
+                assert q.grade(repr(float(q.answer)))
+            else:
+                assert got == q.answer and q.grade(q.answer)
+    v = {k: val for s in walk.steps for k, val in s.values.items()}
+    if lesson == "train_test":
+        p = walk.settings["momentum_cs231n"]
+        assert qs[0].answer == pytest.approx((1 - p) * v["mu_b"][0, 0], abs=1e-12)
+        m, p = walk.settings["m"], walk.settings["momentum_pytorch"]
+        assert qs[1].answer == pytest.approx((1 - p) + p * v["var_b"][0, 0] * m / (m - 1), abs=1e-12)
+    if lesson == "pool":
+        assert qs[0].tol == 0 and qs[0].answer == np.count_nonzero(v["dx"])
+
+
+def test_graph_checks_are_the_notebook_values():
+    walk = walkthrough(Settings(seed=7), "en")
+    ns = {}
+    exec(walk.setup, ns)  # noqa: S102
+    for step in walk.steps:
+        exec(step.code, ns)  # noqa: S102
+        for q in predict.questions(walk).get(step.key, ()):
+            got = eval(q.check, ns)  # noqa: S307
+            assert (float(got) == pytest.approx(float(q.answer), abs=1e-12)) if q.kind == "number" \
+                else got == q.answer
