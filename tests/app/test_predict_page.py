@@ -93,3 +93,22 @@ def test_switch_a_path_off(lang):
     harmless = ablation.ablate(make_problem(Settings(lang=lang)), "mu_via_var")
     assert ablation.verdict(harmless, lang) in [e.value for e in at.success]
     assert t("learn.ablation.sum_note", lang) in _texts(at)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_pool_predict_mode(lang):
+    from bnviz import course
+
+    at = new_app({"predict": "1", "pool_step": "2", "lang": lang}).run()
+    assert_ok(at)
+    at.switch_page("pages/pool_page.py").run()
+    assert_ok(at)
+    walk = course.build(course.lesson("pool"), Settings(lang=lang), lang)
+    q = predict.questions(walk)["pool.backward"][0]
+    assert q.prompt in _texts(at) and t("learn.ui.hidden", lang) in _texts(at)
+    assert t("trail.answers", lang, question=t("trail.sparse", lang)) in _texts(at)  # the trail's step names its question
+    at.text_input(key=f"predict-in-{q.key}").input(str(int(q.answer)))
+    at.button(key=f"predict-check-{q.key}").click().run()
+    assert_ok(at)
+    assert t("learn.ui.right", lang, answer=q.answer_text) in _texts(at)
+    assert t("learn.ui.hidden", lang) not in _texts(at)
