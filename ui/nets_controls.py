@@ -230,7 +230,7 @@ def network_training(cfg: nets.NetConfig, lang: str, ablate: str | None = None) 
     if ablate is not None:
         configs["ablated"] = replace(run_cfg, bn=True, ablate=ablate)
         names["ablated"] = ablation_ui.net_run_name(ablate, lang)
-    key = ("network", run_cfg, ablate)
+    key = ("network", run_cfg) if ablate is None else ("network", run_cfg, ablate)
     curve_titles = {k: t(f"page.network.{v}", lang) for k, v in (("loss", "loss"), ("accuracy", "accuracy"),
                                                                     ("steps", "steps_axis"), ("train", "train_part"),
                                                                     ("val", "val_part"))}

@@ -106,9 +106,29 @@ def test_pool_predict_mode(lang):
     walk = course.build(course.lesson("pool"), Settings(lang=lang), lang)
     q = predict.questions(walk)["pool.backward"][0]
     assert q.prompt in _texts(at) and t("learn.ui.hidden", lang) in _texts(at)
-    assert t("trail.answers", lang, question=t("trail.sparse", lang)) in _texts(at)  # the trail's step names its question
+    assert t("trail.answers", lang, question=t("trail.sparse", lang)) in _texts(at)  # the step names its question
     at.text_input(key=f"predict-in-{q.key}").input(str(int(q.answer)))
     at.button(key=f"predict-check-{q.key}").click().run()
     assert_ok(at)
     assert t("learn.ui.right", lang, answer=q.answer_text) in _texts(at)
     assert t("learn.ui.hidden", lang) not in _texts(at)
+
+
+def test_train_test_predict_mode_choice():
+    from bnviz import course
+
+    at = new_app({"predict": "1", "tt_step": "5"}).run()
+    assert_ok(at)
+    at.switch_page("pages/train_test_page.py").run()
+    assert_ok(at)
+    walk = course.build(course.lesson("train_test"), Settings(), "en")
+    q = predict.questions(walk)["forward.test"][0]
+    assert q.kind == "choice" and q.prompt in _texts(at)
+    at.radio(key=f"predict-in-{q.key}").set_value("yes")
+    at.button(key=f"predict-check-{q.key}").click().run()
+    assert_ok(at)
+    assert q.hint[0] in _texts(at)  # wrong: the hint
+    at.radio(key=f"predict-in-{q.key}").set_value("no")
+    at.button(key=f"predict-check-{q.key}").click().run()
+    assert t("learn.ui.right", "en", answer=q.answer_text) in _texts(at)
+    assert t("trail.answers", "en", question=t("trail.test_time", "en")) in _texts(at)
