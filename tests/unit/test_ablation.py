@@ -130,3 +130,24 @@ def test_lesson_text_and_figure():
     fig = dx_compare(a.dx_true[:, 0], a.dx[:, 0], "var", {"true": "t", "ablated": "a"}, "title", "i")
     go.Figure(fig)
     assert fig["data"][1]["y"] == a.dx[:, 0].tolist()
+
+
+def test_the_graph_lesson_carries_the_ablation():
+    import json
+
+    from bnviz import export
+    from bnviz.data import make_problem
+    from bnviz.lessons.graph import walkthrough
+    from bnviz.settings import Settings
+
+    s = Settings(seed=2)
+    plain = walkthrough(s, "en")
+    assert "ablation" not in [tb.key for tb in plain.tables]
+    walk = walkthrough(s, "zh", ablate="var")
+    table = next(tb for tb in walk.tables if tb.key == "ablation")
+    ab = ablation.ablate(make_problem(s), "var")
+    assert table.intro == ablation.verdict(ab, "zh") and table.columns == ablation.columns(ab, "zh")
+    assert walk.settings["ablate"] == "var"
+    assert ablation.verdict(ab, "zh") in export.render(walk, "md")
+    assert json.loads(export.render(walk, "json"))["settings"]["ablate"] == "var"
+    assert "ablation" not in [tb.key for tb in walkthrough(s, "en", norm="layer", ablate="var").tables]
