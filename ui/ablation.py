@@ -1,4 +1,4 @@
-"""Streamlit helpers for "switch a path off": the picker, the graph lesson's section, the network runs side by side.
+"""Streamlit helpers for "switch a path off": the picker, what a removal did, the network runs side by side.
 
 The numbers are :mod:`bnviz.ablation`'s (graph lesson) and :mod:`bnviz.nets`' (the
 network trained with ``NetConfig.ablate``); this module only draws them.
@@ -22,28 +22,19 @@ def picker(lang: str, key: str = "ablate", label: str = "learn.ablation.label") 
     """A selector of the term to switch off (kept in the URL as ``?<key>=name``); None for the true backward."""
     names = {OFF: t("learn.ablation.off", lang), **{a: t(f"learn.ablation.name.{a}", lang) for a in ablation.ABLATIONS}}
     chosen = norms_controls.choice("selectbox", t(label, lang), (OFF, *ablation.ABLATIONS), key, OFF,
-                                   names.get)
+                                   names.get, help=t("learn.ablation.intro", lang))
     return None if chosen in (None, OFF) else str(chosen)
 
 
 def show(ab: ablation.Ablation, lang: str, feature: int, rows_title: str, key: str = "ablation") -> None:
-    """What the removal did: the verdict, the table of errors and sums, ∂L/∂x true beside ablated."""
+    """What the removal did: the verdict and ∂L/∂x true beside ablated (the table of errors and
+    sums is the lesson's own table, ``render.tables``)."""
+    st.subheader(t("learn.ablation.title", lang))
     (st.success if ab.harmless else st.error)(ablation.verdict(ab, lang))
-    st.dataframe(ablation.columns(ab, lang), hide_index=True)
-    st.caption(t("learn.ablation.sum_note", lang))
     name = t(f"learn.ablation.name.{ab.removed}", lang)
     names = {"true": t("learn.ablation.true", lang), "ablated": t("learn.ablation.ablated", lang, path=name)}
     plot(dx_compare(ab.dx_true[:, feature], ab.dx[:, feature], ab.removed, names,
                     t("learn.ablation.dx_chart", lang, j=feature + 1, path=name), rows_title), f"{key}_dx")
-
-
-def graph_section(problem, lang: str, feature: int, rows_title: str) -> None:
-    """The graph lesson's "switch a path off" section (batch norm only)."""
-    st.subheader(t("learn.ablation.title", lang))
-    st.caption(t("learn.ablation.intro", lang))
-    removed = picker(lang)
-    if removed is not None:
-        show(ablation.ablate(problem, removed), lang, feature, rows_title)
 
 
 def net_run_name(removed: str, lang: str) -> str:

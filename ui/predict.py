@@ -153,6 +153,5 @@ def score(walk: Walkthrough, lang: str, on: bool,
     store = _store(walk.page)
     outcomes = {qid(q): store.get(qid(q), {}).get("outcome") or "" for q in qs}
     s = predict.score(outcomes, [qid(q) for q in qs])
-    st.markdown(t("learn.ui.score", lang, right=s.right, total=s.total, answered=s.answered),
-                help=None)
+    st.markdown(t("learn.ui.score", lang, right=s.right, total=s.total, answered=s.answered))
     return s
