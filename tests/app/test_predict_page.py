@@ -117,7 +117,7 @@ def test_pool_predict_mode(lang):
 def test_train_test_predict_mode_choice():
     from bnviz import course
 
-    at = new_app({"predict": "1", "tt_step": "5"}).run()
+    at = new_app({"predict": "1", "tt_step": "6"}).run()
     assert_ok(at)
     at.switch_page("pages/train_test_page.py").run()
     assert_ok(at)
