@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from bnviz import data
+from bnviz import ablation, data
 from bnviz.figures.graph_diagram import graph_figure
 from bnviz.figures.values import heatmap, paths_stack
 from bnviz.i18n import InputError, t
 from bnviz.lessons.graph import NORMS, active_edges, bn_walkthrough, ln_problem
 from bnviz.ops import bn
+from ui import ablation as ablation_ui
 from ui import norms_controls, render, sidebar
 from ui.charts import plot
 from ui.stepper import stepper
@@ -21,13 +22,14 @@ norm = norms_controls.choice("segmented_control", t("page.graph.norm.label", lan
 layer = norm == "layer"
 if layer:
     st.info(t("page.graph.norm.ln_intro", lang))
+removed = None if layer else ablation_ui.picker(lang)  # switch a path off (batch norm's graph)
 
 try:
     problem = ln_problem(s) if layer else data.make_problem(s)
 except InputError as err:
     render.input_error(err, lang)
 render.notes(problem.notes, lang)
-walk = bn_walkthrough(problem, s, lang, norm)
+walk = bn_walkthrough(problem, s, lang, norm, ablate=removed)
 if layer:  # one column per sample: the table shows one sample's D features
     feature = norms_controls.column_picker(problem.m, lang, "sample", "page.graph.norm.sample",
                                            "page.graph.norm.sample_option", "n")
@@ -62,6 +64,8 @@ for step in stepper(walk, lang, "step"):
             plot(heatmap(step.values[main], t("page.graph.heatmap", lang, name=walk.label(main)),
                          t("page.graph.feature_axis", lang), rows_title), f"heatmap-{step.key}", map_col)
 
+if removed is not None:
+    ablation_ui.show(ablation.ablate(problem, removed), lang, feature, rows_title)
 render.tables(walk)
 
 render.downloads(walk, "bnviz-graph")

@@ -5,6 +5,7 @@ import streamlit as st
 from bnviz.course import available, course_walkthroughs
 from bnviz.i18n import t
 from ui import render, sidebar
+from ui import trail as trail_ui
 
 settings = sidebar.current()  # read now: the download runs later, outside this session's script
 lang = settings.lang
@@ -18,6 +19,8 @@ for n, les in enumerate(lessons, start=1):
         st.markdown(f"**{t('course.lesson', lang, n=n)} · {les.icon} {t(f'page.{les.key}.title', lang)}**")
         st.caption(t(f"page.{les.key}.summary", lang))
         st.page_link(les.page, label=t("course.open", lang, title=t(f"page.{les.key}.title", lang)))
+
+trail_ui.home(lang)
 
 st.divider()
 render.downloads(lambda: course_walkthroughs(settings, lang), "bnviz-course", lang, key="course",

@@ -7,6 +7,7 @@ import streamlit as st
 from bnviz.figures import nets as figs
 from bnviz.i18n import InputError, t
 from bnviz.lessons import network
+from ui import ablation as ablation_ui
 from ui import nets_controls as nc
 from ui import norms_controls, render, sidebar
 from ui.charts import plot
@@ -21,7 +22,7 @@ try:
     cfg = network.config(**params, seed=s.seed)
 except InputError as err:
     render.input_error(err, lang)
-nc.network_training(cfg, lang)
+nc.network_training(cfg, lang, ablation_ui.picker(lang, "net_ablate", "learn.ablation.net_label"))
 
 st.divider()
 st.subheader(t("page.network.step_header", lang))

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import streamlit as st
 
+from bnviz import predict
 from bnviz.figures.canvas import Animation
 from bnviz.i18n import t
 from bnviz.lessons import conv as conv_lesson
@@ -21,6 +22,8 @@ from bnviz.lessons import pool as pool_lesson
 from bnviz.lessons.windowed import VALUE_MODES
 from bnviz.numfmt import fmt, matrix_latex
 from bnviz.steps import Step, Walkthrough
+from ui import predict as predict_ui
+from ui import trail as trail_ui
 from ui.charts import plot
 
 BIND = "query-params"
@@ -112,13 +115,22 @@ def stepper(key: str, total: int, label: str, prev: str, nxt: str) -> int:
 
 
 def step_nav(walk: Walkthrough, lang: str, prefix: str) -> Step:
-    """The walkthrough's step picker; returns the current step and shows its heading."""
+    """The walkthrough's step picker; returns the current step and shows its heading.
+
+    In predict mode (``?predict=1``) the step's questions come first; the page stops there until
+    they are answered (``ui.predict``)."""
+    on = predict_ui.mode(lang)
+    asked = predict.questions(walk) if on else {}
+    predict_ui.score(walk, lang, on, asked)
     total = len(walk.steps)
     n = stepper(f"{prefix}_step", total, t("page.conv.step", lang), t("page.conv.prev", lang),
                 t("page.conv.next", lang))
     step = walk.steps[n - 1]
     st.subheader(f"{t(f'page.conv.{step.phase}', lang)} · {step.title}")
     st.progress(n / total, text=t("page.conv.step_of", lang, n=n, total=total))
+    trail_ui.names(walk.page, step, lang)
+    if not predict_ui.gate(walk, step, lang, on, asked):
+        st.stop()
     return step
 
 

@@ -25,6 +25,7 @@ from bnviz import nets
 from bnviz.figures import nets as nets_figs
 from bnviz.i18n import t
 from bnviz.steps import Step, Walkthrough
+from ui import ablation as ablation_ui
 from ui import norms_controls
 from ui.charts import plot
 
@@ -219,12 +220,17 @@ def run_names(lang: str) -> dict[str, str]:
     return {name: t(f"page.network.{name}", lang) for name in RUNS}
 
 
-def network_training(cfg: nets.NetConfig, lang: str) -> None:
-    """Train-both and Stop buttons, the live curves, and the charts of the last result."""
+def network_training(cfg: nets.NetConfig, lang: str, ablate: str | None = None) -> None:
+    """Train-both and Stop buttons, the live curves, and the charts of the last result.
+
+    ablate: also train the BN net with that term removed from every BN backward (run "ablated")."""
     run_cfg = replace(cfg, record_every=nets.record_every(cfg.steps))
     configs = {name: replace(run_cfg, bn=name == "bn") for name in RUNS}
-    key = ("network", run_cfg)
     names = run_names(lang)
+    if ablate is not None:
+        configs["ablated"] = replace(run_cfg, bn=True, ablate=ablate)
+        names["ablated"] = ablation_ui.net_run_name(ablate, lang)
+    key = ("network", run_cfg) if ablate is None else ("network", run_cfg, ablate)
     curve_titles = {k: t(f"page.network.{v}", lang) for k, v in (("loss", "loss"), ("accuracy", "accuracy"),
                                                                     ("steps", "steps_axis"), ("train", "train_part"),
                                                                     ("val", "val_part"))}
@@ -266,6 +272,9 @@ def network_training(cfg: nets.NetConfig, lang: str) -> None:
             st.markdown(t("page.network.result", lang, step=step_done,
                           base=f"{runs['baseline'].history.val_acc[-1]:.1%}",
                           bn=f"{runs['bn'].history.val_acc[-1]:.1%}"))
+        if "ablated" in runs:
+            st.markdown(t("learn.ablation.net_result", lang, step=step_done))
+            ablation_ui.net_table(runs, names, lang)
     charts = result_figures(result, names, lang)
     kind = norms_controls.choice("segmented_control", t("page.network.hist_pick", lang), ("pre", "grad"), "hist",
                                  "pre", lambda k: t(f"page.network.hist_{k}", lang))

@@ -10,6 +10,7 @@ import streamlit as st
 from bnviz import export
 from bnviz.i18n import InputError, escape_markdown, t
 from bnviz.steps import LABELS, Step, Table, Walkthrough, feature_table
+from ui import predict as predict_ui
 
 
 def input_error(err: InputError, lang: str, hint: str = "page.graph.fix_input") -> None:
@@ -80,20 +81,29 @@ def lesson_table(table: Table) -> None:
 
 
 def downloads(walk: Walkthrough | list[Walkthrough] | Callable[[], object], stem: str, lang: str | None = None,
-              key: str = "dl", intro: str = "export.downloads") -> None:
+              key: str = "dl", intro: str = "export.downloads", exercises: bool | None = None) -> None:
     """One download button per export format; a file is written only when its
     button is clicked. ``walk`` may be a callable returning the walkthrough(s)
-    (e.g. the whole course), so nothing is built until then."""
+    (e.g. the whole course), so nothing is built until then. ``exercises``: the
+    Markdown and notebook carry the lesson's predict-mode questions (``bnviz.exercises``);
+    None: when the page is in predict mode."""
     lang = lang or walk.lang
+    if exercises is None:
+        exercises = predict_ui.active()
     st.caption(t(intro, lang))
     for col, fmt in zip(st.columns(len(export.FORMATS)), export.FORMATS, strict=True):
-        col.download_button(t(f"export.download_{fmt}", lang), partial(_export, walk, fmt),
+        col.download_button(t(f"export.download_{fmt}", lang), partial(_export, walk, fmt, exercises),
                             file_name=f"{stem}.{fmt}", mime=export.MIME[fmt], on_click="ignore",
                             key=f"{key}_{fmt}", width="stretch")
 
 
-def _export(walk, fmt: str) -> str:
-    return export.render(walk() if callable(walk) else walk, fmt)
+def _export(walk, fmt: str, exercises: bool = False) -> str:
+    walk = walk() if callable(walk) else walk
+    if exercises and isinstance(walk, Walkthrough):
+        from bnviz import exercises as ex
+
+        return ex.render(walk, fmt)
+    return export.render(walk, fmt)
 
 
 def label(key: str) -> str:

@@ -28,8 +28,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import streamlit as st
 
+from bnviz import predict
 from bnviz.i18n import t
 from bnviz.steps import Step, Walkthrough
+from ui import predict as predict_ui
+from ui import trail as trail_ui
 
 PREFIX = "bnvizstep"
 """Container keys are ``f"{PREFIX}-{key}-{n}"`` (n from 1)."""
@@ -199,6 +202,9 @@ def container_key(key: str, n: int) -> str:
 def stepper(walk: Walkthrough, lang: str, key: str, phases: bool = True) -> Iterator[Step]:
     """Draw the stepper, then yield each step inside its own container (the current one shown).
 
+    In predict mode a step with questions is yielded only once they are answered (or shown);
+    until then its container holds the questions (:func:`ui.predict.gate`).
+
     ``key`` names the URL parameter (``?<key>=n``). The page draws a step's
     content in the loop body; see the module docstring.
     """
@@ -211,7 +217,12 @@ def stepper(walk: Walkthrough, lang: str, key: str, phases: bool = True) -> Iter
     hidden = ",".join(_selector(container_key(key, i)) for i in range(1, total + 1) if i != n)
     if hidden:  # the first paint, before the element's script has run
         st.html(f"<style>{hidden}{{display:none}}</style>")
+    on = predict_ui.mode(lang)  # predict mode (``?predict=1``): each step asks first (ui.predict)
+    asked = predict.questions(walk) if on else {}
+    predict_ui.score(walk, lang, on, asked)
     _component(data=data(walk, lang, key, n, phases), key=f"{PREFIX}-{key}")
     for i, step in enumerate(walk.steps, start=1):
         with st.container(key=container_key(key, i)):
-            yield step
+            trail_ui.names(walk.page, step, lang)  # "This step answers: …" on the trail's steps
+            if predict_ui.gate(walk, step, lang, on, asked):
+                yield step

@@ -13,7 +13,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from bnviz import data, export
+from bnviz import data
+from bnviz.cli import learn
 from bnviz.cli import norms as family
 from bnviz.cli.common import (
     EXIT_OK,
@@ -50,6 +51,7 @@ def _add_derive_arguments(p: argparse.ArgumentParser, lang: str) -> None:
     p.add_argument("--upstream", choices=[u for u in UPSTREAMS if u != "custom"], default=DEFAULTS.upstream,
                    help=t("cli.opt_upstream", lang))
     family.add_family_arguments(p, lang)  # --norm, --mode, ... (the normalization family)
+    learn.add_derive_arguments(p, lang)  # --ablate, --exercises
     add_output_arguments(p, lang)
 
 
@@ -115,6 +117,7 @@ def run_derive(args: argparse.Namespace) -> int:
     Other norms, test mode and 4-D input go to ``bnviz.cli.norms.run_family``.
     """
     if family.is_family(args):
+        learn.refuse_for_family(args)
         return family.run_family(args)
     problem, settings = derive_problem(args)
     with np.errstate(all="ignore"):  # overflow is reported below as one line, not as warnings
@@ -124,7 +127,8 @@ def run_derive(args: argparse.Namespace) -> int:
         raise InputError("cli.not_finite_result")
     walk = replace(walk, settings={**walk.settings, "x_file": args.x, "dout_file": args.dout})
     extra = derive_extra(problem, run, args.lang) if args.format == "json" else None
-    text = export.render(walk, args.format, extra)
+    extra = learn.derive_extra(problem, args, extra)
+    text = learn.render(walk, args, extra)
     emit(text, args.output)
     return EXIT_OK
 

@@ -20,6 +20,7 @@ from dataclasses import asdict, replace
 
 from bnviz import export, nets
 from bnviz.cli.common import Command, emit, float_option, int_option
+from bnviz.cli.learn import add_ablate_argument
 from bnviz.i18n import InputError, t
 from bnviz.lessons import network
 from bnviz.limits import PROGRESS_WORK, train_work
@@ -57,6 +58,7 @@ def _arguments(p: argparse.ArgumentParser, lang: str) -> None:
                    help=t("cli.train.opt_lr", lang, lo=lim["lr"][0], hi=lim["lr"][1]))
     p.add_argument("--seed", default="0", metavar="S",
                    help=t("cli.train.opt_seed", lang, lo=lim["seed"][0], hi=lim["seed"][1]))
+    add_ablate_argument(p, lang, "cli.learn.opt_train_ablate")
     p.add_argument("--json", action="store_true", help=t("cli.train.opt_json", lang))
     p.add_argument("--format", choices=export.FORMATS, default=None, help=t("cli.train.opt.format_help", lang))
     p.add_argument("-o", "--output", metavar="FILE", help=t("cli.opt_output", lang))
@@ -73,7 +75,7 @@ def config_from(args: argparse.Namespace) -> nets.NetConfig:
         raise InputError("cli.range", option="--lr", value=lr, lo=lim["lr"][0], hi=lim["lr"][1])
     cfg = network.config(hidden=parse_hidden(args.hidden), activation=args.activation, bn=args.bn, lr=lr,
                          batch=batch, steps=steps, seed=seed)
-    return replace(cfg, record_every=nets.record_every(steps), samples=0)
+    return replace(cfg, record_every=nets.record_every(steps), samples=0, ablate=args.ablate)
 
 
 def curves(p: nets.Progress) -> dict:

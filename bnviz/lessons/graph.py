@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import gradcheck
+from bnviz import ablation, gradcheck
 from bnviz import symbolic as S
 from bnviz.data import Problem, make_problem, setup_code
 from bnviz.i18n import InputError, t
@@ -259,11 +259,19 @@ def lesson_tables(problem: Problem, lang: str, norm: str = "batch") -> tuple[Tab
     return tuple(tables)
 
 
+def ablation_table(problem: Problem, removed: str, lang: str) -> Table:
+    """"Switch a path off" as lesson data: the removal's verdict, errors and sums (``bnviz.ablation``)."""
+    ab = ablation.ablate(problem, removed)
+    return Table("ablation", f"{t('learn.ablation.title', lang)}: {t(f'learn.ablation.name.{removed}', lang)}",
+                 ablation.verdict(ab, lang), ablation.columns(ab, lang), t("learn.ablation.sum_note", lang))
+
+
 def bn_walkthrough(problem: Problem, settings: Settings | None = None, lang: str = "en",
-                   norm: str = "batch") -> Walkthrough:
+                   norm: str = "batch", ablate: str | None = None) -> Walkthrough:
     """The graph page's steps for one batch, in ``lang``.
 
     norm="layer": LayerNorm through the same graph, values on xᵀ (D, m).
+    ablate: batch norm only; one of ``bnviz.ablation.ABLATIONS`` switched off, as a lesson table.
     """
     if norm == "layer":
         run = family.norm_run(problem.x, problem.gamma, problem.beta, problem.dout, problem.eps, "layer")
@@ -290,8 +298,12 @@ def bn_walkthrough(problem: Problem, settings: Settings | None = None, lang: str
     setup = setup_code(problem, settings)
     if norm == "layer":
         setup = f"{setup}\n{LN_SETUP}"
+    tables = lesson_tables(problem, lang, norm)
+    if ablate is not None and norm == "batch":
+        record["ablate"] = ablate
+        tables = (*tables, ablation_table(problem, ablate, lang))
     return Walkthrough("graph", t("page.graph.title", lang), lang, record, tuple(steps), setup,
-                       tables=lesson_tables(problem, lang, norm))
+                       tables=tables)
 
 
 def ln_checked(x: Array, dout: Array, gamma: Array, beta: Array, eps: float) -> Problem:
@@ -314,10 +326,11 @@ def ln_problem(settings: Settings) -> Problem:
     return ln_checked(p.x, p.dout, p.gamma, p.beta, settings.eps)
 
 
-def walkthrough(settings: Settings, lang: str = "en", norm: str = "batch") -> Walkthrough:
+def walkthrough(settings: Settings, lang: str = "en", norm: str = "batch", ablate: str | None = None) -> Walkthrough:
     """The course builder (``bnviz.course``): the sidebar's batch, walked through.
 
-    norm: "batch" (default) or "layer" (the page's norm selector).
+    norm: "batch" (default) or "layer" (the page's norm selector); ablate: the
+    page's "switch a path off" picker (None: nothing switched off).
     """
     problem = ln_problem(settings) if norm == "layer" else make_problem(settings)
-    return bn_walkthrough(problem, settings, lang, norm)
+    return bn_walkthrough(problem, settings, lang, norm, ablate)

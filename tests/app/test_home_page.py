@@ -40,3 +40,20 @@ def test_home_survives_a_rerun(lang):
     assert t("sidebar.header", lang) in texts(at.sidebar.header)
     assert [e.value for e in at.title] == [t("page.home.heading", lang)]
     assert at.session_state["_settings"].m == 5
+
+
+def test_home_lists_the_trail_of_questions(lang):
+    from bnviz import trail
+
+    at = new_app().run()
+    if lang != "en":
+        at.segmented_control(key="lang").set_value(lang).run()
+    assert_ok(at)
+    shown = texts(at.markdown)
+    links = [link.proto for link in at.get("page_link")]
+    for stop in trail.TRAIL:
+        assert any(t(f"trail.{stop.key}", lang) in s for s in shown)
+        label = t("trail.open", lang, lesson=t(f"page.{stop.lesson}.title", lang), n=stop.n)
+        link = next(li for li in links if li.label == label)
+        assert link.page == stop.lesson
+        assert f"{trail.STEP_PARAMS[stop.lesson]}={stop.n}" in link.query_string
