@@ -3,11 +3,12 @@
 import streamlit as st
 
 from bnviz.course import available
-from ui import course_nav, first_visit, perf, safety, sidebar
+from ui import course_nav, first_visit, perf, safety, sidebar, style
 
 st.set_page_config(page_title="bnviz", page_icon="📈", layout="wide")
 first_visit.record()
 settings = sidebar.render()
+style.apply(settings.lang)
 st.session_state["_settings"] = settings
 
 lessons = available()
