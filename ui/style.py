@@ -29,6 +29,11 @@ CSS = """
 .katex-display:focus-visible, .katex-display:focus { outline: 2px solid #005a8f; outline-offset: 2px; }
 [data-testid="stPlotlyChart"], [data-testid="stDataFrame"], [data-testid="stTable"] { max-width: 100%; }
 [data-testid="stTable"] { overflow-x: auto; }
+[class*="st-key-scroll_"] { overflow-x: auto; overflow-y: hidden; scrollbar-width: thin;
+  scrollbar-color: #6b6b6b #e8e8e8; padding-bottom: 6px; }
+[class*="st-key-scroll_"]:focus-visible { outline: 2px solid #005a8f; outline-offset: 2px; }
+[data-testid="stCaptionContainer"] { opacity: 1 !important; }
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: #5c5b5a !important; }
 .st-key-bnviz_style, [data-testid="stLayoutWrapper"]:has(> .st-key-bnviz_style),
   .stElementContainer:has(> .st-key-bnviz_style) { display: none; }
 @media (max-width: 640px) {
@@ -41,20 +46,22 @@ CSS = """
 SCRIPT = """
 <script>
 (() => {
-  const label = %s;
+  window.__bnvizLabels = %s;
+  if (window.__bnvizA11y) { return; }
+  window.__bnvizA11y = true;
+  const SCROLLERS = '.katex-display, [class*="st-key-scroll_"]';
   const mark = () => {
-    for (const el of document.querySelectorAll('.katex-display')) {
+    for (const el of document.querySelectorAll(SCROLLERS)) {
       const scrolls = el.scrollWidth > el.clientWidth;
-      if (scrolls && !el.hasAttribute('tabindex')) {
-        el.setAttribute('tabindex', '0'); el.setAttribute('role', 'region'); el.setAttribute('aria-label', label);
-      } else if (!scrolls && el.getAttribute('tabindex') === '0') {
+      const label = window.__bnvizLabels[el.classList.contains('katex-display') ? 'formula' : 'figure'];
+      if (scrolls) {
+        el.setAttribute('tabindex', '0'); el.setAttribute('role', 'region');
+        if (el.getAttribute('aria-label') !== label) { el.setAttribute('aria-label', label); }
+      } else if (el.hasAttribute('tabindex')) {
         el.removeAttribute('tabindex'); el.removeAttribute('role'); el.removeAttribute('aria-label');
       }
     }
   };
-  window.__bnvizLabel = label;
-  if (window.__bnvizA11y) { return; }
-  window.__bnvizA11y = true;
   let queued = false;
   const later = () => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; mark(); }); } };
   new MutationObserver(later).observe(document.body, {childList: true, subtree: true});
@@ -69,4 +76,5 @@ def apply(lang: str) -> None:
     """Add the CSS and the keyboard script to the page (invisible; call once per run)."""
     st.html(CSS)
     with st.container(key="bnviz_style"):
-        st.html(SCRIPT % json.dumps(t("sees.a11y.formula", lang)), unsafe_allow_javascript=True)
+        labels = {"formula": t("sees.a11y.formula", lang), "figure": t("sees.a11y.figure", lang)}
+        st.html(SCRIPT % json.dumps(labels, ensure_ascii=False), unsafe_allow_javascript=True)

@@ -34,6 +34,9 @@ PATH_EDGES = {
 }
 """(child, parent) edges of each path from x̂'s gradient back to x."""
 
+MIN_WIDTH = 600
+"""px: narrower, the 52 px node markers overlap (``ui.charts.plot`` scrolls it instead)."""
+
 MARK_EDGES = {"xhat": ("xhat", "xc"), "var": ("std", "var"), "mu": ("mu", "x")}
 """The edge of each path that carries its number (an edge no other path uses)."""
 
@@ -95,6 +98,7 @@ def graph_figure(structure: Graph, focus: str, active: set[tuple[str, str]],
         "data": traces,
         "layout": {
             "height": height, "margin": {"l": 5, "r": 5, "t": 5, "b": 5},
+            "meta": {"min_width": MIN_WIDTH},
             "xaxis": {"visible": False, "range": [-0.5, 7.7], "fixedrange": True},
             "yaxis": {"visible": False, "range": [-1.5, 1.5], "fixedrange": True},
             "annotations": annotations, "plot_bgcolor": "rgba(0,0,0,0)",
