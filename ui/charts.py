@@ -36,6 +36,7 @@ def plot(fig: dict, key: str, container=st) -> None:
     if not min_width:
         container.plotly_chart(_Checked(fig), config=CONFIG, key=key)
         return
-    box = container.container(key=f"scroll_{key}")
-    box.html(f"<style>.st-key-scroll_{key} > div {{ min-width: {int(min_width)}px; }}</style>")
+    width = int(min_width)
+    box = container.container(key=f"scroll{width}_{key}")  # CSS class st-key-scroll<width>_<key>
+    box.html(f'<style>[class*="st-key-scroll{width}_"] > div {{ min-width: {width}px; }}</style>')
     box.plotly_chart(_Checked(fig), config=CONFIG, key=key)

@@ -29,9 +29,9 @@ CSS = """
 .katex-display:focus-visible, .katex-display:focus { outline: 2px solid #005a8f; outline-offset: 2px; }
 [data-testid="stPlotlyChart"], [data-testid="stDataFrame"], [data-testid="stTable"] { max-width: 100%; }
 [data-testid="stTable"] { overflow-x: auto; }
-[class*="st-key-scroll_"] { overflow-x: auto; overflow-y: hidden; scrollbar-width: thin;
+[class*="st-key-scroll"] { overflow-x: auto; overflow-y: hidden; scrollbar-width: thin;
   scrollbar-color: #6b6b6b #e8e8e8; padding-bottom: 6px; }
-[class*="st-key-scroll_"]:focus-visible { outline: 2px solid #005a8f; outline-offset: 2px; }
+[class*="st-key-scroll"]:focus-visible { outline: 2px solid #005a8f; outline-offset: 2px; }
 [data-testid="stCaptionContainer"] { opacity: 1 !important; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: #5c5b5a !important; }
 .st-key-bnviz_style, [data-testid="stLayoutWrapper"]:has(> .st-key-bnviz_style),
@@ -49,7 +49,7 @@ SCRIPT = """
   window.__bnvizLabels = %s;
   if (window.__bnvizA11y) { return; }
   window.__bnvizA11y = true;
-  const SCROLLERS = '.katex-display, [class*="st-key-scroll_"]';
+  const SCROLLERS = '.katex-display, [class*="st-key-scroll"]';
   const mark = () => {
     for (const el of document.querySelectorAll(SCROLLERS)) {
       const scrolls = el.scrollWidth > el.clientWidth;

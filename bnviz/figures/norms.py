@@ -128,8 +128,8 @@ def diagram(edges: Sequence[tuple[str, str]], positions: Mapping[str, tuple[floa
             "type": "scatter", "mode": "markers+text", "hoverinfo": "text",
             "x": xs, "y": [positions[n][1] for n in names], "text": [labels[n] for n in names],
             "textposition": "middle center",
-            "textfont": {"size": [14 if len(labels[n]) <= 5 else 10 for n in names],
-                         "color": ["white" if n == focus else "black" for n in names]},
+            "textfont": {"size": [14 if len(labels[n]) <= 5 else 12 for n in names],
+                         "color": "black"},
             "marker": {
                 "size": [60 if n == focus else 52 for n in names],
                 "color": [HIGHLIGHT if n == focus else ("#ffffff" if n in stopped else "#f2f2f2") for n in names],
@@ -140,6 +140,7 @@ def diagram(edges: Sequence[tuple[str, str]], positions: Mapping[str, tuple[floa
         }],
         "layout": {
             "height": height, "margin": {"l": 5, "r": 5, "t": 5, "b": 5},
+            "meta": {"min_width": int(80 * (max(xs) - min(xs) + 1))},  # 52 px nodes never overlap (ui.charts)
             "xaxis": {"visible": False, "range": [min(xs) - 0.5, max(xs) + 0.5], "fixedrange": True},
             "yaxis": {"visible": False, "range": [-1.5, 1.5], "fixedrange": True},
             "annotations": annotations, "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)",

@@ -36,7 +36,7 @@ LAYOUT_JS = """
     bad.push(`the main area scrolls sideways: ${main.scrollWidth} px > ${main.clientWidth} px`);
   }
   const boxOf = (el) => el.parentElement.closest(
-    '[class*="st-key-scroll_"], [data-testid="stColumn"], [data-testid="stMainBlockContainer"], ' +
+    '[class*="st-key-scroll"], [data-testid="stColumn"], [data-testid="stMainBlockContainer"], ' +
     '[data-testid="stSidebarUserContent"], [data-testid="stExpanderDetails"], [data-testid="stTabPanel"]');
   const picks = '[data-testid="stPlotlyChart"], [data-testid="stDataFrame"], [data-testid="stTable"], .katex-display';
   for (const el of document.querySelectorAll(picks)) {
@@ -45,7 +45,7 @@ LAYOUT_JS = """
     const box = boxOf(el);
     if (!box) { continue; }
     const b = box.getBoundingClientRect();
-    const scrollsBox = box.matches('[class*="st-key-scroll_"]');
+    const scrollsBox = box.matches('[class*="st-key-scroll"]');
     if (!scrollsBox && (r.right > b.right + 1 || r.left < b.left - 1)) {
       bad.push(`${name(el)} spans ${Math.round(r.left)}..${Math.round(r.right)} px outside its column ` +
                `${Math.round(b.left)}..${Math.round(b.right)} px: "${el.textContent.slice(0, 50)}"`);
@@ -143,18 +143,19 @@ def test_nothing_is_wider_than_its_column(app_url: str, tab: Page) -> None:
 def test_phone_steps_the_graph_lesson_and_changes_m(app_url: str, tab: Page) -> None:
     """On a phone: Next walks every step with nothing wider than its column, and m changes from the menu."""
     open_lesson(tab, app_url, "graph", "en")
-    nxt = tab.get_by_role("button", name=t("page.graph.next", "en"))
+    nxt = tab.locator('[data-testid="bnviz-stepper"] [data-bnviz="next"]')
+    title = tab.locator('[data-testid="bnviz-stepper"] [data-bnviz="title"]')
     found = []
     for _ in range(40):
         found += tab.evaluate(LAYOUT_JS)
         if not nxt.is_enabled():
             break
-        before = tab.get_by_role("heading", level=3).first.inner_text()
+        before = title.inner_text()
         nxt.click()
-        expect(tab.get_by_role("heading", level=3).first).not_to_have_text(before, timeout=TIMEOUT)
-        settle(tab)
+        expect(title).not_to_have_text(before, timeout=TIMEOUT)
+        tab.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     assert not found, "\n".join(found)
-    expect(tab.get_by_role("heading", level=3).first).to_contain_text(t("step.backward.closed.title", "en"))
+    expect(title).to_contain_text(t("step.backward.closed.title", "en"))
 
     # The sidebar is folded away on a phone: its toggle opens it, the batch size slider answers the keyboard.
     tab.locator('[data-testid="stExpandSidebarButton"]').first.click()
@@ -177,8 +178,10 @@ def test_every_control_is_reached_by_the_keyboard(app_url: str, tab: Page) -> No
         reached.add(tab.evaluate("""() => { const e = document.activeElement;
             return (e.getAttribute('aria-label') || e.innerText || e.getAttribute('role') || e.tagName)
                    .trim().slice(0, 40); }"""))
-    for label in (t("page.graph.next", "en"), t("page.graph.prev", "en")):
-        assert any(label.strip("◀▶ ") in r for r in reached), f"Tab never reached {label!r}: {sorted(reached)}"
+    for name in ("next", "prev"):
+        label = tab.locator(f'[data-testid="bnviz-stepper"] [data-bnviz="{name}"]').first.evaluate(
+            "e => (e.getAttribute('aria-label') || e.innerText).trim().slice(0, 40)")
+        assert label in reached, f"Tab never reached the {name} button ({label!r}): {sorted(reached)}"
     focusable = tab.evaluate("""() => [...document.querySelectorAll('.katex-display')]
         .filter(e => e.scrollWidth > e.clientWidth + 1).every(e => e.tabIndex === 0)""")
     assert focusable, "a formula wider than its column is not reachable with Tab"
