@@ -23,29 +23,45 @@ from bnviz.steps import Walkthrough
 ROOT = Path(__file__).resolve().parent.parent
 
 
+BATCH = ("m", "d", "gamma", "beta", "eps", "seed", "dist", "upstream")
+"""Every sidebar setting (``Settings`` fields; ``x_text``/``dout_text`` go with ``dist``/``upstream``)."""
+NO_UPSTREAM = tuple(k for k in BATCH if k != "upstream")
+
+
 @dataclass(frozen=True)
 class Lesson:
-    """key: id and URL path; page: file under the repo root; build: see module doc."""
+    """key: id and URL path; page: file under the repo root; build: see module doc.
+
+    uses: the sidebar settings the lesson reads (the sidebar folds the others away, saying so);
+    conventions: catalog keys of the sentences saying where bnviz differs from PyTorch, cs231n or
+    Caffe in this lesson (shown under the lesson; ``tests/app/test_sees.py`` checks each is there).
+    """
 
     key: str
     page: str
     icon: str
     build: str | None = None
+    uses: tuple[str, ...] = BATCH
+    conventions: tuple[str, ...] = ()
 
 
 COURSE: tuple[Lesson, ...] = (
-    Lesson("home", "pages/home_page.py", "🏠"),
-    Lesson("saturation", "pages/saturation_page.py", "📉", "bnviz.lessons.saturation:walkthrough"),
-    Lesson("graph", "pages/graph_page.py", "🕸️", "bnviz.lessons.graph:walkthrough"),
-    Lesson("upstream", "pages/upstream_page.py", "⬇️", "bnviz.lessons.upstream:walkthrough"),
+    Lesson("home", "pages/home_page.py", "🏠", uses=()),
+    Lesson("saturation", "pages/saturation_page.py", "📉", "bnviz.lessons.saturation:walkthrough",
+           uses=("gamma", "beta", "eps", "seed")),
+    Lesson("graph", "pages/graph_page.py", "🕸️", "bnviz.lessons.graph:walkthrough",
+           conventions=("sees.convention.eps0",)),
+    Lesson("upstream", "pages/upstream_page.py", "⬇️", "bnviz.lessons.upstream:walkthrough", uses=NO_UPSTREAM),
     Lesson("train_test", "pages/train_test_page.py", "🔁", "bnviz.lessons.train_test:walkthrough"),
     Lesson("renorm", "pages/renorm_page.py", "🧮", "bnviz.lessons.renorm:walkthrough"),
-    Lesson("axes", "pages/axes_page.py", "🧊", "bnviz.lessons.axes:walkthrough"),
-    Lesson("conv", "pages/conv_page.py", "🔲", "bnviz.lessons.conv:walkthrough"),
-    Lesson("pool", "pages/pool_page.py", "🔳", "bnviz.lessons.pool:walkthrough"),
-    Lesson("network", "pages/network_page.py", "🧠", "bnviz.lessons.network:walkthrough"),
-    Lesson("experiments", "pages/experiments_page.py", "🔬", "bnviz.lessons.experiments:walkthrough"),
-    Lesson("fold", "pages/fold_page.py", "🧷", "bnviz.lessons.fold:walkthrough"),
+    Lesson("axes", "pages/axes_page.py", "🧊", "bnviz.lessons.axes:walkthrough",
+           uses=("gamma", "beta", "eps", "seed", "dist", "upstream"), conventions=("sees.convention.layernorm_gamma",)),
+    Lesson("conv", "pages/conv_page.py", "🔲", "bnviz.lessons.conv:walkthrough", uses=("seed",)),
+    Lesson("pool", "pages/pool_page.py", "🔳", "bnviz.lessons.pool:walkthrough", uses=("seed",)),
+    Lesson("network", "pages/network_page.py", "🧠", "bnviz.lessons.network:walkthrough", uses=("seed",),
+           conventions=("sees.convention.running",)),
+    Lesson("experiments", "pages/experiments_page.py", "🔬", "bnviz.lessons.experiments:walkthrough", uses=("seed",)),
+    Lesson("fold", "pages/fold_page.py", "🧷", "bnviz.lessons.fold:walkthrough", uses=NO_UPSTREAM),
     Lesson("sync", "pages/sync_page.py", "💻", "bnviz.lessons.sync:walkthrough"),
     Lesson("bugzoo", "pages/bugzoo_page.py", "🐛", "bnviz.lessons.bugzoo:walkthrough"),
 )
@@ -58,6 +74,7 @@ def available() -> list[Lesson]:
 
 def lesson(key: str) -> Lesson:
     return next(les for les in COURSE if les.key == key)
+
 
 
 def build(les: Lesson, settings: Settings, lang: str, **params: object) -> Walkthrough:

@@ -6,7 +6,9 @@ Each records the bnviz version and the settings, in the walkthrough's
 language.
 
 * Markdown: ``$$`` math and value tables;
-* LaTeX: compiles with pdflatex using amsmath only (Chinese adds CJKutf8);
+* LaTeX: compiles with pdflatex using amsmath and graphicx only (Chinese adds
+  CJKutf8); a formula too wide for the page is broken at top-level + and −
+  (``multline*``) or scaled to the text width (:func:`tex_display`);
 * notebook: markdown cells carry the formulas, code cells recompute every
   value with NumPy from the recorded settings and seed (``Walkthrough.setup``
   and ``Step.code``); the last cell prints them as JSON, equal to the JSON
@@ -20,12 +22,13 @@ import json
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import replace
 
 import nbformat
 import numpy as np
 
 from bnviz import __version__
-from bnviz.i18n import markdown_code, t
+from bnviz.i18n import LANG_NAMES, catalog, escape_markdown, t
 from bnviz.steps import Step, Table, Walkthrough
 
 MAX_ROWS = 16
@@ -43,6 +46,46 @@ def _walks(w: Walks) -> list[Walkthrough]:
 
 def _fmt(v: float) -> str:
     return f"{v:.6g}"
+
+
+def new_values(walk: Walkthrough) -> list[dict[str, np.ndarray]]:
+    """Per step, the values it adds: a value id already shown by an earlier step with the same
+    numbers is left out (the page repeats it beside the new ones; a document shows it once)."""
+    shown: dict[str, np.ndarray] = {}
+    out = []
+    for step in walk.steps:
+        own = {k: v for k, v in step.values.items()
+               if k not in shown or shown[k].shape != v.shape or not np.array_equal(shown[k], v, equal_nan=True)}
+        shown.update(own)
+        out.append(own)
+    return out
+
+
+def _own(step: Step, values: dict[str, np.ndarray]) -> Step:
+    return replace(step, values=values)
+
+
+def setting_rows(walk: Walkthrough) -> list[tuple[str, str]]:
+    """The recorded settings as (label, value) in the walkthrough's language: the sidebar's labels,
+    choices by their names, lists joined, typed matrices one row after another, empty text as "—"."""
+    lang = walk.lang
+    rows = []
+    for k, v in walk.settings.items():
+        if (k == "x_text" and walk.settings.get("dist") != "custom") or (
+                k == "dout_text" and walk.settings.get("upstream") != "custom"):
+            continue  # the typed batch only counts with "my own values"
+        label = t(f"sidebar.{k}", lang) if f"sidebar.{k}" in catalog() else (
+            t("app.language", lang) if k == "lang" else k)
+        if k in ("dist", "upstream") and f"{k}.{v}" in catalog():
+            text = t(f"{k}.{v}", lang)
+        elif k == "lang":
+            text = LANG_NAMES.get(str(v), str(v))
+        elif isinstance(v, (list, tuple)):
+            text = ", ".join(_fmt(x) if isinstance(x, float) else str(x) for x in v)
+        else:
+            text = "; ".join(r.strip() for r in str(v).splitlines() if r.strip())
+        rows.append((label, text or "—"))
+    return rows
 
 
 def _tables(step: Step, walk: Walkthrough) -> list[tuple[str | None, list[str], list[list[str]]]]:
@@ -75,8 +118,14 @@ def _tables(step: Step, walk: Walkthrough) -> list[tuple[str | None, list[str], 
                 out.append(_matrix(f"{walk.label(k)}[{', '.join(map(str, idx))}]", v[idx]))
     if per_feature:
         heads = [walk.label(k) for k in per_feature]
-        out.append((None, heads, [[", ".join(_fmt(x) for x in np.ravel(v)) for v in per_feature.values()]]))
+        out.append((None, heads, [[_joined(v) for v in per_feature.values()]]))
     return out
+
+
+def _joined(v: np.ndarray) -> str:
+    """A per-feature value in one cell: at most MAX_ROWS numbers, then "…" (the JSON has them all)."""
+    flat = np.ravel(v)
+    return ", ".join(_fmt(x) for x in flat[:MAX_ROWS]) + (", …" if flat.size > MAX_ROWS else "")
 
 
 def _matrix(caption: str, a: np.ndarray) -> tuple[str, list[str], list[list[str]]]:
@@ -157,12 +206,12 @@ def _md_walk(walk: Walkthrough, level: int) -> list[str]:
     h = "#" * level
     lang = walk.lang
     out = [f"{h} {walk.title}", "", f"{h}# {t('export.settings', lang)}", ""]
-    out += [f"- `{k}` = {markdown_code(str(v))}" for k, v in walk.settings.items()] + [""]
-    for n, s in enumerate(walk.steps, start=1):
+    out += [f"- {escape_markdown(k)}: {escape_markdown(v)}" for k, v in setting_rows(walk)] + [""]
+    for n, (s, own) in enumerate(zip(walk.steps, new_values(walk), strict=True), start=1):
         out += _md_step_text(s, lang, f"{h}# {n}. {s.title}")
-        if s.values:
+        if own:
             out += [f"**{t('export.values', lang)}**", ""]
-            for caption, heads, rows in _tables(s, walk):
+            for caption, heads, rows in _tables(_own(s, own), walk):
                 if caption:
                     out += [f"*{caption}*", ""]
                 out += ["| " + " | ".join(heads) + " |", "|---" * len(heads) + "|"]
@@ -255,39 +304,124 @@ def _tex_walk(walk: Walkthrough, section: str) -> list[str]:
     lang = walk.lang
     out = [f"\\{section}{{{tex_text(walk.title)}}}", "", f"\\paragraph{{{tex_text(t('export.settings', lang))}}}",
            "\\begin{itemize}"]
-    out += [f"  \\item \\texttt{{{tex_text(str(k))}}} = \\texttt{{{tex_text(str(v))}}}"
-            for k, v in walk.settings.items()]
+    out += [f"  \\item {tex_text(k)}: {tex_text(v)}" for k, v in setting_rows(walk)]
     out += ["\\end{itemize}", ""]
     sub = "subsection" if section == "section" else "subsubsection"
-    for n, s in enumerate(walk.steps, start=1):
+    for n, (s, own) in enumerate(zip(walk.steps, new_values(walk), strict=True), start=1):
         out += [f"\\{sub}*{{{n}. {tex_text(s.title)}}}", ""]
         for line in s.latex:
-            out += ["\\begin{equation*}", line, "\\end{equation*}"]
+            out += tex_display(line)
         if s.local:
             out += [f"\\paragraph{{{tex_text(t('export.local', lang))}}}"]
             for line in s.local:
-                out += ["\\begin{equation*}", line, "\\end{equation*}"]
+                out += tex_display(line)
         if s.note:
             out += ["", tex_text(s.note), ""]
-        for caption, heads, rows in _tables(s, walk):
+        for caption, heads, rows in _tables(_own(s, own), walk):
             out += ["\\begin{center}\\small"]
             if caption:
                 out += [f"\\textit{{{tex_text(caption)}}}\\\\[2pt]"]
-            out += [f"\\begin{{tabular}}{{{'r' * len(heads)}}}", "\\hline",
+            out += [FIT_OPEN + f"\\begin{{tabular}}{{{'r' * len(heads)}}}", "\\hline",
                     " & ".join(tex_text(h) for h in heads) + " \\\\", "\\hline"]
             out += [" & ".join(tex_text(c) for c in r) + " \\\\" for r in rows]
-            out += ["\\hline", "\\end{tabular}", "\\end{center}", ""]
+            out += ["\\hline", "\\end{tabular}" + FIT_CLOSE, "\\end{center}", ""]
     for tb in walk.tables:
         heads = list(tb.columns)
         out += [f"\\{sub}*{{{tex_text(tb.title)}}}", "", *([tex_text(tb.intro), ""] if tb.intro else []),
                 "\\begin{center}\\small",
-                f"\\begin{{tabular}}{{{'l' * len(heads)}}}", "\\hline",
+                FIT_OPEN + f"\\begin{{tabular}}{{{'l' * len(heads)}}}", "\\hline",
                 " & ".join(tex_text(h) for h in heads) + " \\\\", "\\hline"]
         out += [" & ".join(tex_text(str(c)) for c in r) + " \\\\" for r in tb.rows]
-        out += ["\\hline", "\\end{tabular}", "\\end{center}", ""]
+        out += ["\\hline", "\\end{tabular}" + FIT_CLOSE, "\\end{center}", ""]
         if tb.note:
             out += [tex_text(tb.note), ""]
     return out
+
+
+FIT_OPEN = "\\resizebox{\\ifdim\\width>\\linewidth\\linewidth\\else\\width\\fi}{!}{"
+FIT_CLOSE = "}"
+"""Around a table: shrunk to the text width when wider, left as it is otherwise (graphicx's \\width)."""
+TEX_LINE = 60
+"""Rough width budget of one displayed formula line on the page (11 pt, article), in glyphs."""
+_COMMAND = re.compile(r"\\[A-Za-z]+")
+_SIZING = re.compile(r"\\(left|right|big|Big|bigg|Bigg)[lr]?\b|\\[,;:!]|\\(mathrm|operatorname|text|displaystyle)\b")
+
+
+def _glyphs(latex: str) -> int:
+    """Rough width of a formula in glyphs (a command like \\sigma counts one; braces, spaces, ^ _ none).
+
+    Overestimates fractions (numerator and denominator both count), so a line judged to fit does."""
+    s = _SIZING.sub("", latex)
+    s = _COMMAND.sub("x", s)
+    return len(re.sub(r"[{}\s^_]", "", s))
+
+
+def _top_level(latex: str) -> list[tuple[int, str]]:
+    """(position, mark) of every ``\\\\``, ``+``, ``-`` and ``=`` of ``latex`` outside braces, \\left…\\right
+    pairs and \\begin…\\end environments."""
+    marks, depth, k = [], 0, 0
+    while k < len(latex):
+        for word, step in (("\\left", 1), ("\\right", -1), ("\\begin", 1), ("\\end", -1)):
+            if latex.startswith(word, k) and not latex[k + len(word):k + len(word) + 1].isalpha():
+                depth += step
+                k += len(word)
+                break
+        else:
+            c = latex[k]
+            if c == "\\":
+                if latex.startswith("\\\\", k) and depth == 0:
+                    marks.append((k, "\\\\"))
+                k += 2
+                continue
+            depth += {"{": 1, "}": -1}.get(c, 0)
+            if depth == 0 and c in "+-=":
+                marks.append((k, c))
+            k += 1
+    return marks
+
+
+def _terms(row: str) -> list[str]:
+    """``row`` cut before each top-level + or − after its first = (not right after = or another operator)."""
+    cuts, seen_eq = [], False
+    for k, mark in _top_level(row):
+        if mark == "=":
+            seen_eq = True
+        elif mark in "+-" and seen_eq and row[:k].rstrip()[-1:] not in ("=", "+", "-", "(", "&", ""):
+            cuts.append(k)
+    bounds = [0, *cuts, len(row)]
+    return [row[a:b].strip() for a, b in zip(bounds, bounds[1:], strict=False) if row[a:b].strip()]
+
+
+def _break_row(row: str) -> str:
+    """A row wider than :data:`TEX_LINE` continued on new ``&\\quad`` lines before top-level + and −."""
+    if _glyphs(row) <= TEX_LINE:
+        return row
+    lines: list[str] = []
+    for term in _terms(row):
+        if lines and _glyphs(lines[-1] + term) <= TEX_LINE:
+            lines[-1] = f"{lines[-1]} {term}"
+        else:
+            lines.append(term)
+    return " \\\\ &\\quad ".join(lines)
+
+
+def tex_display(latex: str) -> list[str]:
+    """One displayed formula for the LaTeX export, kept inside the page: as it is when it fits
+    (:data:`TEX_LINE`); else each too-wide line continued on new lines before its top-level + and −
+    (inside ``aligned``), and the result shrunk to the text width if it is still wider (graphicx)."""
+    inner = latex.strip()
+    rows_of = inner.startswith("\\begin{aligned}") and inner.endswith("\\end{aligned}")
+    body = inner[len("\\begin{aligned}"):-len("\\end{aligned}")] if rows_of else inner
+    marks = [k for k, mark in _top_level(body) if mark == "\\\\"]
+    bounds = [0, *marks, len(body)]
+    rows = [body[a:b].removeprefix("\\\\").strip() for a, b in zip(bounds, bounds[1:], strict=False)]
+    if all(_glyphs(row) <= TEX_LINE for row in rows):
+        return ["\\begin{equation*}", latex, "\\end{equation*}"]
+    if not rows_of and len(rows) == 1:  # one plain line: align its continuation lines after the first =
+        eq = next((k for k, mark in _top_level(body) if mark == "="), None)
+        rows = [f"{body[:eq].rstrip()} &{body[eq:]}" if eq is not None else f"&{body}"]
+    broken = " \\\\\n".join(_break_row(row) for row in rows)
+    return ["\\[", f"{FIT_OPEN}$\\displaystyle \\begin{{aligned}}{broken}\\end{{aligned}}${FIT_CLOSE}", "\\]"]
 
 
 def to_latex(walks: Walks) -> str:
@@ -296,7 +430,7 @@ def to_latex(walks: Walks) -> str:
     lang = items[0].lang
     single = isinstance(walks, Walkthrough)
     title = items[0].title if single else t("export.course_title", lang)
-    pre = ["\\documentclass[11pt]{article}", "\\usepackage{amsmath}"]
+    pre = ["\\documentclass[11pt]{article}", "\\usepackage{amsmath}", "\\usepackage{graphicx}"]
     if lang == "zh":
         pre.append("\\usepackage{CJKutf8}")
     author = tex_text(t("export.generated", lang, version=__version__))
@@ -325,7 +459,7 @@ def _nb_walk(walk: Walkthrough, level: int) -> list:
     h = "#" * level
     cells = [nbf.new_markdown_cell("\n".join(
         [f"{h} {walk.title}", "", f"**{t('export.settings', lang)}**", ""]
-        + [f"- `{k}` = {markdown_code(str(v))}" for k, v in walk.settings.items()])),
+        + [f"- {escape_markdown(k)}: {escape_markdown(v)}" for k, v in setting_rows(walk)])),
         nbf.new_code_cell(walk.setup)]
     names: list[str] = []
     for n, s in enumerate(walk.steps, start=1):

@@ -51,7 +51,7 @@ for step in stepper(walk, lang, "step"):
         paths = {p: step.values[f"dx_{p}"][:, feature] for p in bn.PATHS}
         names = {p: t(f"page.graph.path_{p}", lang) for p in bn.PATHS}
         plot(paths_stack(paths, step.values["dx"][:, feature], names, t("page.graph.path_total", lang),
-                         chart_title, rows_title), "paths")
+                         chart_title, rows_title, y_title=t("sees.axis.paths_y", lang)), "paths")
     table_col, map_col = st.columns([3, 2])
     with table_col:
         render.value_table(step, feature, walk.labels)

@@ -52,7 +52,8 @@ for step in stepper(walk, lang, "rn_step"):
         path_names = {"xhat": t("page.graph.path_xhat", lang), "var": t("page.renorm.path_std", lang),
                       "mu": t("page.renorm.path_mu", lang)}
         plot(paths_stack(paths, step.values["dx"][:, j], path_names, t("page.graph.path_total", lang),
-                         t("page.graph.paths_chart", lang, j=j + 1), t("page.graph.sample", lang)), "paths")
+                         t("page.graph.paths_chart", lang, j=j + 1), t("page.graph.sample", lang),
+                         y_title=t("sees.axis.paths_y", lang)), "paths")
     if name == "bn_limit":
         st.success(lesson.limit_check(step, lang))
     nc.table(feature_table(step, j, walk.labels))

@@ -65,6 +65,8 @@ plot(nf.estimates_figure({c_: tr.mean[:, j] for c_, tr in tt.traces.items()},
                          {c_: tr.var[:, j] for c_, tr in tt.traces.items()}, names, tt.mu_b[:, j], tt.var_b[:, j],
                          pop_mean, pop_std ** 2, labels, t("page.train_test.estimates_chart", lang, j=j + 1)),
      "estimates")
+for a, b in lesson.coinciding(tt.traces, j):
+    st.caption(t("sees.train_test.coincide", lang, a=names[a], b=names[b]))
 st.caption(t("page.train_test.final", lang, k=k, j=j + 1, mean=f"{pop_mean:g}", var=f"{pop_std ** 2:.4g}"))
 st.dataframe({
     t("page.train_test.col_convention", lang): [names[c_] for c_ in tt.traces],

@@ -16,6 +16,7 @@ from dataclasses import fields
 import streamlit as st
 
 from bnviz import data
+from bnviz.course import BATCH, lesson
 from bnviz.i18n import LANG_NAMES, LANGS, InputError, escape_markdown, t
 from bnviz.limits import MAX_TEXT_CHARS, MAX_UPLOAD_BYTES, URL_MAX_CHARS
 from bnviz.settings import DEFAULTS, DISTRIBUTIONS, EPS_CHOICES, LIMITS, UPSTREAMS, Settings
@@ -171,43 +172,76 @@ def batch_file(container, key: str, what: str, lang: str) -> None:
                                   key=f"{key}_download", on_click="ignore")
 
 
-def render() -> Settings:
-    """Draw the sidebar widgets and return the settings they hold."""
+def language() -> str:
+    """Draw the language control (first in the sidebar) and return its code."""
     _seed_choices()
+    return st.sidebar.segmented_control(t("app.language", st.session_state.get("lang") or "en"), LANGS,
+                                        format_func=LANG_NAMES.get, key="lang") or DEFAULTS.lang
+
+
+def render(current: str = "home", lang: str | None = None) -> Settings:
+    """Draw the sidebar widgets and return the settings they hold.
+
+    ``current``: the lesson shown (``st.navigation`` runs first). The settings it does not use
+    (``Lesson.uses``) are drawn folded away in an expander that says why; they keep their values.
+    ``lang``: from :func:`language` when it was drawn already (else drawn here).
+    """
+    lang = lang or language()
     sb = st.sidebar
-    lang = sb.segmented_control(t("app.language", st.session_state.get("lang") or "en"), LANGS,
-                                format_func=LANG_NAMES.get, key="lang") or DEFAULTS.lang
     sb.header(t("sidebar.header", lang))
+    uses = set(lesson(current).uses)
+    used_box = sb.container()
+    unused_box = None
+    if set(BATCH) - uses:
+        unused_box = sb.expander(t("sees.sidebar.unused", lang))
+        unused_box.caption(t("sees.sidebar.unused_why" if uses else "sees.sidebar.none_used", lang))
+
+    def box(name: str):
+        return used_box if name in uses else unused_box
+
     lo, hi = LIMITS["m"]
-    sb.slider(t("sidebar.m", lang), int(lo), int(hi), DEFAULTS.m, key="m", bind=BIND)
+    box("m").slider(t("sidebar.m", lang), int(lo), int(hi), DEFAULTS.m, key="m", bind=BIND)
     lo, hi = LIMITS["d"]
-    sb.slider(t("sidebar.d", lang), int(lo), int(hi), DEFAULTS.d, key="d", bind=BIND)
+    box("d").slider(t("sidebar.d", lang), int(lo), int(hi), DEFAULTS.d, key="d", bind=BIND)
     lo, hi = LIMITS["gamma"]
-    sb.slider(t("sidebar.gamma", lang), lo, hi, DEFAULTS.gamma, 0.1, key="gamma", bind=BIND)
+    box("gamma").slider(t("sidebar.gamma", lang), lo, hi, DEFAULTS.gamma, 0.1, key="gamma", bind=BIND)
     lo, hi = LIMITS["beta"]
-    sb.slider(t("sidebar.beta", lang), lo, hi, DEFAULTS.beta, 0.1, key="beta", bind=BIND)
-    sb.select_slider(t("sidebar.eps", lang), EPS_CHOICES, format_func=_eps_label, key="eps")
+    box("beta").slider(t("sidebar.beta", lang), lo, hi, DEFAULTS.beta, 0.1, key="beta", bind=BIND)
+    box("eps").select_slider(t("sidebar.eps", lang), EPS_CHOICES, format_func=_eps_label, key="eps")
     lo, hi = LIMITS["seed"]
-    sb.number_input(t("sidebar.seed", lang), int(lo), int(hi), DEFAULTS.seed, 1, key="seed", bind=BIND)
-    dist = sb.selectbox(t("sidebar.dist", lang), DISTRIBUTIONS, format_func=lambda k: t(f"dist.{k}", lang),
-                        key="dist")
+    box("seed").number_input(t("sidebar.seed", lang), int(lo), int(hi), DEFAULTS.seed, 1, key="seed", bind=BIND)
+    dist = box("dist").selectbox(t("sidebar.dist", lang), DISTRIBUTIONS, format_func=lambda k: t(f"dist.{k}", lang),
+                                 key="dist")
     if dist == "custom":
-        sb.text_area(t("sidebar.x_text", lang), "1, 2\n3, 5\n4, 0", key="x_text", bind=BIND,
-                    max_chars=MAX_TEXT_CHARS)
-        batch_file(sb, "x_text", "x", lang)
-    upstream = sb.selectbox(t("sidebar.upstream", lang), UPSTREAMS,
-                            format_func=lambda k: t(f"upstream.{k}", lang), key="upstream")
+        box("dist").text_area(t("sidebar.x_text", lang), "1, 2\n3, 5\n4, 0", key="x_text", bind=BIND,
+                              max_chars=MAX_TEXT_CHARS)
+        batch_file(box("dist"), "x_text", "x", lang)
+    upstream = box("upstream").selectbox(t("sidebar.upstream", lang), UPSTREAMS,
+                                         format_func=lambda k: t(f"upstream.{k}", lang), key="upstream")
     if upstream == "custom":
-        sb.text_area(t("sidebar.dout_text", lang), "1, 0\n0, 1\n-1, 1", key="dout_text", bind=BIND,
-                    max_chars=MAX_TEXT_CHARS)
-        batch_file(sb, "dout_text", "dout", lang)
+        box("upstream").text_area(t("sidebar.dout_text", lang), "1, 0\n0, 1\n-1, 1", key="dout_text", bind=BIND,
+                                  max_chars=MAX_TEXT_CHARS)
+        batch_file(box("upstream"), "dout_text", "dout", lang)
     state = st.session_state
     settings = Settings(**{
         f.name: state.get(f.name, getattr(DEFAULTS, f.name)) if f.name != "lang" else lang
         for f in fields(Settings)
     })
     _write_choices(settings)
+    if {"m", "d"} & uses:
+        used_box.caption(batch_used(settings, lang))
     return settings
+
+
+def batch_used(s: Settings, lang: str) -> str:
+    """The sentence naming the batch a lesson really uses: the typed one's m and D with "my own values"."""
+    if s.dist != "custom":
+        return t("sees.sidebar.used", lang, m=s.m, d=s.d)
+    try:
+        rows = data.parse_matrix(s.x_text, "x")
+    except InputError:
+        return t("sees.sidebar.used", lang, m="?", d="?")
+    return t("sees.sidebar.used_custom", lang, m=rows.shape[0], d=rows.shape[1] if rows.ndim > 1 else 1)
 
 
 def current() -> Settings:

@@ -85,7 +85,8 @@ export default function (component) {
       <button type="button" data-bnviz="next" aria-label="${d.nextAria}">${d.next}</button>
     </div>
     <h3 data-bnviz="title" aria-live="polite"></h3>
-    <div class="track" role="progressbar" aria-valuemin="1" aria-valuemax="${d.total}"><div class="bar"></div></div>
+    <div class="track" role="progressbar" aria-label="${d.group}"
+      aria-valuemin="1" aria-valuemax="${d.total}"><div class="bar"></div></div>
     <p class="count" data-bnviz="count"></p>
     <p class="hint">${d.hint}</p>`;
   for (const old of parentElement.querySelectorAll('.bnviz-stepper')) old.remove();

@@ -1,19 +1,22 @@
 """The BN computation graph drawn as a Plotly figure (a plain dict).
 
 Forward steps draw arrows from inputs to outputs; backward steps reverse
-them (gradient flows from the loss to x) and colour the three paths:
-blue via x̂, orange via σ², green via μ.
+them (gradient flows from the loss to x) and colour the three paths
+(Okabe–Ito, ``bnviz.figures.palette``): ① blue via x̂, ② vermillion via σ²,
+③ bluish green via μ; the numbers are printed on the paths too, so colour
+is never the only cue.
 """
 
 from __future__ import annotations
 
 import math
 
+from bnviz.figures.palette import HIGHLIGHT, PATH_COLORS, PATH_MARKS
 from bnviz.graph import Graph
 from bnviz.steps import LABELS
 
-PATH_COLORS = {"xhat": "#1f77b4", "var": "#ff7f0e", "mu": "#2ca02c"}
-GREY, DARK, HIGHLIGHT = "#b0b0b0", "#404040", "#d62728"
+GREY, DARK = "#b0b0b0", "#404040"
+__all__ = ["DARK", "GREY", "HIGHLIGHT", "PATH_COLORS", "graph_figure"]
 
 POSITIONS = {
     "x": (0.0, 0.0), "mu": (1.0, 1.0), "xc": (2.0, 0.0), "var": (3.0, 1.0),
@@ -30,6 +33,12 @@ PATH_EDGES = {
     "mu": {("xc", "mu"), ("mu", "x")},
 }
 """(child, parent) edges of each path from x̂'s gradient back to x."""
+
+MIN_WIDTH = 600
+"""px: narrower, the 52 px node markers overlap (``ui.charts.plot`` scrolls it instead)."""
+
+MARK_EDGES = {"xhat": ("xhat", "xc"), "var": ("std", "var"), "mu": ("mu", "x")}
+"""The edge of each path that carries its number (an edge no other path uses)."""
 
 
 def _edge_colors(child: str, parent: str, backward: bool) -> list[str]:
@@ -75,7 +84,7 @@ def graph_figure(structure: Graph, focus: str, active: set[tuple[str, str]],
         "type": "scatter", "mode": "markers+text", "hoverinfo": "text",
         "x": [POSITIONS[n][0] for n in names], "y": [POSITIONS[n][1] for n in names],
         "text": [LABELS[n] for n in names], "textposition": "middle center",
-        "textfont": {"size": 14, "color": ["white" if n == focus else "black" for n in names]},
+        "textfont": {"size": 15, "color": "black"},
         "marker": {
             "size": [60 if n == focus else 52 for n in names],
             "color": [HIGHLIGHT if n == focus else "#f2f2f2" for n in names],
@@ -83,13 +92,28 @@ def graph_figure(structure: Graph, focus: str, active: set[tuple[str, str]],
         },
         "showlegend": False,
     })
+    if backward:
+        traces.append(_path_marks())
     return {
         "data": traces,
         "layout": {
             "height": height, "margin": {"l": 5, "r": 5, "t": 5, "b": 5},
+            "meta": {"min_width": MIN_WIDTH},
             "xaxis": {"visible": False, "range": [-0.5, 7.7], "fixedrange": True},
             "yaxis": {"visible": False, "range": [-1.5, 1.5], "fixedrange": True},
             "annotations": annotations, "plot_bgcolor": "rgba(0,0,0,0)",
             "paper_bgcolor": "rgba(0,0,0,0)",
         },
     }
+
+
+def _path_marks() -> dict:
+    """A text trace: each path's number, in its colour, beside the middle of its own edge."""
+    xs, ys = [], []
+    for child, parent in MARK_EDGES.values():
+        (x0, y0), (x1, y1) = POSITIONS[parent], POSITIONS[child]
+        xs.append((x0 + x1) / 2)
+        ys.append((y0 + y1) / 2 + 0.28)
+    return {"type": "scatter", "mode": "text", "x": xs, "y": ys, "hoverinfo": "skip", "showlegend": False,
+            "text": [PATH_MARKS[p] for p in MARK_EDGES],
+            "textfont": {"size": 17, "color": [PATH_COLORS[p] for p in MARK_EDGES]}}

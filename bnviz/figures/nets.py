@@ -80,7 +80,10 @@ def saturation_figure(batches: Array, names: Sequence[str], z_tau: float, title:
             "height": height, "margin": {**MARGIN, "r": 55}, "title": _title(title),
             "xaxis": {"title": {"text": x_title}, "range": [-extent, extent], "zeroline": False},
             "yaxis": {"title": {"text": y_title}, "rangemode": "tozero"},
+            # its own ticks: never synced with the density axis (which gave σ ticks above 1)
             "yaxis2": {"overlaying": "y", "side": "right", "range": [0, 1.05], "showgrid": False,
+                       "tickmode": "array", "tickvals": [0, 0.25, 0.5, 0.75, 1], "ticktext": ["0", "0.25", "0.5",
+                                                                                            "0.75", "1"],
                        "title": {"text": "σ, σ'"}},
             "shapes": shapes, "legend": {"orientation": "h", "y": -0.22}, "hovermode": "x",
         },
@@ -338,12 +341,13 @@ def chain_figure(nodes: Sequence[str], focus: Sequence[str], backward: bool, lab
         "data": [{"type": "scatter", "mode": "markers+text", "x": xs, "y": [0] * len(xs),
                   "text": [(labels or {}).get(n, n) for n in nodes],
                   "textposition": "middle center", "hoverinfo": "text",
-                  "textfont": {"size": 13, "color": ["white" if n in focus else "black" for n in nodes]},
+                  "textfont": {"size": 13, "color": "black"},
                   "marker": {"symbol": "square", "size": 62,
                              "color": [HIGHLIGHT if n in focus else "#f2f2f2" for n in nodes],
                              "line": {"width": 2, "color": [HIGHLIGHT if n in focus else DARK for n in nodes]}},
                   "showlegend": False}],
         "layout": {"height": height, "margin": {"l": 5, "r": 5, "t": 5, "b": 5},
+                   "meta": {"min_width": 80 * len(nodes)},  # 62 px nodes never overlap (ui.charts scrolls)
                    "xaxis": {"visible": False, "range": [-0.6, len(nodes) - 0.4], "fixedrange": True},
                    "yaxis": {"visible": False, "range": [-1, 1], "fixedrange": True},
                    "annotations": annotations, "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)"},
@@ -364,11 +368,11 @@ def matrix_heatmap(values: Array, title: str, x_title: str, y_title: str, height
                        "yaxis": {"title": {"text": y_title}, "autorange": "reversed"}}}
 
 
-def digit_images(images: Array, labels: Sequence[int], title: str, side: int = 8, per_row: int = 8,
+def digit_images(images: Array, labels: Sequence[int], title: str, side: int = 8, per_row: int = 6,
                  height: int | None = None) -> dict:
     """Images (k, side²) as one grey heatmap, ``per_row`` to a row, each with its label above.
 
-    height: None sizes the chart to the rows (about 30 px per pixel row at the page's width).
+    height: None sizes the chart to the rows (about 20 px per pixel, legible at a phone's width too).
     """
     imgs = np.asarray(images, dtype=float)
     k = len(imgs)
@@ -382,7 +386,7 @@ def digit_images(images: Array, labels: Sequence[int], title: str, side: int = 8
               "y": (n // per_row) * (side + 2) - 1.2, "xref": "x", "yref": "y", "showarrow": False,
               "font": {"size": 12}} for n, lab in enumerate(labels)]
     return {"data": [{"type": "heatmap", "z": z, "colorscale": "Greys", "showscale": False, "hoverinfo": "skip"}],
-            "layout": {"height": height or 60 + 120 * rows, "margin": {"l": 5, "r": 5, "t": 45, "b": 5},
+            "layout": {"height": height or 60 + 170 * rows, "margin": {"l": 5, "r": 5, "t": 45, "b": 5},
                        "title": _title(title), "xaxis": {"visible": False, "constrain": "domain"},
                        "yaxis": {"visible": False, "autorange": "reversed", "scaleanchor": "x"},
                        "annotations": notes, "plot_bgcolor": "rgba(0,0,0,0)"}}

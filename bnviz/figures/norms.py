@@ -24,7 +24,11 @@ from bnviz.figures.graph_diagram import DARK, GREY, HIGHLIGHT, PATH_COLORS
 
 Array = np.ndarray
 
-CONVENTION_COLORS = {"cs231n": "#9467bd", "pytorch": "#ee4c2c", "keras": "#8c564b", "caffe": "#17becf"}
+CONVENTION_COLORS = {"cs231n": "#CC79A7", "pytorch": "#D55E00", "keras": "#009E73", "caffe": "#0072B2"}
+CONVENTION_STYLE = {"cs231n": ("dash", "circle-open", 9), "pytorch": ("solid", "x-thin", 7),
+                    "keras": ("dashdot", "diamond-open", 8), "caffe": ("dot", "square", 5)}
+"""convention -> (dash, marker symbol, marker size): lines that coincide (cs231n and PyTorch from the same
+start) stay apart by dash and marker, not only by colour (Okabe–Ito)."""
 METHOD_STYLE = {("bn", "iid"): ("#ff7f0e", "solid"), ("brn", "iid"): ("#1f77b4", "solid"),
                 ("bn", "noniid"): ("#ff7f0e", "dash"), ("brn", "noniid"): ("#1f77b4", "dash")}
 SET_PALETTE = ("#a6cee3", "#b2df8a", "#fdbf6f", "#cab2d6", "#ffff99", "#8dd3c7", "#bebada", "#d9d9d9",
@@ -58,7 +62,12 @@ def estimates_figure(means: Mapping[str, Array], variances: Mapping[str, Array],
                      "y": np.asarray(batch, dtype=float).tolist(), "marker": {"color": GREY, "size": 5},
                      "legendgroup": "batch", "showlegend": first, **({"xaxis": "x2", "yaxis": "y2"} if axis else {})})
         for conv, values in ests.items():
-            data.append(_lines(steps, values, names[conv], CONVENTION_COLORS[conv], axis=axis, showlegend=first))
+            dash, symbol, size = CONVENTION_STYLE.get(conv, ("solid", "circle", 6))
+            trace = _lines(steps, values, names[conv], CONVENTION_COLORS[conv], dash, axis, first)
+            trace["mode"] = "lines+markers"
+            trace["marker"] = {"symbol": symbol, "size": size, "color": CONVENTION_COLORS[conv],
+                               "line": {"width": 1.5, "color": CONVENTION_COLORS[conv]}}
+            data.append(trace)
         data.append(_lines([1, max(k, 2)], [pop, pop], labels["population"], DARK, "dot", axis, first, 1.5))
     return {
         "data": data,
@@ -128,8 +137,8 @@ def diagram(edges: Sequence[tuple[str, str]], positions: Mapping[str, tuple[floa
             "type": "scatter", "mode": "markers+text", "hoverinfo": "text",
             "x": xs, "y": [positions[n][1] for n in names], "text": [labels[n] for n in names],
             "textposition": "middle center",
-            "textfont": {"size": [14 if len(labels[n]) <= 5 else 10 for n in names],
-                         "color": ["white" if n == focus else "black" for n in names]},
+            "textfont": {"size": [14 if len(labels[n]) <= 5 else 12 for n in names],
+                         "color": "black"},
             "marker": {
                 "size": [60 if n == focus else 52 for n in names],
                 "color": [HIGHLIGHT if n == focus else ("#ffffff" if n in stopped else "#f2f2f2") for n in names],
@@ -140,6 +149,7 @@ def diagram(edges: Sequence[tuple[str, str]], positions: Mapping[str, tuple[floa
         }],
         "layout": {
             "height": height, "margin": {"l": 5, "r": 5, "t": 5, "b": 5},
+            "meta": {"min_width": int(80 * (max(xs) - min(xs) + 1))},  # 52 px nodes never overlap (ui.charts)
             "xaxis": {"visible": False, "range": [min(xs) - 0.5, max(xs) + 0.5], "fixedrange": True},
             "yaxis": {"visible": False, "range": [-1.5, 1.5], "fixedrange": True},
             "annotations": annotations, "plot_bgcolor": "rgba(0,0,0,0)", "paper_bgcolor": "rgba(0,0,0,0)",

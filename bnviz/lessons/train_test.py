@@ -474,3 +474,11 @@ def translate(tt: TrainTest, from_: str, momentum: float, eps: float, j: int, la
                               strict=True):
             col.append(value)
     return cols
+
+
+def coinciding(traces: dict[str, running.RunningTrace], j: int, what: str = "mean") -> list[tuple[str, str]]:
+    """Pairs of conventions whose running ``what`` ("mean" or "var") of feature j are equal at every batch
+    (to 1e-12 relative): their lines lie on top of each other, so the page says so."""
+    names = list(traces)
+    return [(a, b) for n, a in enumerate(names) for b in names[n + 1:]
+            if np.allclose(getattr(traces[a], what)[:, j], getattr(traces[b], what)[:, j], rtol=1e-12, atol=0)]

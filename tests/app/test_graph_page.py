@@ -32,6 +32,7 @@ from app_helpers import (
 )
 
 from bnviz.data import MAX_ABS
+from bnviz.figures.palette import PATH_MARKS
 from bnviz.i18n import t
 from bnviz.settings import DEFAULTS, DISTRIBUTIONS, EPS_CHOICES
 from bnviz.steps import LABELS
@@ -231,7 +232,8 @@ def test_dx_paths_sum_to_dx_in_table_and_chart(lang):
     close(total, ref["dx"][:, 0], rtol=1e-12)
     close(sum(bars), total, atol=1e-12)
     names = {tr["name"] for tr in charts[0]["data"]}
-    assert {t(f"page.graph.path_{p}", lang) for p in ("xhat", "var", "mu")} <= names
+    # each path's legend name: its number (as on the diagram's edges) and its catalog name
+    assert {f"{PATH_MARKS[p]} {t(f'page.graph.path_{p}', lang)}" for p in ("xhat", "var", "mu")} <= names
 
 
 def test_closed_form_equals_staged():

@@ -71,7 +71,7 @@ def test_latex_compiles_with_pdflatex(lang, tmp_path):
     for n, doc in enumerate(docs):
         assert "\\usepackage{amsmath}" in doc
         assert [p for p in re.findall(r"\\usepackage(?:\[[^]]*\])?\{([^}]*)\}", doc)
-                if p not in ("amsmath", "CJKutf8")] == []
+                if p not in ("amsmath", "graphicx", "CJKutf8")] == []
         (tmp_path / f"d{n}.tex").write_text(doc, encoding="utf-8")
         run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"d{n}.tex"],
                              cwd=tmp_path, capture_output=True)

@@ -670,7 +670,7 @@ def test_figures_are_valid_plotly_and_carry_the_numbers():
                               {c: tr.var[:, 0] for c, tr in tt.traces.items()}, names, tt.mu_b[:, 0], tt.var_b[:, 0],
                               2.0, 2.25, labels, "t")
     go.Figure(fig)
-    lines = {tr["name"]: tr for tr in fig["data"] if tr["mode"] == "lines" and tr.get("yaxis") is None}
+    lines = {tr["name"]: tr for tr in fig["data"] if "lines" in tr["mode"] and tr.get("yaxis") is None}
     close(lines["PyTorch"]["y"], tt.traces["pytorch"].mean[:, 0])
     close(lines["Keras/TensorFlow"]["y"], tt.traces["keras"].mean[:, 0])
     go.Figure(nf.gap_figure(tt.gaps, names, "t", "k", "gap"))

@@ -1,0 +1,80 @@
+"""The page's own CSS and one small script: formulas that scroll visibly, regions the keyboard can reach.
+
+``apply(lang)`` is called once per run from ``app.py``. It adds
+
+- CSS: a KaTeX display wider than its column scrolls sideways with a visible
+  scrollbar (Streamlit hides it), charts and tables never overflow their
+  column, a focus ring on focused formulas, and a phone layout (< 640 px)
+  whose diagrams and columns fit;
+- a script (run once per browser tab) that gives every formula block that
+  scrolls ``tabindex="0"``, ``role="region"`` and a label, so keyboard users
+  can reach and scroll it (axe-core's ``scrollable-region-focusable``).
+
+Colours with enough contrast live in ``.streamlit/config.toml`` ([theme]).
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from bnviz.i18n import t
+
+CSS = """
+<style>
+.katex-display { overflow-x: auto; overflow-y: hidden; padding: 2px 2px 8px; margin: 0.4em 0;
+  scrollbar-width: thin; scrollbar-color: #6b6b6b #e8e8e8; }
+.katex-display > .katex { padding: 0 1px; }
+.katex-display:focus-visible, .katex-display:focus { outline: 2px solid #005a8f; outline-offset: 2px; }
+[data-testid="stPlotlyChart"], [data-testid="stDataFrame"], [data-testid="stTable"] { max-width: 100%; }
+[data-testid="stTable"] { overflow-x: auto; }
+[class*="st-key-scroll"] { overflow-x: auto; overflow-y: hidden; scrollbar-width: thin;
+  scrollbar-color: #6b6b6b #e8e8e8; padding-bottom: 6px; }
+[class*="st-key-scroll"]:focus-visible { outline: 2px solid #005a8f; outline-offset: 2px; }
+[data-testid="stCaptionContainer"] { opacity: 1 !important; }
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: #5c5b5a !important; }
+.st-key-bnviz_style, [data-testid="stLayoutWrapper"]:has(> .st-key-bnviz_style),
+  .stElementContainer:has(> .st-key-bnviz_style) { display: none; }
+@media (max-width: 640px) {
+  [data-testid="stMainBlockContainer"] { padding-left: 0.6rem; padding-right: 0.6rem; }
+  .katex-display { font-size: 0.92em; }
+}
+</style>
+"""
+
+SCRIPT = """
+<script>
+(() => {
+  window.__bnvizLabels = %s;
+  if (window.__bnvizA11y) { return; }
+  window.__bnvizA11y = true;
+  const SCROLLERS = '.katex-display, [class*="st-key-scroll"]';
+  const mark = () => {
+    for (const el of document.querySelectorAll(SCROLLERS)) {
+      const scrolls = el.scrollWidth > el.clientWidth;
+      const label = window.__bnvizLabels[el.classList.contains('katex-display') ? 'formula' : 'figure'];
+      if (scrolls) {
+        el.setAttribute('tabindex', '0'); el.setAttribute('role', 'region');
+        if (el.getAttribute('aria-label') !== label) { el.setAttribute('aria-label', label); }
+      } else if (el.hasAttribute('tabindex')) {
+        el.removeAttribute('tabindex'); el.removeAttribute('role'); el.removeAttribute('aria-label');
+      }
+    }
+  };
+  let queued = false;
+  const later = () => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; mark(); }); } };
+  new MutationObserver(later).observe(document.body, {childList: true, subtree: true});
+  window.addEventListener('resize', later);
+  mark();
+})();
+</script>
+"""
+
+
+def apply(lang: str) -> None:
+    """Add the CSS and the keyboard script to the page (invisible; call once per run)."""
+    st.html(CSS)
+    with st.container(key="bnviz_style"):
+        labels = {"formula": t("sees.a11y.formula", lang), "figure": t("sees.a11y.figure", lang)}
+        st.html(SCRIPT % json.dumps(labels, ensure_ascii=False), unsafe_allow_javascript=True)
