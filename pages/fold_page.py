@@ -9,7 +9,7 @@ from bnviz.ops.fold import LAYERS
 from ui import norms_controls as nc
 from ui import practice_controls as pc
 from ui import render, sidebar
-from ui.charts import plot
+from ui.charts import picture
 from ui.stepper import stepper
 
 s = sidebar.current()
@@ -34,7 +34,7 @@ st.markdown(f"### {t('page.fold.steps', lang)}")
 for step in stepper(walk, lang, "fold_step"):
     render.formulas(step, lang)
     if step.key == "forward.check":
-        plot(fig.fold_scatter(le.y, le.y_fold, t("page.fold.chart", lang), t("page.fold.axis_unfolded", lang),
+        picture(fig.fold_scatter(le.y, le.y_fold, t("page.fold.chart", lang), t("page.fold.axis_unfolded", lang),
                               t("page.fold.axis_folded", lang)), "fold_scatter")
     pc.arrays(step, walk)
 render.downloads(walk, "bnviz-fold", key="fold_dl")

@@ -10,7 +10,7 @@ from bnviz.lessons.graph import NORMS, active_edges, bn_walkthrough, ln_problem
 from bnviz.ops import bn
 from ui import ablation as ablation_ui
 from ui import norms_controls, render, sidebar
-from ui.charts import plot
+from ui.charts import picture
 from ui.stepper import stepper
 
 s = sidebar.current()
@@ -42,27 +42,26 @@ else:
 
 for step in stepper(walk, lang, "step"):
     backward = step.phase == "backward"
-    plot(graph_figure(bn.STRUCTURE, step.focus, active_edges(step.key), backward), f"diagram-{step.key}")
-    st.caption(t("page.graph.diagram_paths" if backward else "page.graph.diagram", lang))
+    picture(graph_figure(bn.STRUCTURE, step.focus, active_edges(step.key), backward), f"diagram-{step.key}",
+            caption=t("page.graph.diagram_paths" if backward else "page.graph.diagram", lang))
     render.formulas(step, lang)
 
-    st.markdown(f"**{t('page.graph.values', lang)}**")
+    parts = []  # the live values: one light element (paths chart, then the table beside the heatmap)
     if step.key == "backward.dx":
         paths = {p: step.values[f"dx_{p}"][:, feature] for p in bn.PATHS}
         names = {p: t(f"page.graph.path_{p}", lang) for p in bn.PATHS}
-        plot(paths_stack(paths, step.values["dx"][:, feature], names, t("page.graph.path_total", lang),
-                         chart_title, rows_title, y_title=t("sees.axis.paths_y", lang)), "paths")
-    table_col, map_col = st.columns([3, 2])
-    with table_col:
-        render.value_table(step, feature, walk.labels)
+        parts.append(paths_stack(paths, step.values["dx"][:, feature], names, t("page.graph.path_total", lang),
+                                 chart_title, rows_title, y_title=t("sees.axis.paths_y", lang)))
     main = next((k for k in reversed(step.values) if step.values[k].ndim == 2), None)
+    heat = None
     if main is not None and (problem.m if layer else problem.d) > 1:
         if layer:
-            plot(heatmap(step.values[main], t("page.graph.norm.ln_heatmap", lang, name=walk.label(main)),
-                         t("page.graph.norm.ln_sample_axis", lang), rows_title), f"heatmap-{step.key}", map_col)
+            heat = heatmap(step.values[main], t("page.graph.norm.ln_heatmap", lang, name=walk.label(main)),
+                           t("page.graph.norm.ln_sample_axis", lang), rows_title)
         else:
-            plot(heatmap(step.values[main], t("page.graph.heatmap", lang, name=walk.label(main)),
-                         t("page.graph.feature_axis", lang), rows_title), f"heatmap-{step.key}", map_col)
+            heat = heatmap(step.values[main], t("page.graph.heatmap", lang, name=walk.label(main)),
+                           t("page.graph.feature_axis", lang), rows_title)
+    render.values_block(t("page.graph.values", lang), step, feature, walk.labels, parts, heat)
 
 if removed is not None:
     ablation_ui.show(ablation.ablate(problem, removed), lang, feature, rows_title)

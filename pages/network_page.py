@@ -10,7 +10,7 @@ from bnviz.lessons import network
 from ui import ablation as ablation_ui
 from ui import nets_controls as nc
 from ui import norms_controls, render, sidebar
-from ui.charts import plot
+from ui.charts import picture
 from ui.stepper import stepper
 
 s = sidebar.current()
@@ -33,7 +33,7 @@ walk = network.network_walkthrough(replace(cfg, bn=which == "bn"), lang)
 for step in stepper(walk, lang, "net_step"):
     if step.key == "data":
         images, labels = network.first_batch(cfg)
-        plot(figs.digit_images(images[:16], labels[:16], t("page.network.digits", lang)), "net_digits")
+        picture(figs.digit_images(images[:16], labels[:16], t("page.network.digits", lang)), "net_digits")
     render.formulas(step, lang)
     nc.value_tables(step, walk)
 render.downloads(walk, "bnviz-network", key="net_dl")

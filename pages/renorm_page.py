@@ -10,7 +10,7 @@ from bnviz.ops import renorm
 from bnviz.steps import feature_table
 from ui import norms_controls as nc
 from ui import render, sidebar
-from ui.charts import plot
+from ui.charts import picture, plot
 from ui.stepper import stepper
 
 s = sidebar.current()
@@ -41,7 +41,7 @@ j = nc.column_picker(rn.problem.d, lang, "rn_feature", "page.graph.feature", "pa
 for step in stepper(walk, lang, "rn_step"):
     backward = step.phase == "backward"
     name = step.key.split(".")[1]
-    plot(nf.diagram(renorm.RENORM_STRUCTURE.edges, nf.RENORM_POSITIONS, nf.RENORM_LABELS, step.focus,
+    picture(nf.diagram(renorm.RENORM_STRUCTURE.edges, nf.RENORM_POSITIONS, nf.RENORM_LABELS, step.focus,
                     lesson.active_edges(step), backward,
                     nf.RENORM_PATHS, {"dout"}, stopped={"r", "d"}), f"renorm_graph-{step.key}")
     st.caption(t("page.renorm.diagram_paths" if backward else "page.renorm.diagram", lang))
@@ -51,7 +51,7 @@ for step in stepper(walk, lang, "rn_step"):
                  "mu": step.values["dx_mu"][:, j]}
         path_names = {"xhat": t("page.graph.path_xhat", lang), "var": t("page.renorm.path_std", lang),
                       "mu": t("page.renorm.path_mu", lang)}
-        plot(paths_stack(paths, step.values["dx"][:, j], path_names, t("page.graph.path_total", lang),
+        picture(paths_stack(paths, step.values["dx"][:, j], path_names, t("page.graph.path_total", lang),
                          t("page.graph.paths_chart", lang, j=j + 1), t("page.graph.sample", lang),
                          y_title=t("sees.axis.paths_y", lang)), "paths")
     if name == "bn_limit":

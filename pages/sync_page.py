@@ -9,7 +9,7 @@ from bnviz.ops.sync import divisors
 from ui import norms_controls as nc
 from ui import practice_controls as pc
 from ui import render, sidebar
-from ui.charts import plot
+from ui.charts import picture
 from ui.stepper import stepper
 
 s = sidebar.current()
@@ -34,18 +34,18 @@ for step in stepper(walk, lang, "sync_step"):
     render.formulas(step, lang)
     name = step.key.split(".")[1]
     if name in ("local", "allreduce", "normalize"):
-        plot(fig.device_means(walk.steps[walk.index("forward.local")].values["mu_dev"][:, j], le.sync.mean[j],
+        picture(fig.device_means(walk.steps[walk.index("forward.local")].values["mu_dev"][:, j], le.sync.mean[j],
                               t("page.sync.chart_means", lang, j=j + 1), t("page.sync.device", lang),
                               (t("page.sync.per_device", lang), t("page.sync.whole", lang))), f"sync_means-{step.key}")
     elif name == "small":
         sp_ = le.spread
-        plot(fig.spread_figure(sp_["devices"], sp_["mean_dev"], sp_["var_ratio"], t("page.sync.chart_spread", lang),
+        picture(fig.spread_figure(sp_["devices"], sp_["mean_dev"], sp_["var_ratio"], t("page.sync.chart_spread", lang),
                                t("page.sync.axis_devices", lang),
                                (t("page.sync.mean_dev", lang), t("page.sync.var_ratio", lang))),
              f"sync_spread-{step.key}")
     elif step.phase == "backward":
         values = {k: v for st_ in walk.steps for k, v in st_.values.items()}
-        plot(fig.dx_compare(values["dx_local"][:, j], values["dx"][:, j], values["gn_dx"][:, j],
+        picture(fig.dx_compare(values["dx_local"][:, j], values["dx"][:, j], values["gn_dx"][:, j],
                             t("page.sync.chart_dx", lang, j=j + 1), t("page.sync.sample", lang),
                             (t("page.sync.per_device", lang), t("page.sync.whole", lang),
                              t("page.sync.groupnorm", lang))), f"sync_dx-{step.key}")

@@ -9,7 +9,7 @@ from bnviz.ops import frameworks, testmode
 from bnviz.steps import feature_table
 from ui import norms_controls as nc
 from ui import render, sidebar
-from ui.charts import plot
+from ui.charts import picture, plot
 from ui.stepper import stepper
 
 s = sidebar.current()
@@ -100,7 +100,7 @@ st.markdown(f"### {t('page.train_test.steps', lang)}")
 for step in stepper(walk, lang, "tt_step"):
     if step.key in ("forward.test", "backward.test"):
         backward = step.phase == "backward"
-        plot(nf.diagram(testmode.TEST_STRUCTURE.edges, nf.TEST_POSITIONS, nf.TEST_LABELS, step.focus,
+        picture(nf.diagram(testmode.TEST_STRUCTURE.edges, nf.TEST_POSITIONS, nf.TEST_LABELS, step.focus,
                         lesson.test_active_edges(step.key), backward, nf.TEST_PATHS,
                         nf.TEST_CONSTANTS), f"test_graph-{step.key}")
         st.caption(t("page.train_test.test_graph", lang))

@@ -7,7 +7,7 @@ from bnviz.figures.nets import chain_figure
 from bnviz.i18n import InputError, t
 from bnviz.lessons import upstream
 from ui import norms_controls, render, sidebar
-from ui.charts import plot
+from ui.charts import picture
 from ui.nets_controls import value_tables
 from ui.stepper import stepper
 
@@ -31,7 +31,7 @@ render.notes(problem.notes, lang)
 
 for step in stepper(walk, lang, "up_step"):
     backward = step.phase == "backward"
-    plot(chain_figure(upstream.NODES, upstream.FOCUS[step.key], backward,
+    picture(chain_figure(upstream.NODES, upstream.FOCUS[step.key], backward,
                       {"affine": t("page.upstream.node_affine", lang)}), f"chain-{step.key}")
     render.formulas(step, lang)
 

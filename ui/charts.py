@@ -14,8 +14,14 @@ inside a box that scrolls sideways (styled and made keyboard-focusable by
 
 from __future__ import annotations
 
+import json
+from html import escape
+
 import streamlit as st
 from plotly.basedatatypes import BaseFigure
+
+from bnviz.figures.svg import to_svg
+from bnviz.figures.table import table_html
 
 CONFIG = {"displayModeBar": False}
 
@@ -40,3 +46,68 @@ def plot(fig: dict, key: str, container=st) -> None:
     box = container.container(key=f"scroll{width}_{key}")  # CSS class st-key-scroll<width>_<key>
     box.html(f'<style>[class*="st-key-scroll{width}_"] > div {{ min-width: {width}px; }}</style>')
     box.plotly_chart(_Checked(fig), config=CONFIG, key=key)
+
+
+class _Html(str):
+    """Our own generated HTML for ``st.html``: ``_repr_html_`` makes Streamlit take it as it is (no file-path
+    lookup on the filesystem, no dedent), which matters for ~50 of them per rerun."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+def figure_html(fig: dict, width: int = 700) -> str | None:
+    """A figure as the static ``<div data-testid="bnviz-figure"><svg>…`` (None: Plotly must draw it);
+    ``width``: its drawing width in px (text keeps its size when the figure is shown that wide)."""
+    svg = _cached_svg(fig, width)
+    return None if svg is None else f'<div class="bnviz-figure" data-testid="bnviz-figure">{svg}</div>'
+
+
+def picture(fig: dict, key: str, container=st, caption: str = "") -> None:
+    """A figure inside a step: a light static SVG (``bnviz.figures.svg``), else Plotly when it cannot be drawn.
+    ``caption`` (plain text, escaped) goes under it in the same element."""
+    div = figure_html(fig)
+    if div is None:
+        plot(fig, key, container)
+        if caption:
+            container.caption(caption)
+    else:
+        html(div + caption_html(caption), container)
+
+
+def caption_html(text: str) -> str:
+    """Plain text styled like ``st.caption`` (escaped)."""
+    if not text:
+        return ""
+    return f'<p class="bnviz-caption" style="font-size:0.875rem;opacity:0.7;margin:0.25rem 0 0">{escape(text)}</p>'
+
+
+def html(body: str, container=st) -> None:
+    """One element of HTML that bnviz generated (never learner text unescaped). ``st.html`` sanitizes SVG away,
+    so markup with a figure goes through ``st.markdown(unsafe_allow_html=True)`` (one line: no Markdown inside)."""
+    if "<svg" in body:
+        container.markdown(body.replace("\n", " "), unsafe_allow_html=True)
+    else:
+        container.html(_Html(body))
+
+
+def table(columns: dict[str, list], container=st, caption: str = "") -> None:
+    """A light static table (one ``st.html``): ``columns`` name → cells (numbers shown to 6 significant digits)."""
+    html(table_html(columns, caption), container)
+
+
+_SVGS: dict[str, str | None] = {}
+_SVGS_MAX = 512
+
+
+def _cached_svg(fig: dict, width: int = 700) -> str | None:
+    """``to_svg`` memoised on the figure's JSON (a step diagram is the same on every rerun)."""
+    try:
+        key = f"{width}:" + json.dumps(fig, separators=(",", ":"))
+    except TypeError:  # not plain JSON (e.g. NumPy values): draw it every time
+        return to_svg(fig, width)
+    if key not in _SVGS:
+        if len(_SVGS) >= _SVGS_MAX:
+            _SVGS.pop(next(iter(_SVGS)))  # the oldest
+        _SVGS[key] = to_svg(fig, width)
+    return _SVGS[key]

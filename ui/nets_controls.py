@@ -26,7 +26,7 @@ from bnviz.figures import nets as nets_figs
 from bnviz.i18n import t
 from bnviz.steps import Step, Walkthrough
 from ui import ablation as ablation_ui
-from ui import norms_controls
+from ui import charts, norms_controls
 from ui.charts import plot
 
 STORE_SIZE = 24
@@ -129,13 +129,13 @@ def value_tables(step: Step, walk: Walkthrough, max_cols: int = 3) -> None:
     vectors: dict[int, dict[str, list]] = {}
     for k, v in step.values.items():
         if np.ndim(v) == 1:
-            vectors.setdefault(len(v), {})[walk.label(k)] = [_fmt(x) for x in np.asarray(v).tolist()]
+            vectors.setdefault(len(v), {})[walk.label(k)] = np.asarray(v, dtype=float).tolist()
     tables: list[tuple[str | None, dict]] = []
     for k, v in step.values.items():
         if np.ndim(v) == 2:
             v = np.asarray(v)
             table = {"i": list(range(1, v.shape[0] + 1))}
-            table.update({str(j + 1): [_fmt(x) for x in v[:, j].tolist()] for j in range(v.shape[1])})
+            table.update({str(j + 1): v[:, j].astype(float).tolist() for j in range(v.shape[1])})
             tables.append((walk.label(k), table))
     for n, cols in vectors.items():
         tables.append((None, {"j": list(range(1, n + 1)), **cols}))
@@ -147,8 +147,7 @@ def value_tables(step: Step, walk: Walkthrough, max_cols: int = 3) -> None:
         for col, (label, table) in zip(st.columns(len(chunk)), chunk, strict=True):
             if label:
                 col.markdown(f"**{label}**")
-            rows = len(next(iter(table.values())))
-            col.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * rows, 320))
+            charts.table(table, col)
 
 
 def curve_data(runs: dict[str, nets.Progress]) -> dict[str, dict]:

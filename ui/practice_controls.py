@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from bnviz.steps import Step, Walkthrough
+from ui import charts
 
 
 def _rows(a: np.ndarray) -> np.ndarray:
@@ -26,5 +27,4 @@ def arrays(step: Step, walk: Walkthrough, columns: int = 3) -> None:
         for col, (key, value) in zip(cols, items[start:start + columns], strict=False):
             table = _rows(value)
             col.markdown(f"**{walk.label(key)}** `{tuple(np.shape(value))}`")
-            col.dataframe({str(j + 1): table[:, j].tolist() for j in range(table.shape[1])}, hide_index=True,
-                          width="stretch", height=min(38 + 35 * table.shape[0], 320))
+            charts.table({str(j + 1): table[:, j].tolist() for j in range(table.shape[1])}, col)

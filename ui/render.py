@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from html import escape
 
 import streamlit as st
 
 from bnviz import export
+from bnviz.figures.table import table_html
 from bnviz.i18n import InputError, escape_markdown, t
 from bnviz.steps import LABELS, Step, Table, Walkthrough, feature_table
+from ui import charts
 from ui import predict as predict_ui
 
 
@@ -61,8 +64,26 @@ def feature_picker(d: int, lang: str) -> int:
 
 def value_table(step: Step, feature: int, labels: dict[str, str] | None = None) -> None:
     """The step's values for one feature as a table (``labels``: the walkthrough's own names)."""
-    table = feature_table(step, feature, labels)
-    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(next(iter(table.values()))), 320))
+    charts.table(feature_table(step, feature, labels))
+
+
+def values_block(title: str, step: Step, feature: int, labels: dict[str, str] | None, above: list[dict],
+                 beside: dict | None) -> None:
+    """A step's live values as ONE light element: ``title``, the figures ``above``, then the value table
+    (3/5 of the width) beside the figure ``beside`` (2/5). A figure the SVG builder cannot draw falls back
+    to Plotly below."""
+    figs = [(fig, charts.figure_html(fig)) for fig in above]
+    figs += [(beside, charts.figure_html(beside, width=420))] if beside else []
+    drawn = {id(fig): div for fig, div in figs if div is not None}
+    top = "".join(drawn.get(id(fig), "") for fig in above)
+    table = table_html(feature_table(step, feature, labels))
+    side = drawn.get(id(beside), "") if beside else ""
+    row = (f'<div style="display:flex;gap:1rem;flex-wrap:wrap"><div style="flex:3 1 18rem;min-width:0">{table}</div>'
+           f'<div style="flex:2 1 14rem;min-width:0">{side}</div></div>') if side else table
+    charts.html(f'<p style="font-weight:600;margin:0.5rem 0 0.25rem">{escape(title)}</p>{top}{row}')
+    for n, (fig, div) in enumerate(figs):
+        if div is None:
+            charts.plot(fig, f"values-{step.key}-{n}")
 
 
 def tables(walk: Walkthrough) -> None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import base64
 import json
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Block
 
@@ -99,7 +101,7 @@ def step_block(at: AppTest, key: str | None = None):
     return at.main.get_by_key(f"bnvizstep-{d['param']}-{d['n']}")
 
 
-def shown(at: AppTest, kind: str) -> list:
+def shown(at: AppTest, kind: str | tuple[str, ...]) -> list:
     """The elements of ``kind`` ("dataframe", "latex", "info", "plotly_chart", ...) a learner sees: those
     outside every step container, plus those in each stepper's current step (the others are hidden)."""
     current = {d["param"]: d["n"] for d in
@@ -113,7 +115,7 @@ def shown(at: AppTest, kind: str) -> list:
             param, n = key[len("bnvizstep-"):].rsplit("-", 1)
             if current.get(param) != int(n):
                 return
-        if getattr(node, "type", None) == kind:
+        if getattr(node, "type", None) in ((kind,) if isinstance(kind, str) else kind):
             found.append(node)
         for child in getattr(node, "children", {}).values():
             walk(child)
@@ -155,10 +157,108 @@ def texts(elements) -> list[str]:
 
 
 def values_table(at: AppTest):
-    """The current step's live-values table (the first dataframe in its container) as a DataFrame."""
-    frames = step_block(at).get("dataframe")
-    assert len(frames) >= 1, "no dataframe in the current step"
-    return frames[0].value
+    """The current step's live-values table (the first table in its container) as a DataFrame."""
+    found = tables(step_block(at))
+    assert len(found) >= 1, "no table in the current step"
+    return found[0]
+
+
+# --------------------------------------------------------------------------- light tables and figures (st.html)
+
+
+LIGHT = ("html", "markdown")
+"""The element kinds that carry bnviz's static HTML (st.html; st.markdown with HTML when it holds an SVG)."""
+
+
+class _Tables(HTMLParser):
+    """Reads bnviz's static tables (bnviz.figures.table): headers, and each cell's exact value (``data-v``)
+    or its text; checks that a float cell shows its value to 6 significant digits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[tuple[list[str], list[list]]] = []
+        self._cell: list[str] | None = None
+        self._exact: str | None = None
+
+    def handle_starttag(self, tag, attrs) -> None:
+        a = dict(attrs)
+        if tag == "table":
+            self.tables.append(([], []))
+        elif tag == "tr" and self.tables:
+            self.tables[-1][1].append([])
+        elif tag in ("th", "td"):
+            self._cell, self._exact = [], a.get("data-v")
+
+    def handle_data(self, data) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+    def handle_endtag(self, tag) -> None:
+        if tag not in ("th", "td") or self._cell is None:
+            return
+        text = "".join(self._cell)
+        heads, rows = self.tables[-1]
+        if tag == "th":
+            heads.append(text)
+            rows.pop() if rows and not rows[-1] else None
+        elif self._exact is not None:
+            assert text == f"{float(self._exact):.6g}", (text, self._exact)
+            rows[-1].append(float(self._exact))
+        else:
+            rows[-1].append(int(text) if text.lstrip("-").isdigit() else text)
+        self._cell = None
+
+
+def tables(node) -> list[pd.DataFrame]:
+    """Every table a learner sees in ``node`` (an AppTest or a block), in page order: st.dataframe grids
+    and bnviz's static HTML tables, each as a DataFrame."""
+    out: list[pd.DataFrame] = []
+
+    def walk(el) -> None:
+        if getattr(el, "type", None) == "dataframe":
+            out.append(el.value)
+        elif getattr(el, "type", None) in LIGHT and 'data-testid="bnviz-table"' in el.value:
+            parser = _Tables()
+            parser.feed(el.value)
+            out.extend(pd.DataFrame(rows, columns=heads) for heads, rows in parser.tables)
+        for child in getattr(el, "children", {}).values():
+            walk(child)
+
+    for el in shown(node, ("dataframe", *LIGHT)) if isinstance(node, AppTest) else [node]:
+        walk(el)
+    return out
+
+
+class _Figures(HTMLParser):
+    """Reads bnviz's static SVG figures (bnviz.figures.svg): each trace's ``<g data-trace>`` and the numbers it
+    draws, as a Plotly-like spec {"data": [{"type", "name", "x", "y", "z"}]}."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.specs: list[dict] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        a = dict(attrs)
+        if tag == "svg":
+            self.specs.append({"data": [], "title": a.get("aria-label", "")})
+        elif tag == "g" and "data-trace" in a and self.specs:
+            trace = {"type": a["data-trace"]}
+            if "data-name" in a:
+                trace["name"] = a["data-name"]
+            for axis in ("x", "y", "z"):
+                if f"data-{axis}" in a:
+                    trace[axis] = json.loads(a[f"data-{axis}"])
+            self.specs[-1]["data"].append(trace)
+
+
+def svg_specs(htmls) -> list[dict]:
+    out: list[dict] = []
+    for el in htmls:
+        if 'data-testid="bnviz-figure"' in el.value:
+            parser = _Figures()
+            parser.feed(el.value)
+            out.extend(parser.specs)
+    return out
 
 
 def expander(at: AppTest, title_key: str, lang: str):
@@ -186,9 +286,25 @@ def decode(arr):
 
 
 def plotly_specs(at) -> list[dict]:
-    """Every st.plotly_chart a learner sees on the page (or in one block), its figure JSON parsed."""
-    charts = shown(at, "plotly_chart") if isinstance(at, AppTest) else at.get("plotly_chart")
-    return [json.loads(c.proto.spec) for c in charts]
+    """Every figure a learner sees on the page (or in one block): each st.plotly_chart's figure JSON parsed,
+    then each static SVG figure read back (``svg_specs``)."""
+    kinds = ("plotly_chart", *LIGHT)
+    found = shown(at, kinds) if isinstance(at, AppTest) else _in_order(at, kinds)
+    return [s for el in found for s in ([json.loads(el.proto.spec)] if el.type == "plotly_chart" else svg_specs([el]))]
+
+
+
+def _in_order(block, kinds: tuple[str, ...]) -> list:
+    found: list = []
+
+    def walk(node) -> None:
+        if getattr(node, "type", None) in kinds:
+            found.append(node)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    walk(block)
+    return found
 
 
 def is_paths_chart(spec: dict) -> bool:

@@ -22,6 +22,7 @@ from app_helpers import (
     shown,
     step_number,
     stepper_data,
+    tables,
     texts,
 )
 
@@ -48,8 +49,7 @@ def run(widget):
 
 def table(frame) -> np.ndarray:
     """A value table's numeric columns (all but the first, the row number) as floats."""
-    df = frame.value
-    return df.iloc[:, 1:].to_numpy(dtype=float)
+    return frame.iloc[:, 1:].to_numpy(dtype=float)
 
 
 def bn_chain(seed: int = 0, m: int = 8, d: int = 3, classes: int = 3, scale: float = 1.0, eps: float = 1e-5):
@@ -103,7 +103,7 @@ def test_upstream_dout_is_the_softmax_chain(classes, scale):
     at = run(at.select_slider(key="wscale").set_value(scale))
     at = go_to_number(at, 9, "up_step")  # backward.relu: y, ∂L/∂a, ∂L/∂y
     ref = bn_chain(classes=classes, scale=scale)
-    frames = shown(at, "dataframe")
+    frames = tables(at)
     assert len(frames) == 3
     np.testing.assert_allclose(table(frames[0]), ref["y"], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(table(frames[2]), ref["dout"], rtol=1e-5, atol=1e-9)
@@ -117,7 +117,7 @@ def test_upstream_follows_the_sidebar_and_reports_bad_input():
     at = open_page("upstream")
     at = run(at.slider(key="m").set_value(5))
     at = go_to_number(at, 9, "up_step")
-    np.testing.assert_allclose(table(shown(at, "dataframe")[2]), bn_chain(m=5)["dout"], rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(table(tables(at)[2]), bn_chain(m=5)["dout"], rtol=1e-5, atol=1e-9)
     at = run(at.selectbox(key="dist").set_value("custom"))
     at = run(at.text_area(key="x_text").input("1, 2\n3, oops"))
     assert len(at.error) == 1 and t("page.graph.fix_input", "en") in texts(shown(at, "info"))
@@ -141,7 +141,7 @@ def test_saturation_every_control_and_the_shares():
     xbn = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + 1e-5)
     sb = 1 / (1 + np.exp(-xbn))
     after = (sb * (1 - sb) < 0.05).mean(axis=0)
-    df = shown(at, "dataframe")[0].value
+    df = tables(at)[0]
     shown_before = [float(v.rstrip("%")) / 100 for v in df[t("page.saturation.table_before", "en")]]
     shown_after = [float(v.rstrip("%")) / 100 for v in df[t("page.saturation.table_after", "en")]]
     np.testing.assert_allclose(shown_before, before, atol=5e-4)
@@ -157,7 +157,7 @@ def test_saturation_after_bn_follows_gamma_and_beta():
     at = open_page("saturation")
     at = run(at.slider(key="gamma").set_value(5.0))
     at = run(at.slider(key="beta").set_value(3.0))
-    df = shown(at, "dataframe")[0].value
+    df = tables(at)[0]
     after = [float(v.rstrip("%")) for v in df[t("page.saturation.table_after", "en")]]
     assert min(after) > 20  # a large γ and β push the normalized batches back into the tails
 

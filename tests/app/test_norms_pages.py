@@ -9,8 +9,6 @@ say they draw them; every sentence is read from the text catalog.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 import torch
@@ -23,10 +21,13 @@ from app_helpers import (
     go_to_number,
     heading,
     move,
+    plotly_specs,
     shown,
     step_number,
     stepper_data,
+    tables,
     upstream,
+    values_table,
 )
 from streamlit.testing.v1 import AppTest
 
@@ -65,13 +66,13 @@ def run(widget) -> AppTest:
 
 
 def specs(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in shown(at, "plotly_chart")]
+    return plotly_specs(at)
 
 
 def table_with(at: AppTest, column: str):
     """The dataframe that has a column named ``column``."""
-    found = [d.value for d in shown(at, "dataframe") if column in d.value.columns]
-    assert found, f"no table with column {column!r}: {[list(d.value.columns) for d in shown(at, 'dataframe')]}"
+    found = [d for d in tables(at) if column in d.columns]
+    assert found, f"no table with column {column!r}: {[list(d.columns) for d in tables(at)]}"
     return found[-1]
 
 
@@ -358,7 +359,7 @@ def test_graph_page_layer_norm_by_control_and_by_url(lang):
     (torch.tensor(dout) * y).sum().backward()
     run(at2.selectbox(key="sample").set_value(5))
     np.testing.assert_allclose(table_with(at2, "∂L/∂x")["∂L/∂x"], tx.grad.numpy()[5], rtol=1e-12)
-    assert len(at2.dataframe[0].value) == 3  # one sample's D features
+    assert len(values_table(at2)) == 3  # one sample's D features
     run(at2.segmented_control(key="norm").set_value("batch"))
     assert len(table_with(at2, "∂L/∂x")) == 8
 

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as tF
-from app_helpers import APP, LANGS, assert_ok, batch, go_to_number, heading, shown, upstream
+from app_helpers import APP, LANGS, assert_ok, batch, go_to_number, heading, plotly_specs, shown, upstream
+from app_helpers import tables as app_tables
 from streamlit.testing.v1 import AppTest
 
 from bnviz.i18n import t
@@ -41,8 +42,9 @@ def step_to(at: AppTest, key: str, n: int) -> AppTest:
 def value_tables(at: AppTest) -> dict[str, np.ndarray]:
     """The step's value tables by display name (each table follows its "**name** `shape`" caption)."""
     captions = [m.value for m in shown(at, "markdown") if m.value.startswith("**") and "`" in m.value]
-    assert len(captions) == len(shown(at, "dataframe"))
-    return {c.split("**")[1]: df.value.to_numpy() for c, df in zip(captions, shown(at, "dataframe"), strict=True)}
+    found = app_tables(at)
+    assert len(captions) == len(found)
+    return {c.split("**")[1]: df.to_numpy(dtype=float) for c, df in zip(captions, found, strict=True)}
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -56,7 +58,7 @@ def test_fold_page_every_step_both_layers(lang):
         for n, name in enumerate(("layer", "bn", "compose", "weights", "bias", "check"), start=1):
             step_to(at, "fold_step", n)
             assert heading(at).endswith(t(f"step.fold.{name}.title", lang))
-            assert len(shown(at, "plotly_chart")) == (1 if name == "check" else 0)
+            assert len(plotly_specs(at)) == (1 if name == "check" else 0)
         diff = re.search(r"\d\.\de[+-]\d\d", shown(at, "info")[0].value)
         assert diff and float(diff.group()) < 1e-12, shown(at, "info")[0].value
 
@@ -67,7 +69,7 @@ def test_fold_page_affine_numbers_match_torch():
     frames = value_tables(at)
     x = batch(0)
     step_to(at, "fold_step", 1)
-    tables = [df.value.to_numpy() for df in shown(at, "dataframe")]
+    tables = [df.to_numpy(dtype=float) for df in app_tables(at)]
     shown_x, w, b = tables[0], tables[1], tables[2].reshape(-1)
     np.testing.assert_allclose(shown_x, x, rtol=0, atol=1e-12)
     rm, rv = frames["μ_run"].reshape(-1), frames["σ²_run"].reshape(-1)

@@ -23,9 +23,9 @@ pytestmark = pytest.mark.browser
 STEP_KEYS = [f"forward.{n}" for n in FORWARD] + [f"backward.{n}" for n in BACKWARD]
 """The page's steps in order ("forward.x", ..., "backward.closed")."""
 DX = "backward.dx"
-PLOTLY = '[data-testid="stPlotlyChart"]'
-SHOWN = f"{PLOTLY} >> visible=true"
-"""The charts a learner sees (the stepper hides the other steps' charts)."""
+FIGURE = '[data-testid="bnviz-figure"]'
+SHOWN = f"{FIGURE} >> visible=true"
+"""The figures a learner sees in the current step (static SVG; the stepper hides the other steps')."""
 GRAPH = "graph"
 """URL path of the computation-graph page (its ``st.Page`` url_path)."""
 TIMEOUT = 30_000
@@ -96,15 +96,15 @@ def slider(page: Page, label: str) -> Locator:
 
 
 def values_table_rows(page: Page) -> int:
-    """The ARIA row count (header included) of the live-values table, the page's first dataframe."""
-    grid = page.locator('[data-testid="stDataFrame"] [aria-rowcount] >> visible=true').first
-    expect(grid).to_be_attached(timeout=TIMEOUT)
-    return int(grid.get_attribute("aria-rowcount"))
+    """The row count (header included) of the live-values table, the current step's first table."""
+    table = page.locator('[data-testid="bnviz-table"] >> visible=true').first
+    expect(table).to_be_attached(timeout=TIMEOUT)
+    return table.locator("tr").count()
 
 
 def chart_with_text(page: Page, text: str) -> Locator:
-    """A rendered Plotly chart (its SVG drawn) whose text contains ``text``."""
-    return page.locator(SHOWN).filter(has=page.locator(".main-svg")).filter(has_text=text)
+    """A shown figure (its SVG drawn) whose text contains ``text``."""
+    return page.locator(SHOWN).filter(has=page.locator("svg")).filter(has_text=text)
 
 
 def assert_no_traceback(page: Page) -> None:
@@ -121,7 +121,7 @@ def expect_dx_step(page: Page, lang: str) -> None:
     """The three-paths step: its subheader and the per-sample chart of the three paths."""
     expect(subheader(page)).to_have_text(step_title(DX, lang), timeout=TIMEOUT)
     expect(chart_with_text(page, t("page.graph.path_xhat", lang))).to_have_count(1, timeout=TIMEOUT)
-    expect(page.locator(SHOWN).nth(1).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(SHOWN).nth(1).locator("svg").first).to_be_visible(timeout=TIMEOUT)
 
 
 def expect_input_error(page: Page, lang: str, **fields: object) -> None:
@@ -147,7 +147,7 @@ def test_english_page_renders_and_steps(app_url: str, page_: Page, artifacts: Pa
     expect(title(page)).to_have_text(t("page.graph.title", "en"), timeout=TIMEOUT)
     expect(subheader(page)).to_have_text(step_title(STEP_KEYS[0], "en"))
     expect(page.locator(".katex >> visible=true").first).to_be_visible(timeout=TIMEOUT)
-    expect(page.locator(SHOWN).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(SHOWN).locator("svg").first).to_be_visible(timeout=TIMEOUT)
 
     rows = values_table_rows(page)
     batch = slider(page, t("sidebar.m", "en"))
@@ -158,8 +158,8 @@ def test_english_page_renders_and_steps(app_url: str, page_: Page, artifacts: Pa
         batch.press("ArrowRight")
         expect(page).to_have_url(re.compile(rf"[?&]m={m}(&|$)"), timeout=TIMEOUT)
         wait_idle(page)
-    grid = page.locator('[data-testid="stDataFrame"] [aria-rowcount] >> visible=true').first
-    expect(grid).to_have_attribute("aria-rowcount", str(rows + 3), timeout=TIMEOUT)
+    table = page.locator('[data-testid="bnviz-table"] >> visible=true').first
+    expect(table.locator("tr")).to_have_count(rows + 3, timeout=TIMEOUT)
 
     next_button = page.get_by_role("button", name=t("stepper.next_aria", "en"), exact=True)
     prev_button = page.get_by_role("button", name=t("stepper.prev_aria", "en"), exact=True)
@@ -236,7 +236,7 @@ def test_bad_custom_input_by_widgets(app_url: str, page_: Page) -> None:
     expect(subheader(page)).to_have_text(step_title(STEP_KEYS[0], "en"), timeout=TIMEOUT)
     wait_idle(page)
     expect(page.locator('[data-testid="stAlert"]').filter(has_text=t("page.graph.fix_input", "en"))).to_have_count(0)
-    expect(page.locator(SHOWN).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(SHOWN).locator("svg").first).to_be_visible(timeout=TIMEOUT)
     assert values_table_rows(page) == 3 + 1  # three samples and the header
     assert_no_traceback(page)
     assert_no_js_errors(page)
@@ -264,7 +264,7 @@ def test_url_with_bad_custom_input_explains_and_recovers(app_url: str, page_: Pa
 
     open_graph(page, app_url, {"dist": "custom", "x_text": "1,2\n5,3\n4,0"})
     expect(subheader(page)).to_have_text(step_title(STEP_KEYS[0], "en"), timeout=TIMEOUT)
-    expect(page.locator(SHOWN).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(SHOWN).locator("svg").first).to_be_visible(timeout=TIMEOUT)
     assert values_table_rows(page) == 3 + 1
     assert_no_traceback(page)
 

@@ -18,7 +18,9 @@ from bnviz.i18n import t
 pytestmark = pytest.mark.browser
 
 PLOTLY = '[data-testid="stPlotlyChart"]'
-SHOWN = f"{PLOTLY} >> visible=true"
+FIGURES = f'{PLOTLY}, [data-testid="bnviz-figure"]'
+"""Plotly charts and the static SVG figures the steps show."""
+SHOWN = f"{FIGURES} >> visible=true"
 """The charts a learner sees (the stepper hides the other steps' charts)."""
 TIMEOUT = 60_000
 PAGES = ("saturation", "upstream", "network", "experiments")
@@ -108,7 +110,7 @@ def test_every_page_renders(app_url: str, page_: Page, artifacts: Path, lang: st
         if key != "experiments":
             expect(page.locator(".katex >> visible=true").first).to_be_visible(timeout=TIMEOUT)
         if key in ("saturation", "upstream"):
-            expect(page.locator(SHOWN).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+            expect(page.locator(SHOWN).locator("svg").first).to_be_visible(timeout=TIMEOUT)
         if key == "experiments":
             page.get_by_role("button", name=t("page.experiments.run", lang), exact=True).first.click()
             wait_idle(page, timeout=120_000)

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.browser
 
 TIMEOUT = 30_000
 PLOTLY = '[data-testid="stPlotlyChart"]'
-SHOWN = f"{PLOTLY} >> visible=true"
+FIGURES = f'{PLOTLY}, [data-testid="bnviz-figure"]'
+"""Plotly charts and the static SVG figures the steps show."""
+SHOWN = f"{FIGURES} >> visible=true"
 """The charts a learner sees (the stepper hides the other steps' charts)."""
 LANGS = ("en", "zh")
 
@@ -46,7 +48,7 @@ def open_lesson(page: Page, base: str, path: str, lang: str, query: str = "", ti
 
 
 def charts_drawn(page: Page, count: int) -> None:
-    expect(page.locator(SHOWN).locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator(SHOWN).locator("svg").first).to_be_visible(timeout=TIMEOUT)
     expect(page.locator(SHOWN)).to_have_count(count, timeout=TIMEOUT)
 
 

@@ -12,6 +12,8 @@ pytestmark = pytest.mark.browser
 
 TIMEOUT = 30_000
 PLOTLY = '[data-testid="stPlotlyChart"]'
+FIGURES = f'{PLOTLY}, [data-testid="bnviz-figure"]'
+"""Plotly charts and the static SVG figures the steps show."""
 
 
 def idle(page: Page) -> None:
@@ -37,7 +39,7 @@ def test_fold_page_steps_to_the_check_and_draws_the_chart(app_url: str, page_: P
     page_.get_by_role("button", name=t("stepper.next_aria", lang), exact=True).click()
     idle(page_)
     expect(heading(page_, "forward", "step.fold.check.title", lang)).to_be_visible(timeout=TIMEOUT)
-    expect(page_.locator(f"{PLOTLY} >> visible=true").first.locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    expect(page_.locator(f"{FIGURES} >> visible=true").first.locator("svg").first).to_be_visible(timeout=TIMEOUT)
     expect(page_.get_by_text(t("page.fold.chart", lang))).to_be_visible(timeout=TIMEOUT)
 
 
@@ -53,5 +55,5 @@ def test_sync_page_device_control_changes_the_split(app_url: str, page_: Page, l
     page_.get_by_role("button", name=t("stepper.next_aria", lang), exact=True).click()
     idle(page_)
     expect(heading(page_, "forward", "step.sync.local.title", lang)).to_be_visible(timeout=TIMEOUT)
-    expect(page_.locator(f"{PLOTLY} >> visible=true").first.locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
+    expect(page_.locator(f"{FIGURES} >> visible=true").first.locator("svg").first).to_be_visible(timeout=TIMEOUT)
     expect(page_.locator(".katex >> visible=true").first).to_be_visible(timeout=TIMEOUT)

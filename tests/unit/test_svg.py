@@ -1,0 +1,103 @@
+"""The static SVG figures and HTML tables shown inside steps (bnviz/figures/svg.py, table.py)."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+
+from bnviz.figures import practice
+from bnviz.figures.graph_diagram import graph_figure
+from bnviz.figures.nets import chain_figure, digit_images
+from bnviz.figures.svg import drawable, to_svg
+from bnviz.figures.table import table_html
+from bnviz.figures.values import heatmap, paths_stack
+from bnviz.lessons.graph import active_edges
+from bnviz.ops import bn
+
+NS = "{http://www.w3.org/2000/svg}"
+
+
+def parse(svg: str) -> ET.Element:
+    root = ET.fromstring(svg)  # well-formed XML, or this raises
+    assert root.tag == f"{NS}svg"
+    return root
+
+
+def groups(root: ET.Element, kind: str) -> list[ET.Element]:
+    return [g for g in root.iter(f"{NS}g") if g.get("data-trace") == kind]
+
+
+def step_figures() -> list[dict]:
+    rng = np.random.default_rng(0)
+    paths = {k: rng.standard_normal(5) for k in ("xhat", "var", "mu")}
+    return [
+        graph_figure(bn.STRUCTURE, "mu", active_edges("forward.mu"), False),
+        graph_figure(bn.STRUCTURE, "x", active_edges("backward.dx"), True),
+        heatmap(rng.standard_normal((5, 3)), "t", "j", "i"),
+        paths_stack(paths, sum(paths.values()), {"xhat": "a", "var": "b", "mu": "c"}, "total", "T", "i"),
+        chain_figure(["x", "BN", "ReLU", "L"], ["BN"], True),
+        digit_images(rng.uniform(0, 1, (4, 64)), [1, 2, 3, 4], "digits"),
+        practice.fold_scatter(rng.standard_normal(6), rng.standard_normal(6), "fold", "a", "b"),
+    ]
+
+
+@pytest.mark.parametrize("n", range(7))
+def test_every_step_figure_is_drawn_as_well_formed_svg(n):
+    fig = step_figures()[n]
+    assert drawable(fig)
+    parse(to_svg(fig))
+
+
+def test_bars_carry_the_numbers_they_draw_and_stack_relative():
+    y = {"xhat": [1.0, -2.0], "var": [0.5, 0.25], "mu": [-0.125, 3.0]}
+    fig = paths_stack({k: np.array(v) for k, v in y.items()}, np.array([1.375, 1.25]),
+                      {"xhat": "a", "var": "b", "mu": "c"}, "total", "T", "i")
+    root = parse(to_svg(fig))
+    bars = groups(root, "bar")
+    assert [json.loads(g.get("data-y")) for g in bars] == list(y.values())
+    assert [g.get("data-name")[-1] for g in bars] == ["a", "b", "c"]  # the names (the builder may number them)
+    # sample 1: +1 and +0.5 stack upwards from 0, -0.125 goes below: three rects, no overlap in pixels
+    first = [next(iter(g.iter(f"{NS}rect"))) for g in bars]
+    tops = sorted((float(r.get("y")), float(r.get("y")) + float(r.get("height"))) for r in first)
+    for (_a0, a1), (b0, _b1) in zip(tops, tops[1:], strict=False):
+        assert a1 <= b0 + 0.2
+
+
+def test_heatmap_colours_follow_the_reversed_rdbu_scale_around_zero():
+    z = np.array([[-2.0, 0.0, 2.0]])
+    root = parse(to_svg(heatmap(z, "t", "j", "i")))
+    (g,) = groups(root, "heatmap")
+    assert json.loads(g.get("data-z")) == z.tolist()
+    cells = [r for r in g.iter(f"{NS}rect") if r.find(f"{NS}title") is not None]
+    # Plotly's RdBu runs blue (5,10,172) → grey (190,190,190) → red (178,10,28); reversed: the largest value blue
+    assert [c.get("fill") for c in cells] == ["rgb(178,10,28)", "rgb(190,190,190)", "rgb(5,10,172)"]
+
+
+def test_text_is_escaped():
+    fig = heatmap(np.ones((2, 2)), '<script>alert("x")</script> & co', "j", "i")
+    svg = to_svg(fig)
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    parse(svg)
+
+
+@pytest.mark.parametrize("extra", [{"frames": [{"data": []}]}, {"layout": {"shapes": [{"type": "rect"}]}},
+                                   {"layout": {"xaxis": {"type": "log"}}}, {"layout": {"xaxis2": {}}},
+                                   {"data": [{"type": "surface", "z": [[1]]}]}])
+def test_what_it_cannot_draw_falls_back_to_plotly(extra):
+    fig = {"data": extra.get("data", [{"type": "scatter", "x": [1, 2], "y": [3, 4]}]),
+           "layout": extra.get("layout", {}), **({"frames": extra["frames"]} if "frames" in extra else {})}
+    assert not drawable(fig) and to_svg(fig) is None
+
+
+def test_table_shows_six_digits_and_keeps_the_exact_value():
+    v = 1 / 3
+    root = ET.fromstring(f'<r>{table_html({"i": [1, 2], "x<b>": [v, -2.5e-9]})}</r>')  # the table, its <style>
+    heads = [th.text for th in root.iter("th")]
+    assert heads == ["i", "x<b>"]  # escaped in the HTML, read back as the text
+    cells = [[td for td in tr.iter("td")] for tr in root.iter("tr")][1:]
+    assert [c[0].text for c in cells] == ["1", "2"]
+    assert [c[1].text for c in cells] == ["0.333333", "-2.5e-09"]
+    assert [float(c[1].get("data-v")) for c in cells] == [v, -2.5e-9]  # round-trips exactly
