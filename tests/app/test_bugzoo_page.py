@@ -11,6 +11,7 @@ import pytest
 from app_helpers import APP, LANGS, assert_ok, decode, plotly_specs
 from streamlit.testing.v1 import AppTest
 
+from bnviz.figures.palette import HIGHLIGHT
 from bnviz.i18n import t
 from bnviz.nets import bugs, digits
 from tests.oracles import torch_bugzoo as T
@@ -82,7 +83,7 @@ def test_batch_one_quotes_pytorch_and_draws_the_variance(lang: str):
     assert [c.value for c in at.code] == [T.torch_refusal(1, 100)]
     assert any(t("page.bugzoo.torch_says", lang) == m.value for m in at.markdown)
     graphs = [s for s in plotly_specs(at) if s["data"][-1].get("mode") == "markers+text"]
-    assert graphs and any("#d62728" in str(g["data"][-1]["marker"]["color"]) for g in graphs)
+    assert graphs and any(HIGHLIGHT in g["data"][-1]["marker"]["color"] for g in graphs)  # the variance node lit
 
 
 @pytest.mark.parametrize("lang", LANGS)
