@@ -195,6 +195,21 @@ def _bar_stack(traces: list[dict], mode: str, xs_of) -> list[tuple[dict, list[tu
     return out
 
 
+def _alt_text(layout: dict, traces: list[dict]) -> str:
+    """An accessible name for a figure without a title: ``layout.meta.alt`` if given, else the words it shows
+    (node labels, trace names), so a screen reader says what the picture is about (axe rule svg-img-alt)."""
+    meta = layout.get("meta")
+    if isinstance(meta, dict) and meta.get("alt"):
+        return str(meta["alt"])
+    words: list[str] = []
+    for tr in traces:
+        texts = tr.get("text")
+        for item in (texts if isinstance(texts, list) else [texts, tr.get("name")]):
+            if isinstance(item, str) and item and item not in words:
+                words.append(item)
+    return ", ".join(words[:16]) or "figure"
+
+
 def to_svg(fig: dict, width: int = WIDTH) -> str | None:
     """The figure as one ``<svg>`` string, or None when ``drawable(fig)`` is False."""
     if not drawable(fig):
@@ -267,11 +282,11 @@ def to_svg(fig: dict, width: int = WIDTH) -> str | None:
         px0, px1, py0, py1 = cx - half_w, cx + half_w, cy - half_h, cy + half_h
     ax = _Axes(px0, px1, py0, py1, xr, yr, ya.get("autorange") == "reversed")
     out: list[str] = []
-    aria = _esc(title) if title else ""
+    aria = _esc(title or _alt_text(layout, traces))
     out.append(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
                f'style="max-width:{width}px;height:auto;display:block" font-family="{FONT}" font-size="12" '
                f'fill="{TEXT}" text-anchor="middle" dominant-baseline="middle" role="img"'
-               + (f' aria-label="{aria}"' if aria else "") + ">")
+               + f' aria-label="{aria}">')
     if title:
         out.append(_text(px0, margin["t"] / 2 if margin["t"] >= 20 else 12, title,
                          (layout.get("title") or {}).get("font", {}).get("size", 14)

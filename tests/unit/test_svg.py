@@ -48,7 +48,13 @@ def step_figures() -> list[dict]:
 def test_every_step_figure_is_drawn_as_well_formed_svg(n):
     fig = step_figures()[n]
     assert drawable(fig)
-    parse(to_svg(fig))
+    root = parse(to_svg(fig))
+    assert root.get("role") == "img" and root.get("aria-label", "").strip()  # axe-core's svg-img-alt rule
+
+
+def test_a_diagram_without_a_title_is_named_by_the_words_it_shows():
+    root = parse(to_svg(graph_figure(bn.STRUCTURE, "mu", active_edges("forward.mu"), False)))
+    assert "μ" in root.get("aria-label")
 
 
 def test_bars_carry_the_numbers_they_draw_and_stack_relative():
