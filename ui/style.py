@@ -64,7 +64,9 @@ SCRIPT = """
   };
   let queued = false;
   const later = () => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; mark(); }); } };
-  new MutationObserver(later).observe(document.body, {childList: true, subtree: true});
+  // the whole document: the stepper shows a step by rewriting a style sheet in the head, and a step that was
+  // hidden (0 px wide) only scrolls once shown
+  new MutationObserver(later).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
   window.addEventListener('resize', later);
   mark();
 })();
