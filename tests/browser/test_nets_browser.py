@@ -28,7 +28,7 @@ PAGES = ("saturation", "upstream", "network", "experiments")
 
 def wait_idle(page: Page, timeout: int = TIMEOUT) -> None:
     """A script run has finished, its stale elements are gone, and it raised nothing."""
-    expect(page.locator(".st-key-m").get_by_role("slider")).to_have_count(1, timeout=timeout)
+    expect(page.locator(".st-key-lang")).to_have_count(1, timeout=timeout)  # always in the sidebar
     expect(page.locator('[data-testid="stApp"]')).to_have_attribute("data-test-script-state", "notRunning",
                                                                      timeout=timeout)
     expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=timeout)
