@@ -138,10 +138,16 @@ export default function (component) {
     e.preventDefault();
     show(n + (e.key === 'ArrowRight' ? 1 : -1), true);
   }
+  // one key handler per stepper: a rerun may mount the element again without running the old cleanup, and a
+  // stale handler would take the keys (preventDefault) for a detached copy
+  const handlers = (window.__bnvizStepKeys = window.__bnvizStepKeys || {});
+  if (handlers[d.param]) document.removeEventListener('keydown', handlers[d.param]);
+  handlers[d.param] = onKey;
   document.addEventListener('keydown', onKey);
   show(n, n !== d.n);
   return () => {
     document.removeEventListener('keydown', onKey);
+    if (handlers[d.param] === onKey) delete handlers[d.param];
     root.remove();
   };
 }
