@@ -10,6 +10,7 @@ import plotly.graph_objs as go
 import pytest
 
 from bnviz.figures import bugzoo as zfig
+from bnviz.figures.palette import HIGHLIGHT
 from bnviz.i18n import InputError, catalog
 from bnviz.lessons import bugzoo as lesson
 from bnviz.nets import batch_indices, bugs, digits
@@ -199,4 +200,4 @@ def test_figures_are_valid_plotly():
         go.Figure(drawn)
         nodes = drawn["data"][-1]
         assert nodes["marker"]["color"][nodes["text"].index({"mu": "μ", "var": "σ²", "mu_run": "μ_run",
-                                                               "var_run": "σ²_run"}[where[1]])] == "#d62728"
+                                                               "var_run": "σ²_run"}[where[1]])] == HIGHLIGHT
