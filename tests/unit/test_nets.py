@@ -417,9 +417,9 @@ def test_other_figures_are_valid_plotly(rng):
     two_rows = figs.digit_images(many, list(range(16)), "t")
     go.Figure(two_rows)
     z = np.asarray(two_rows["data"][0]["z"], dtype=float)
-    assert z.shape == (18, 71)  # 2 rows of 8 (a 2-pixel gap between rows, 1 between images)
-    np.testing.assert_allclose(z[10:18, 9:17], many[9].reshape(8, 8).round(3))
-    assert [a["y"] > 8 for a in two_rows["layout"]["annotations"]] == [False] * 8 + [True] * 8
+    assert z.shape == (28, 53)  # 3 rows of 6 (a 2-pixel gap between rows, 1 between images)
+    np.testing.assert_allclose(z[10:18, 27:35], many[9].reshape(8, 8).round(3))  # image 9: row 1, column 3
+    assert [a["y"] > 8 for a in two_rows["layout"]["annotations"]] == [False] * 6 + [True] * 10  # rows of 6
 
 
 # ---------------------------------------------------------------- lessons --
