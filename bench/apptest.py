@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 from bench import ROOT
@@ -87,8 +88,14 @@ class PageError(RuntimeError):
 
 
 def discover_pages(root: Path = ROOT) -> list[Path]:
-    """Every ``pages/*.py`` under ``root``, sorted by name."""
-    return sorted(p for p in (root / "pages").glob("*.py") if not p.name.startswith("_"))
+    """Every page of ``root/pages/``, sorted by name.
+
+    A deep-link stub ``pages/<key>.py`` (see ui/first_visit.py) is left out when
+    its page ``pages/<key>_page.py`` is there: the stub is not a registered page.
+    """
+    files = [p for p in (root / "pages").glob("*.py") if not p.name.startswith("_")]
+    stems = {p.stem for p in files}
+    return sorted(p for p in files if f"{p.stem}_page" not in stems)
 
 
 def select_pages(pages: Sequence[Path], names: Sequence[str] | None) -> list[Path]:
@@ -163,6 +170,9 @@ def time_page(page: Path, config: str = "default", reruns: int = 30, warmup: int
     """
     rel = page.resolve().relative_to(app.resolve().parent).as_posix()
     res = RerunResult(page=page.stem, config=config, budget_ms=BUDGET_MS[config])
+    # The app redacts error messages for its visitors (showErrorDetails = "none"); the benchmark reports them.
+    shown = st_config.get_option("client.showErrorDetails")
+    st_config.set_option("client.showErrorDetails", "full")
     try:
         at = AppTest.from_file(str(app.resolve()), default_timeout=DEFAULT_TIMEOUT)
         at.run()
@@ -201,6 +211,7 @@ def time_page(page: Path, config: str = "default", reruns: int = 30, warmup: int
         return res
     finally:
         threading.setprofile(None)  # type: ignore[arg-type]
+        st_config.set_option("client.showErrorDetails", shown)
     ms = np.asarray(times) * 1e3
     res.reruns = len(ms)
     res.median_ms = float(np.median(ms))

@@ -1,21 +1,24 @@
 """Smoke test of ``python -m bench.browser``: one lesson, three interactions each, structure and sane numbers.
 
-The benchmark starts its own server and Chromium (as the command does). No
-timing assertion: only that the figures exist, are positive and finite, and
-that the table and JSON carry them.
+The command runs in its own process, as a developer runs it: it starts its own
+server and Chromium (and its own Playwright, which cannot share this test
+session's). No timing assertion: only that the figures exist, are positive
+and finite, and that the table and JSON carry them.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from bench import browser
-from bench.browser.report import format_table, to_json
 from bnviz.i18n import t
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.browser
 
@@ -25,11 +28,17 @@ def _positive(stats: dict) -> bool:
 
 
 def test_bench_browser_on_the_graph_lesson(tmp_path: Path) -> None:
-    result, series = browser.run(["graph"], n=3, warmup=0, log=tmp_path / "server.log")
-    machine = result["machine"]
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.browser", "--lessons", "graph", "--n", "3", "--warmup", "0",
+         "--json", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    data = json.loads(out.read_text(encoding="utf-8"))
+    machine = data["machine"]
     assert machine["chromium"] and machine["cpu_count"] >= 1 and len(machine["load_start"]) == 3
     assert machine["page_errors"] == []
-    rows = {r["kind"]: r for r in result["series"]}
+    rows = {r["kind"]: r for r in data["summary"]}
     assert set(rows) == {"slider", "step"} and all(r["lesson"] == "graph" for r in rows.values())
 
     slider, step = rows["slider"], rows["step"]
@@ -40,18 +49,16 @@ def test_bench_browser_on_the_graph_lesson(tmp_path: Path) -> None:
         assert all(math.isfinite(v) and v >= 0 for v in row["long_task_ms"].values()), row
     # A slider key press reruns the script: every interaction sent a rerun and got its script_finished.
     assert slider["reruns"]["median"] >= 1 and _positive(slider["server_ms"]), slider
-    raw = {s.kind: s for s in series}
-    assert all(i.changed and i.reruns >= 1 and "FINISHED_SUCCESSFULLY" in i.finished
-               for i in raw["slider"].interactions)
+    raw = {s["kind"]: s["interactions"] for s in data["interactions"]}
+    assert all(i["changed"] and i["reruns"] >= 1 and "FINISHED_SUCCESSFULLY" in i["finished"]
+               for i in raw["slider"])
     # Stepping: the client-side stepper sends no rerun; the old buttons send one each.
     if step["method"].startswith("client"):
         assert step["reruns"]["max"] == 0, step
     else:
         assert step["reruns"]["median"] >= 1 and _positive(step["server_ms"]), step
-    assert all(i.changed for i in raw["step"].interactions)
+    assert all(i["changed"] for i in raw["step"])
+    assert [len(i) for i in raw.values()] == [3, 3]
 
-    table = format_table(result)
-    assert table.startswith("Machine: ") and "| graph | sidebar slider | 3 |" in table
-    data = json.loads(to_json(result, series))
-    assert [len(s["interactions"]) for s in data["interactions"]] == [3, 3]
-    assert data["summary"] == result["series"]
+    # The table printed for the README carries the same row.
+    assert proc.stdout.startswith("Machine: ") and "| graph | sidebar slider | 3 |" in proc.stdout
