@@ -5,8 +5,8 @@ import streamlit as st
 from bnviz.figures import norms as nf
 from bnviz.i18n import InputError, t
 from bnviz.lessons import axes as lesson
+from ui import charts, render, sidebar
 from ui import norms_controls as nc
-from ui import render, sidebar
 from ui.charts import plot
 from ui.stepper import stepper
 
@@ -51,6 +51,6 @@ st.divider()
 st.markdown(f"### {t('page.axes.steps', lang)}")
 for step in stepper(walk, lang, "ax_step"):
     render.formulas(step, lang)
-    nc.table(lesson.table(step, chosen, walk.labels, lay))
+    charts.table(lesson.table(step, chosen, walk.labels, lay))
 
 render.downloads(walk, "bnviz-axes")

@@ -10,7 +10,7 @@ from bnviz.ops import renorm
 from bnviz.steps import feature_table
 from ui import norms_controls as nc
 from ui import render, sidebar
-from ui.charts import picture, plot
+from ui.charts import picture, plot, table
 from ui.stepper import stepper
 
 s = sidebar.current()
@@ -43,8 +43,8 @@ for step in stepper(walk, lang, "rn_step"):
     name = step.key.split(".")[1]
     picture(nf.diagram(renorm.RENORM_STRUCTURE.edges, nf.RENORM_POSITIONS, nf.RENORM_LABELS, step.focus,
                     lesson.active_edges(step), backward,
-                    nf.RENORM_PATHS, {"dout"}, stopped={"r", "d"}), f"renorm_graph-{step.key}")
-    st.caption(t("page.renorm.diagram_paths" if backward else "page.renorm.diagram", lang))
+                    nf.RENORM_PATHS, {"dout"}, stopped={"r", "d"}), f"renorm_graph-{step.key}",
+            caption=t("page.renorm.diagram_paths" if backward else "page.renorm.diagram", lang))
     render.formulas(step, lang)
     if step.key == "backward.dx":
         paths = {"xhat": step.values["dx_xhat"][:, j], "var": step.values["dx_std"][:, j],
@@ -55,8 +55,8 @@ for step in stepper(walk, lang, "rn_step"):
                          t("page.graph.paths_chart", lang, j=j + 1), t("page.graph.sample", lang),
                          y_title=t("sees.axis.paths_y", lang)), "paths")
     if name == "bn_limit":
-        st.success(lesson.limit_check(step, lang))
-    nc.table(feature_table(step, j, walk.labels))
+        render.note(lesson.limit_check(step, lang), "success")
+    table(feature_table(step, j, walk.labels))
 
 st.divider()
 st.markdown(f"### {t('page.renorm.experiment', lang)}")

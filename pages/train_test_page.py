@@ -9,7 +9,7 @@ from bnviz.ops import frameworks, testmode
 from bnviz.steps import feature_table
 from ui import norms_controls as nc
 from ui import render, sidebar
-from ui.charts import picture, plot
+from ui.charts import picture, plot, table
 from ui.stepper import stepper
 
 s = sidebar.current()
@@ -68,14 +68,14 @@ plot(nf.estimates_figure({c_: tr.mean[:, j] for c_, tr in tt.traces.items()},
 for a, b in lesson.coinciding(tt.traces, j):
     st.caption(t("sees.train_test.coincide", lang, a=names[a], b=names[b]))
 st.caption(t("page.train_test.final", lang, k=k, j=j + 1, mean=f"{pop_mean:g}", var=f"{pop_std ** 2:.4g}"))
-st.dataframe({
+nc.table({
     t("page.train_test.col_convention", lang): [names[c_] for c_ in tt.traces],
     t("page.train_test.col_mean", lang): [f"{tr.mean[-1, j]:.6g}" for tr in tt.traces.values()],
     t("page.train_test.col_var", lang): [f"{tr.var[-1, j]:.6g}" for tr in tt.traces.values()],
     t("page.train_test.col_gap", lang): [f"{tt.gaps[c_][-1]:.4g}" for c_ in tt.traces],
-}, hide_index=True, width="stretch")
-plot(nf.gap_figure(tt.gaps, names, t("page.train_test.gap_chart", lang), labels["step"],
-                   t("page.train_test.gap_axis", lang)), "gaps")
+})
+picture(nf.gap_figure(tt.gaps, names, t("page.train_test.gap_chart", lang), labels["step"],
+                      t("page.train_test.gap_axis", lang)), "gaps")
 st.info(t("page.train_test.use_global_stats", lang))
 
 st.markdown(f"### {t('page.train_test.fw.heading', lang)}")
@@ -102,9 +102,8 @@ for step in stepper(walk, lang, "tt_step"):
         backward = step.phase == "backward"
         picture(nf.diagram(testmode.TEST_STRUCTURE.edges, nf.TEST_POSITIONS, nf.TEST_LABELS, step.focus,
                         lesson.test_active_edges(step.key), backward, nf.TEST_PATHS,
-                        nf.TEST_CONSTANTS), f"test_graph-{step.key}")
-        st.caption(t("page.train_test.test_graph", lang))
+                        nf.TEST_CONSTANTS), f"test_graph-{step.key}", caption=t("page.train_test.test_graph", lang))
     render.formulas(step, lang)
-    nc.table(feature_table(step, j, walk.labels))
+    table(feature_table(step, j, walk.labels))
 
 render.downloads(walk, "bnviz-train-test")

@@ -35,13 +35,13 @@ for step in stepper(walk, lang, "up_step"):
                       {"affine": t("page.upstream.node_affine", lang)}), f"chain-{step.key}")
     render.formulas(step, lang)
 
-    st.markdown(f"**{t('page.graph.values', lang)}**")
+    render.heading(t("page.graph.values", lang))
     if step.key in ("forward.loss", "backward.dscores"):
-        st.caption(t("page.upstream.labels", lang, labels=", ".join(str(v) for v in walk.settings["labels"])))
+        render.caption(t("page.upstream.labels", lang, labels=", ".join(str(v) for v in walk.settings["labels"])))
     if step.key == "backward.relu":
-        st.caption(upstream.blocked_caption(step, lang))
+        render.caption(upstream.blocked_caption(step, lang))
     value_tables(step, walk)
     if step.key in ("backward.relu", "backward.bn"):
-        st.success(t("page.upstream.same_as_graph", lang))
+        render.note(t("page.upstream.same_as_graph", lang), "success")
 
 render.downloads(walk, "bnviz-upstream", key="up_dl")

@@ -15,6 +15,9 @@ inside a box that scrolls sideways (styled and made keyboard-focusable by
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from html import escape
 
 import streamlit as st
@@ -79,13 +82,33 @@ def caption_html(text: str) -> str:
     """Plain text styled like ``st.caption`` (escaped)."""
     if not text:
         return ""
-    return f'<p class="bnviz-caption" style="font-size:0.875rem;opacity:0.7;margin:0.25rem 0 0">{escape(text)}</p>'
+    return f'<p class="bnviz-caption" style="font-size:0.875rem;color:#5c5b5a;margin:0.25rem 0 0">{escape(text)}</p>'
+
+
+_collected: ContextVar[list[str] | None] = ContextVar("bnviz_collected_html", default=None)
+
+
+@contextmanager
+def collecting() -> Iterator[list[str]]:
+    """While active (in this thread), :func:`html` into the page appends to the yielded list instead of drawing
+    an element: ``ui.stepper`` gathers each step's static HTML so that all steps are ONE element."""
+    parts: list[str] = []
+    token = _collected.set(parts)
+    try:
+        yield parts
+    finally:
+        _collected.reset(token)
 
 
 def html(body: str, container=st) -> None:
-    """One element of HTML that bnviz generated (never learner text unescaped). ``st.html`` sanitizes SVG away,
-    so markup with a figure goes through ``st.markdown(unsafe_allow_html=True)`` (one line: no Markdown inside)."""
-    if "<svg" in body:
+    """One element of HTML that bnviz generated (never learner text unescaped). ``st.html`` sanitizes SVG and
+    MathML away, so markup with a figure or a formula goes through ``st.markdown(unsafe_allow_html=True)``
+    (one line: no Markdown inside). Inside :func:`collecting`, HTML for the page goes to the collection."""
+    parts = _collected.get()
+    if parts is not None and container is st:
+        parts.append(body)
+        return
+    if "<svg" in body or "<math" in body:
         container.markdown(body.replace("\n", " "), unsafe_allow_html=True)
     else:
         container.html(_Html(body))

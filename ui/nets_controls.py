@@ -17,12 +17,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from html import escape
 
 import numpy as np
 import streamlit as st
 
 from bnviz import nets
 from bnviz.figures import nets as nets_figs
+from bnviz.figures.table import table_html
 from bnviz.i18n import t
 from bnviz.steps import Step, Walkthrough
 from ui import ablation as ablation_ui
@@ -139,15 +141,20 @@ def value_tables(step: Step, walk: Walkthrough, max_cols: int = 3) -> None:
             tables.append((walk.label(k), table))
     for n, cols in vectors.items():
         tables.append((None, {"j": list(range(1, n + 1)), **cols}))
-    if scalars:
-        for col, (k, v) in zip(st.columns(min(len(scalars), 4)), scalars.items(), strict=False):
-            col.metric(walk.label(k), _fmt(v))
+    parts = []
+    if scalars:  # like st.metric: the name small, the value large
+        parts.append('<div style="display:flex;gap:2rem;flex-wrap:wrap;margin:0.25rem 0 0.5rem">' + "".join(
+            f'<div class="bnviz-metric"><div class="label" style="font-size:0.875rem">{escape(walk.label(k))}</div>'
+            f'<div class="value" style="font-size:1.75rem;line-height:1.3">{escape(_fmt(v))}</div></div>'
+            for k, v in scalars.items()) + "</div>")
     for start in range(0, len(tables), max_cols):
-        chunk = tables[start:start + max_cols]
-        for col, (label, table) in zip(st.columns(len(chunk)), chunk, strict=True):
-            if label:
-                col.markdown(f"**{label}**")
-            charts.table(table, col)
+        cells = "".join(
+            '<div style="flex:1 1 12rem;min-width:0">'
+            + (f'<p style="font-weight:600;margin:0 0 0.25rem">{escape(label)}</p>' if label else "")
+            + table_html(table) + "</div>"
+            for label, table in tables[start:start + max_cols])
+        parts.append(f'<div style="display:flex;gap:1rem;flex-wrap:wrap;margin:0.25rem 0">{cells}</div>')
+    charts.html("".join(parts))  # one element (with the step's other HTML inside the stepper)
 
 
 def curve_data(runs: dict[str, nets.Progress]) -> dict[str, dict]:

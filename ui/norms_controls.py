@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import streamlit as st
 
 from bnviz.i18n import t
+from ui import charts
 
 BIND = "query-params"
 
@@ -55,6 +56,5 @@ def column_picker(count: int, lang: str, key: str, label_key: str, option_key: s
 
 
 def table(columns: dict[str, list], container=st) -> None:
-    """A value table sized to its rows (at most ~9 visible, then it scrolls)."""
-    rows = len(next(iter(columns.values()))) if columns else 0
-    container.dataframe(columns, hide_index=True, width="stretch", height=min(38 + 35 * rows, 360))
+    """A light static table (it scrolls past ~9 rows): no data grid to redraw on every rerun."""
+    charts.table(columns, container)

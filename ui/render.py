@@ -9,6 +9,7 @@ from html import escape
 import streamlit as st
 
 from bnviz import export
+from bnviz.figures import mathml
 from bnviz.figures.table import table_html
 from bnviz.i18n import InputError, escape_markdown, t
 from bnviz.steps import LABELS, Step, Table, Walkthrough, feature_table
@@ -30,27 +31,61 @@ def notes(items: tuple[tuple[str, dict], ...], lang: str) -> None:
 
 
 def formulas(step: Step, lang: str, fold: int = 0, fold_label: str = "") -> None:
-    """The step's formulas, local derivatives and note; with ``fold`` > 0, lines longer than
-    ``fold`` characters go into an expander titled ``fold_label``."""
-    def show(lines: tuple[str, ...]) -> None:
-        long = [line for line in lines if fold and len(line) > fold]
-        for line in lines:
-            if line not in long:
-                st.latex(line)
-        if long:
-            with st.expander(fold_label):
-                for line in long:
-                    st.latex(line)
+    """The step's formulas and local derivatives as ONE light element (MathML, laid out by the browser), then
+    its note; with ``fold`` > 0, lines longer than ``fold`` characters go into a fold titled ``fold_label``."""
+    charts.html(formulas_html(step, lang, fold, fold_label) + note_html(step.note))
 
-    left, right = st.columns([3, 2])
-    with left:
-        st.markdown(f"**{t('page.graph.formula', lang)}**")
-        show(step.latex)
-    with right:
-        if step.local:
-            st.markdown(f"**{t('page.graph.local', lang)}**")
-            show(step.local)
-    st.info(step.note)
+
+NOTE_STYLE = {
+    "info": "background:rgba(28,131,225,0.1);color:#0b3a66",
+    "success": "background:rgba(33,195,84,0.1);color:#0e4d20",
+    "warning": "background:rgba(255,189,69,0.2);color:#5c3c00",
+}
+"""A note's colours, like ``st.info`` / ``st.success`` / ``st.warning`` (text contrast ≥ 7:1 on the tint)."""
+
+
+def note_html(text: str, kind: str = "info") -> str:
+    """A boxed note (plain text, escaped), as ``st.info`` draws one; '' for no text."""
+    if not text:
+        return ""
+    return (f'<div class="bnviz-note" data-kind="{kind}" role="note" style="{NOTE_STYLE[kind]};'
+            f'border-radius:0.5rem;padding:0.75rem 1rem;margin:0.25rem 0 0.75rem">{escape(text)}</div>')
+
+
+def note(text: str, kind: str = "info") -> None:
+    """A note in a step (one with the step's other static HTML) or on the page."""
+    charts.html(note_html(text, kind))
+
+
+def caption(text: str) -> None:
+    """Small grey text (plain, escaped), like ``st.caption``."""
+    charts.html(charts.caption_html(text))
+
+
+def heading(text: str) -> None:
+    """A bold line (plain, escaped) above what follows, like ``st.markdown("**…**")``."""
+    charts.html(f'<p style="font-weight:600;margin:0.5rem 0 0.25rem">{escape(text)}</p>')
+
+
+def formulas_html(step: Step, lang: str, fold: int = 0, fold_label: str = "") -> str:
+    """Two columns (3/5 and 2/5, stacked on a narrow screen): "Formula" and "Local derivative"."""
+    def column(title_key: str, lines: tuple[str, ...], grow: int) -> str:
+        long = [line for line in lines if fold and len(line) > fold]
+        body = "".join(_math(line) for line in lines if line not in long)
+        if long:
+            body += (f'<details class="bnviz-fold"><summary>{escape(fold_label)}</summary>'
+                     + "".join(_math(line) for line in long) + "</details>")
+        return (f'<div style="flex:{grow} 1 16rem;min-width:0"><p style="font-weight:600;margin:0 0 0.25rem">'
+                f'{escape(t(title_key, lang))}</p>{body}</div>')
+
+    cols = column("page.graph.formula", step.latex, 3)
+    if step.local:
+        cols += column("page.graph.local", step.local, 2)
+    return f'<div class="bnviz-formulas" data-testid="bnviz-formulas">{cols}</div>'
+
+
+def _math(latex: str) -> str:
+    return f'<div class="bnviz-math">{mathml.block(latex)}</div>'
 
 
 def feature_picker(d: int, lang: str) -> int:

@@ -1,9 +1,17 @@
 """The one stepper: Previous / Next / a step slider / ← → switch steps in the browser, with no rerun.
 
-Every step of a walkthrough is drawn once, each into its own keyed container
-(``st.container(key="bnvizstep-<key>-<n>")``, CSS class ``st-key-…``); a small
-Streamlit components v2 element (inline, no iframe) shows one container and
-hides the others with a stylesheet rule. Moving between steps never talks to
+Every step of a walkthrough is drawn once. Its static HTML (figures, formulas,
+notes, tables: whatever goes through ``ui.charts.html``) is gathered, and all
+steps' HTML is ONE element, a components v2 element (``bnviz_steps``) that
+writes into the page only the steps whose HTML changed: a rerun after a
+sidebar change costs the browser one element, not four or five per step. What
+a step draws with Streamlit itself (widgets such as predict mode's questions,
+a Plotly chart) goes into its own keyed container
+(``st.container(key="bnvizstep-<key>-<n>")``, CSS class ``st-key-…``), under
+its HTML.
+
+A small components v2 element (inline, no iframe) shows one step and hides
+the others with a stylesheet rule. Moving between steps never talks to
 the server: the element rewrites the rule, the title and the counter, and
 records the step in the URL (``?<key>=n``, ``history.replaceState``) so a
 copied link reopens it.
@@ -31,6 +39,7 @@ import streamlit as st
 from bnviz import predict
 from bnviz.i18n import t
 from bnviz.steps import Step, Walkthrough
+from ui import charts
 from ui import predict as predict_ui
 from ui import trail as trail_ui
 
@@ -61,8 +70,8 @@ _JS = """
 const SKIP = 'input, textarea, select, [contenteditable=""], [contenteditable="true"], [role="slider"],'
   + ' [role="radiogroup"] *, [role="tablist"] *, [role="listbox"] *, [role="combobox"]';
 
-// a step's container and the layout wrapper Streamlit puts around it (else each hidden step leaves a gap)
-const selector = (key) => `.st-key-${key}, [data-testid="stLayoutWrapper"]:has(> .st-key-${key})`;
+// a step's HTML, its container and the layout wrapper Streamlit puts around it (else each hidden step leaves a gap)
+const selector = (key) => `.${key}-html, .st-key-${key}, [data-testid="stLayoutWrapper"]:has(> .st-key-${key})`;
 
 function fromUrl(param, total) {
   const raw = new URL(window.location.href).searchParams.get(param);
@@ -155,6 +164,35 @@ export default function (component) {
 
 _component = st.components.v2.component("bnviz_stepper", html="", css=_CSS, js=_JS)
 
+_STEPS_JS = """
+export default function ({ data, parentElement }) {
+  // one <div class="<prefix>-<n>-html"> per step; a step's HTML is written only when it changed
+  let root = parentElement.querySelector(':scope > .bnviz-steps');
+  if (!root) {
+    root = document.createElement('div');
+    root.className = 'bnviz-steps';
+    parentElement.appendChild(root);
+  }
+  const divs = [...root.children];
+  for (const extra of divs.splice(data.html.length)) extra.remove();
+  data.html.forEach((body, i) => {
+    let el = divs[i];
+    if (!el) {
+      el = document.createElement('div');
+      el.className = `bnviz-step-html ${data.prefix}-${i + 1}-html`;
+      root.appendChild(el);
+    }
+    if (el.__bnvizHtml !== body) {
+      el.innerHTML = body;
+      el.__bnvizHtml = body;
+    }
+  });
+}
+"""
+
+_steps = st.components.v2.component("bnviz_steps", html="", js=_STEPS_JS, isolate_styles=False)
+"""Every step's static HTML as one element (in the page's DOM, so the page's styles and scripts reach it)."""
+
 
 def current(key: str, total: int) -> int:
     """The step (1..total) the browser shows: from its real address, else the query string, else 1."""
@@ -198,8 +236,8 @@ def data(walk: Walkthrough, lang: str, key: str, n: int, phases: bool = True) ->
 
 
 def _selector(container: str) -> str:
-    """CSS for a step's container and the layout wrapper Streamlit puts around it."""
-    return f'.st-key-{container}, [data-testid="stLayoutWrapper"]:has(> .st-key-{container})'
+    """CSS for a step's HTML, its container and the layout wrapper Streamlit puts around it."""
+    return f'.{container}-html, .st-key-{container}, [data-testid="stLayoutWrapper"]:has(> .st-key-{container})'
 
 
 def container_key(key: str, n: int) -> str:
@@ -228,8 +266,13 @@ def stepper(walk: Walkthrough, lang: str, key: str, phases: bool = True) -> Iter
     asked = predict.questions(walk) if on else {}
     predict_ui.score(walk, lang, on, asked)
     _component(data=data(walk, lang, key, n, phases), key=f"{PREFIX}-{key}")
+    slot = st.empty()  # every step's HTML, once the loop has drawn them
+    bodies: list[str] = []
     for i, step in enumerate(walk.steps, start=1):
-        with st.container(key=container_key(key, i)):
+        with st.container(key=container_key(key, i)), charts.collecting() as parts:
             trail_ui.names(walk.page, step, lang)  # "This step answers: …" on the trail's steps
             if predict_ui.gate(walk, step, lang, on, asked):
                 yield step
+        bodies.append("".join(parts))
+    with slot:
+        _steps(data={"prefix": f"{PREFIX}-{key}", "html": bodies}, key=f"{PREFIX}-{key}-html")

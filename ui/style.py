@@ -27,6 +27,13 @@ CSS = """
   scrollbar-width: thin; scrollbar-color: #6b6b6b #e8e8e8; }
 .katex-display > .katex { padding: 0 1px; }
 .katex-display:focus-visible, .katex-display:focus { outline: 2px solid #005a8f; outline-offset: 2px; }
+.bnviz-step-html { flex-direction: column; }
+.bnviz-formulas { display: flex; gap: 1rem; flex-wrap: wrap; margin: 0.25rem 0 0.75rem; }
+.bnviz-math { overflow-x: auto; overflow-y: hidden; padding: 2px 2px 8px; margin: 0.3em 0;
+  scrollbar-width: thin; scrollbar-color: #6b6b6b #e8e8e8; }
+.bnviz-math math { font-size: 1.15rem; }
+.bnviz-math:focus-visible, .bnviz-math:focus { outline: 2px solid #005a8f; outline-offset: 2px; }
+.bnviz-fold summary { cursor: pointer; }
 [data-testid="stPlotlyChart"], [data-testid="stDataFrame"], [data-testid="stTable"] { max-width: 100%; }
 [data-testid="stTable"] { overflow-x: auto; }
 [class*="st-key-scroll"] { overflow-x: auto; overflow-y: hidden; scrollbar-width: thin;
@@ -38,7 +45,7 @@ CSS = """
   .stElementContainer:has(> .st-key-bnviz_style) { display: none; }
 @media (max-width: 640px) {
   [data-testid="stMainBlockContainer"] { padding-left: 0.6rem; padding-right: 0.6rem; }
-  .katex-display { font-size: 0.92em; }
+  .katex-display, .bnviz-math math { font-size: 0.92em; }
 }
 </style>
 """
@@ -49,11 +56,11 @@ SCRIPT = """
   window.__bnvizLabels = %s;
   if (window.__bnvizA11y) { return; }
   window.__bnvizA11y = true;
-  const SCROLLERS = '.katex-display, [class*="st-key-scroll"]';
+  const SCROLLERS = '.katex-display, .bnviz-math, [class*="st-key-scroll"]';
   const mark = () => {
     for (const el of document.querySelectorAll(SCROLLERS)) {
       const scrolls = el.scrollWidth > el.clientWidth;
-      const label = window.__bnvizLabels[el.classList.contains('katex-display') ? 'formula' : 'figure'];
+      const label = window.__bnvizLabels[el.matches('.katex-display, .bnviz-math') ? 'formula' : 'figure'];
       if (scrolls) {
         el.setAttribute('tabindex', '0'); el.setAttribute('role', 'region');
         if (el.getAttribute('aria-label') !== label) { el.setAttribute('aria-label', label); }
@@ -62,8 +69,10 @@ SCRIPT = """
       }
     }
   };
-  let queued = false;
-  const later = () => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; mark(); }); } };
+  // once the page has settled (a rerun mutates the page many times over a few frames): each mark() reads
+  // every scroller's width, which makes the browser lay the page out
+  let timer = 0;
+  const later = () => { clearTimeout(timer); timer = setTimeout(mark, 150); };
   // the whole document: the stepper shows a step by rewriting a style sheet in the head, and a step that was
   // hidden (0 px wide) only scrolls once shown
   new MutationObserver(later).observe(document.documentElement, {childList: true, subtree: true, characterData: true});

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from html import escape
+
 import streamlit as st
 
 from bnviz import course, trail
 from bnviz.i18n import t
 from bnviz.steps import Step
+from ui import charts
 
 
 def names(lesson: str, step: Step, lang: str) -> None:
     """"This step answers: …" on a step of the trail (nothing on the others)."""
     sentence = trail.question_of(lesson, step.key, lang)
     if sentence:
-        st.markdown(f"**{sentence}**")
+        charts.html(f'<p class="bnviz-trail" style="font-weight:600;margin:0.25rem 0">{escape(sentence)}</p>')
 
 
 def home(lang: str) -> None:

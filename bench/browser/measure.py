@@ -13,7 +13,11 @@ websocket frame and no DOM mutation for ``quiet`` ms. Its figures:
   run plus Streamlit's post-run work, seen from the browser;
 * ``reruns``: ``rerun_script`` BackMsgs the interaction sent;
 * ``long_task_ms``: main-thread long tasks (> 50 ms each, PerformanceObserver)
-  that started between the input and the end of the quiet window.
+  that started between the input and the end of the quiet window;
+* ``main_cpu_ms``: CPU time the page's main thread used from the input to the
+  end of the quiet window (Chromium's ``Performance.getMetrics`` ThreadTime,
+  the benchmark's idle polling included): unlike the wall-clock figures it
+  does not grow when other processes compete for the CPU.
 
 Frames are decoded with Streamlit's own ``BackMsg_pb2`` / ``ForwardMsg_pb2``.
 """
@@ -74,6 +78,7 @@ class Interaction:
     finished: list[str] = field(default_factory=list)
     frames_in: int = 0
     frames_out: int = 0
+    main_cpu_ms: float | None = None
 
 
 @dataclass
@@ -141,6 +146,13 @@ class Lesson:
 
     def __init__(self, page: Any, quiet: float = 400.0, grace: float = 5000.0, timeout: float = 60.0) -> None:
         self.page, self.quiet, self.grace, self.timeout = page, quiet, grace, timeout
+        self.cdp = page.context.new_cdp_session(page)
+        self.cdp.send("Performance.enable")
+
+    def thread_ms(self) -> float:
+        """CPU time of the page's main thread so far (ms)."""
+        metrics = self.cdp.send("Performance.getMetrics")["metrics"]
+        return 1e3 * next(m["value"] for m in metrics if m["name"] == "ThreadTime")
 
     def open(self, url: str) -> Interaction:
         """Load ``url`` and wait until its first run is idle."""
@@ -160,8 +172,10 @@ class Lesson:
         """
         old = self.page.evaluate("s => window.__bnviz.titleText(s)", title) if title else None
         self.page.evaluate("() => window.__bnviz.reset()")
+        cpu0 = self.thread_ms()
         do()
         res = self._wait(kind, action, expect_rerun, {"selector": title, "old": old} if title else None)
+        res.main_cpu_ms = self.thread_ms() - cpu0
         if title:
             res.changed = res.changed and self.page.evaluate("s => window.__bnviz.titleText(s)", title) != old
         return res

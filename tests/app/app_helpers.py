@@ -95,15 +95,47 @@ def heading(at: AppTest, key: str | None = None) -> str:
     return d["titles"][d["n"] - 1]
 
 
-def step_block(at: AppTest, key: str | None = None):
-    """The container of the current step: each step's content is drawn into its own keyed container."""
+class StepView:
+    """The current step as a learner sees it: its static HTML (a :class:`StepHtml`), then its container."""
+
+    type = None
+
+    def __init__(self, html: str, block) -> None:
+        self.children = {0: StepHtml(html), 1: block}
+
+
+def step_block(at: AppTest, key: str | None = None) -> StepView:
+    """The current step: its static HTML (all steps' HTML is one ``bnviz_steps`` element) and its keyed
+    container (what it draws with Streamlit itself)."""
     d = stepper_data(at, key)
-    return at.main.get_by_key(f"bnvizstep-{d['param']}-{d['n']}")
+    return StepView(step_htmls(at)[d["param"]][d["n"] - 1], at.main.get_by_key(f"bnvizstep-{d['param']}-{d['n']}"))
+
+
+class StepHtml:
+    """A step's static HTML (``ui.stepper`` draws every step's HTML as one element), read like an element."""
+
+    type = "markdown"
+    children: dict = {}
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+
+def step_htmls(at: AppTest) -> dict[str, list[str]]:
+    """stepper key → every step's static HTML, from the ``bnviz_steps`` elements."""
+    out = {}
+    for e in at.get("bidi_component"):
+        if e.proto.component_name == "bnviz_steps":
+            d = json.loads(e.proto.json)
+            out[d["prefix"].removeprefix("bnvizstep-")] = d["html"]
+    return out
 
 
 def shown(at: AppTest, kind: str | tuple[str, ...]) -> list:
-    """The elements of ``kind`` ("dataframe", "latex", "info", "plotly_chart", ...) a learner sees: those
-    outside every step container, plus those in each stepper's current step (the others are hidden)."""
+    """The elements of ``kind`` ("dataframe", "markdown", "info", "plotly_chart", ...) a learner sees: those
+    outside every step container, plus those in each stepper's current step (the others are hidden). For
+    "markdown" (and "html"), each current step's static HTML is one :class:`StepHtml`, where the steps are."""
+    kinds = (kind,) if isinstance(kind, str) else kind
     current = {d["param"]: d["n"] for d in
                (json.loads(e.proto.json) for e in at.get("bidi_component")
                 if e.proto.component_name == "bnviz_stepper")}
@@ -115,11 +147,17 @@ def shown(at: AppTest, kind: str | tuple[str, ...]) -> list:
             param, n = key[len("bnvizstep-"):].rsplit("-", 1)
             if current.get(param) != int(n):
                 return
-        if getattr(node, "type", None) in ((kind,) if isinstance(kind, str) else kind):
+        if getattr(node, "type", None) in kinds:
             found.append(node)
+        if light and getattr(node, "type", None) == "bidi_component" and node.proto.component_name == "bnviz_steps":
+            d = json.loads(node.proto.json)  # every step's HTML: the current one is shown, in page order
+            param = d["prefix"].removeprefix("bnvizstep-")
+            if param in current and d["html"][current[param] - 1]:
+                found.append(StepHtml(d["html"][current[param] - 1]))
         for child in getattr(node, "children", {}).values():
             walk(child)
 
+    light = bool({"markdown", "html"} & set(kinds))
     walk(at.main)
     return found
 

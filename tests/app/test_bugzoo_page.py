@@ -6,6 +6,7 @@ Every sentence is read from the catalog; the network is the lesson's cached pati
 
 from __future__ import annotations
 
+import light_html
 import numpy as np
 import pytest
 from app_helpers import APP, LANGS, assert_ok, decode, plotly_specs
@@ -41,7 +42,7 @@ def pick(at: AppTest, bug: str) -> AppTest:
 
 
 def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+    return light_html.metrics(at)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +61,7 @@ def test_every_bug_shows_symptom_cause_and_fix(lang: str):
         for part in PARTS:
             want = f"{t(f'page.bugzoo.part.{part}', lang)} · {t(f'step.bugzoo.{bug}.{part}.title', lang)}"
             assert want in heads, (bug, part, heads)
-        assert len(at.info) >= 3  # the three notes
+        assert len(light_html.notes(at)) >= 3  # the three notes
         assert at.get("plotly_chart"), bug  # the graph (and the curve)
 
 
@@ -74,7 +75,7 @@ def test_forgotten_eval_numbers_are_torchs(lang: str, oracle):
     assert float(shown[t("page.bugzoo.value.acc_sorted", lang)]) == pytest.approx(want, abs=1e-6)
     assert float(shown[t("page.bugzoo.value.acc_eval", lang)]) == pytest.approx(
         T.accuracy(oracle, data.x_val, data.y_val, 360), abs=1e-6)
-    assert any(f"{want:.1%}" in i.value for i in at.info)
+    assert any(f"{want:.1%}" in note for note in light_html.notes(at))
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -30,6 +30,7 @@ from app_helpers import (
     upstream,
     values_table,
 )
+from light_html import formulas
 
 from bnviz.data import MAX_ABS
 from bnviz.figures.palette import PATH_MARKS
@@ -72,7 +73,7 @@ def assert_stopped_with(at, message: str, lang: str) -> None:
     assert texts(at.error) == [message]
     assert t("page.graph.fix_input", lang) in texts(at.info)
     assert at.title[0].value == t("page.graph.title", lang)
-    assert len(at.latex) == 0 and len(at.dataframe) == 0
+    assert len(formulas(at)) == 0 and len(at.dataframe) == 0
     # the sidebar keeps working
     assert at.sidebar.slider(key="m") is not None and at.sidebar.selectbox(key="dist") is not None
 
@@ -85,7 +86,7 @@ def test_app_opens(lang):
     assert [e.value for e in at.title] == [t("page.graph.title", lang)]
     assert t("sidebar.header", lang) in texts(at.sidebar.header)
     assert step_key(at) == STEP_KEYS[0]
-    assert len(at.latex) >= 1
+    assert len(formulas(at)) >= 1
     assert not at.error
     assert at.session_state["lang"] == lang
 
@@ -117,7 +118,7 @@ def test_next_and_prev_walk_every_step(lang):
         phase, _ = key.split(".")
         sub = heading(at)
         assert t(f"step.{key}.title", lang) in sub and t(f"page.graph.{phase}", lang) in sub
-        assert len(at.latex) >= 1
+        assert len(formulas(at)) >= 1
         specs = plotly_specs(step_block(at))  # every figure's JSON parses
         assert specs and all("data" in s for s in specs)
         assert any(is_paths_chart(s) for s in specs) == (key == "backward.dx")
@@ -129,7 +130,7 @@ def test_next_and_prev_walk_every_step(lang):
         assert_ok(at)
         back.append(step_key(at))
         assert t(f"step.{back[-1]}.title", lang) in heading(at)
-        assert len(at.latex) >= 1
+        assert len(formulas(at)) >= 1
     assert back == STEP_KEYS[-2::-1] + [STEP_KEYS[0]]
 
 
@@ -430,7 +431,7 @@ def test_bad_url_values_are_ignored(query):
     for name in ("m", "d", "gamma", "beta", "eps", "seed", "dist", "upstream"):
         assert at.session_state[name] == getattr(DEFAULTS, name)
     assert step_key(at) == STEP_KEYS[0]
-    assert len(at.latex) >= 1 and not at.error
+    assert len(formulas(at)) >= 1 and not at.error
 
 
 # --------------------------------------------------------------------------- edge cases
@@ -465,7 +466,7 @@ def test_constant_column_with_eps_0_then_eps_back(lang):
     set_widget(at, "select_slider", "eps", 1e-5)
     assert not at.error
     assert t("note.const", lang, cols="1") in texts(at.warning)
-    assert len(at.latex) >= 1 and len(at.dataframe) >= 1
+    assert len(formulas(at)) >= 1 and len(at.dataframe) >= 1
     move(at, 1)
     assert_ok(at)
     assert step_key(at) == STEP_KEYS[1]
@@ -523,7 +524,7 @@ def test_bad_custom_x(lang, text, key, fields):
     assert_stopped_with(at, t(key, lang, what="x", **fields), lang)
     # fixing the input brings the page back
     set_widget(at, "text_area", "x_text", "1, 2\n3, 5")
-    assert not at.error and len(at.latex) >= 1
+    assert not at.error and len(formulas(at)) >= 1
 
 
 def test_custom_dout_of_the_wrong_shape(lang):

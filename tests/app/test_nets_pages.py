@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import light_html
 import numpy as np
 import pytest
 from app_helpers import (
@@ -25,6 +26,7 @@ from app_helpers import (
     tables,
     texts,
 )
+from light_html import shown_formulas
 
 from bnviz.i18n import t
 
@@ -73,7 +75,7 @@ def bn_chain(seed: int = 0, m: int = 8, d: int = 3, classes: int = 3, scale: flo
 def test_page_opens_in_both_languages(key, lang):
     at = open_page(key, lang)
     assert [e.value for e in at.title] == [t(f"page.{key}.title", lang)]
-    assert t(f"page.{key}.intro", lang) in texts(shown(at, "caption"))
+    assert t(f"page.{key}.intro", lang) in light_html.captions(at)
     assert len(at.get("download_button")) == 4
     assert at.session_state["lang"] == lang
 
@@ -108,9 +110,9 @@ def test_upstream_dout_is_the_softmax_chain(classes, scale):
     np.testing.assert_allclose(table(frames[0]), ref["y"], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(table(frames[2]), ref["dout"], rtol=1e-5, atol=1e-9)
     blocked = int((ref["y"] <= 0).sum())
-    assert t("page.upstream.blocked", "en", n=blocked, total=ref["y"].size) in texts(shown(at, "caption"))
+    assert t("page.upstream.blocked", "en", n=blocked, total=ref["y"].size) in light_html.captions(at)
     at = go_to_number(at, 5, "up_step")  # the loss: labels shown
-    assert t("page.upstream.labels", "en", labels=", ".join(map(str, ref["labels"]))) in texts(shown(at, "caption"))
+    assert t("page.upstream.labels", "en", labels=", ".join(map(str, ref["labels"]))) in light_html.captions(at)
 
 
 def test_upstream_follows_the_sidebar_and_reports_bad_input():
@@ -150,7 +152,7 @@ def test_saturation_every_control_and_the_shares():
     np.testing.assert_allclose(bars["data"][0]["y"], before)
     for n in range(1, 8):
         at = go_to_number(at, n, "sat_step")
-        assert len(shown(at, "latex")) >= 1
+        assert len(shown_formulas(at)) >= 1
 
 
 def test_saturation_after_bn_follows_gamma_and_beta():
@@ -175,7 +177,7 @@ def test_network_trains_both_and_shows_every_chart(lang):
     prefix = t("page.network.trained", lang, step=100, seconds=12345.6).split("12345.6")[0]
     assert len(shown(at, "success")) == 1 and shown(at, "success")[0].value.startswith(prefix)
     # the convention where bnviz differs from cs231n and PyTorch, stated under the curves
-    assert t("page.network.running_rule", lang, momentum="0.9", rest="0.1") in texts(shown(at, "caption"))
+    assert t("page.network.running_rule", lang, momentum="0.9", rest="0.1") in light_html.captions(at)
     specs = plotly_specs(at)
     assert len(specs) == 5  # curves, a histogram animation, saturation, gradient ratios; the batch's digits
     curves = specs[0]
@@ -215,7 +217,7 @@ def test_network_every_control_and_the_stop_button():
         at = run(at.segmented_control(key="net_walk").set_value(which))
         for n in (1, stepper_data(at, "net_step")["total"]):
             at = go_to_number(at, n, "net_step")
-            assert len(shown(at, "latex")) >= 1
+            assert len(shown_formulas(at)) >= 1
 
 
 def test_network_stopped_training_shows_what_was_trained():

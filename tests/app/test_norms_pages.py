@@ -9,6 +9,7 @@ say they draw them; every sentence is read from the text catalog.
 
 from __future__ import annotations
 
+import light_html
 import numpy as np
 import pytest
 import torch
@@ -29,6 +30,7 @@ from app_helpers import (
     upstream,
     values_table,
 )
+from light_html import shown_formulas
 from streamlit.testing.v1 import AppTest
 
 from bnviz.i18n import t
@@ -122,7 +124,7 @@ def test_train_test_opens_with_charts_and_steps(lang):
     np.testing.assert_allclose(line(est, "PyTorch"), [e[0] for e in expected], rtol=1e-10)
     assert len(decode(gaps["data"][0]["y"])) == 30
     assert t("step.train_test.batches.title", lang) in heading(at)
-    assert len(shown(at, "latex")) >= 2
+    assert len(shown_formulas(at)) >= 2
 
 
 def test_train_test_every_control():
@@ -240,7 +242,7 @@ def test_renorm_every_control_and_the_numbers():
     bars = [decode(tr["y"]) for tr in paths["data"] if tr["type"] == "bar"]
     np.testing.assert_allclose(sum(bars), ref["dx"][:, 1], rtol=1e-12, atol=1e-14)
     go(at, "rn_step", renorm_lesson.STEPS, "backward.bn_limit")
-    assert any(s.value.startswith(t("page.renorm.limit_check", "en", diff="")[:30]) for s in shown(at, "success"))
+    assert any(n.startswith(t("page.renorm.limit_check", "en", diff="")[:30]) for n in light_html.notes(at, "success"))
     move(at, -1, "rn_step")
     move(at, 1, "rn_step")
     assert step_number(at, "rn_step") == len(renorm_lesson.STEPS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import light_html
 import numpy as np
 import pytest
 import torch
@@ -59,8 +60,8 @@ def test_fold_page_every_step_both_layers(lang):
             step_to(at, "fold_step", n)
             assert heading(at).endswith(t(f"step.fold.{name}.title", lang))
             assert len(plotly_specs(at)) == (1 if name == "check" else 0)
-        diff = re.search(r"\d\.\de[+-]\d\d", shown(at, "info")[0].value)
-        assert diff and float(diff.group()) < 1e-12, shown(at, "info")[0].value
+        diff = re.search(r"\d\.\de[+-]\d\d", light_html.notes(at)[0])
+        assert diff and float(diff.group()) < 1e-12, light_html.notes(at)[0]
 
 
 def test_fold_page_affine_numbers_match_torch():
@@ -107,11 +108,11 @@ def test_sync_page_offers_only_device_counts_that_divide_the_batch(lang, m, coun
     assert_ok(at)
     assert not at.error
     step_to(at, "sync_step", 1)
-    assert shown(at, "info")[0].value == t("step.sync.split.note", lang, m=m, k=counts[-1], n=1)
+    assert light_html.notes(at)[0] == t("step.sync.split.note", lang, m=m, k=counts[-1], n=1)
 
 
 def test_sync_page_url_with_a_count_that_does_not_divide_falls_back_to_the_default():
     at = open_page(SYNC, "en", {"sync_devices": "3"})
     assert not at.error
     step_to(at, "sync_step", 1)
-    assert shown(at, "info")[0].value == t("step.sync.split.note", "en", m=8, k=4, n=2)
+    assert light_html.notes(at)[0] == t("step.sync.split.note", "en", m=8, k=4, n=2)

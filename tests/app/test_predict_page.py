@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from app_helpers import assert_ok, new_app, run_graph
+from light_html import every_html, formulas
 
 from bnviz import predict
 from bnviz.i18n import t
@@ -21,14 +22,14 @@ def _open(lang: str, **query: str):
 
 
 def _latex(at) -> set[str]:
-    """The formulas on the page, without st.latex's $$ wrapping."""
-    return {e.value.strip().removeprefix("$$").removesuffix("$$").strip() for e in at.latex}
+    """The formulas on the page, as LaTeX."""
+    return set(formulas(at))
 
 
 def _texts(at) -> str:
     parts = [e.value for kind in ("markdown", "caption", "success", "info", "warning", "error")
              for e in getattr(at, kind)]
-    return "\n".join(str(p) for p in parts)
+    return "\n".join([*(str(p) for p in parts), *every_html(at)])
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from app_helpers import APP, LANGS, assert_ok
+from app_helpers import APP, LANGS, assert_ok, tables
 from streamlit.testing.v1 import AppTest
 
 from bnviz.i18n import t
@@ -28,7 +28,7 @@ def open_page(lang: str, query: dict[str, str] | None = None) -> AppTest:
 
 
 def table_with(at: AppTest, column: str):
-    frames = [d.value for d in at.dataframe if column in d.value.columns]
+    frames = [d for d in tables(at) if column in d.columns]
     assert frames, f"no table with {column!r}"
     return frames[0]
 

@@ -39,7 +39,8 @@ LAYOUT_JS = """
   const boxOf = (el) => el.parentElement.closest(
     '[class*="st-key-scroll"], [data-testid="stColumn"], [data-testid="stMainBlockContainer"], ' +
     '[data-testid="stSidebarUserContent"], [data-testid="stExpanderDetails"], [data-testid="stTabPanel"]');
-  const picks = '[data-testid="stPlotlyChart"], [data-testid="stDataFrame"], [data-testid="stTable"], .katex-display';
+  const picks = '[data-testid="stPlotlyChart"], [data-testid="stDataFrame"], [data-testid="stTable"], ' +
+    '.katex-display, .bnviz-math';
   for (const el of document.querySelectorAll(picks)) {
     const r = el.getBoundingClientRect();
     if (r.width === 0) { continue; }  // not shown (a closed expander, another tab)
@@ -54,7 +55,7 @@ LAYOUT_JS = """
     if (scrollsBox && b.right > window.innerWidth + 1) {
       bad.push(`a scrolling figure box ends at ${Math.round(b.right)} px, past the window`);
     }
-    if (el.classList.contains('katex-display') && el.scrollWidth > el.clientWidth + 1) {
+    if (el.matches('.katex-display, .bnviz-math') && el.scrollWidth > el.clientWidth + 1) {
       const css = getComputedStyle(el);
       if (!['auto', 'scroll'].includes(css.overflowX) || el.getAttribute('tabindex') !== '0'
           || css.scrollbarWidth === 'none') {
@@ -185,6 +186,6 @@ def test_every_control_is_reached_by_the_keyboard(app_url: str, tab: Page) -> No
         label = tab.locator(f'[data-testid="bnviz-stepper"] [data-bnviz="{name}"]').first.evaluate(
             "e => (e.getAttribute('aria-label') || e.innerText).trim().slice(0, 40)")
         assert label in reached, f"Tab never reached the {name} button ({label!r}): {sorted(reached)}"
-    focusable = tab.evaluate("""() => [...document.querySelectorAll('.katex-display')]
+    focusable = tab.evaluate("""() => [...document.querySelectorAll('.katex-display, .bnviz-math')]
         .filter(e => e.scrollWidth > e.clientWidth + 1).every(e => e.tabIndex === 0)""")
     assert focusable, "a formula wider than its column is not reachable with Tab"

@@ -45,7 +45,7 @@ def test_bench_browser_on_the_graph_lesson(tmp_path: Path) -> None:
     assert t("sidebar.m", "en") in slider["method"], slider
     for row in (slider, step):
         assert row["n"] == 3 and row["timed_out"] == 0, row
-        assert _positive(row["updated_ms"]), row
+        assert _positive(row["updated_ms"]) and _positive(row["main_cpu_ms"]), row
         assert all(math.isfinite(v) and v >= 0 for v in row["long_task_ms"].values()), row
     # A slider key press reruns the script: every interaction sent a rerun and got its script_finished.
     assert slider["reruns"]["median"] >= 1 and _positive(slider["server_ms"]), slider

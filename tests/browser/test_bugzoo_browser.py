@@ -38,7 +38,7 @@ def test_bugzoo_page_shows_each_bug_and_switches(app_url: str, page_: Page, lang
     expect(page_.get_by_role("heading", level=1)).to_have_text(t("page.bugzoo.title", lang), timeout=FIRST)
     for name in ("symptom", "cause", "fix"):
         expect(part(page_, "eval", name, lang)).to_be_visible(timeout=FIRST)
-    expect(page_.locator(".katex").first).to_be_visible(timeout=TIMEOUT)
+    expect(page_.locator("math, .katex").first).to_be_visible(timeout=TIMEOUT)
     expect(page_.locator(PLOTLY).first.locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
     expect(page_.get_by_text(t("page.bugzoo.graph_train", lang))).to_be_visible(timeout=TIMEOUT)
 

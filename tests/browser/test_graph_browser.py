@@ -146,7 +146,7 @@ def test_english_page_renders_and_steps(app_url: str, page_: Page, artifacts: Pa
     open_graph(page, app_url)
     expect(title(page)).to_have_text(t("page.graph.title", "en"), timeout=TIMEOUT)
     expect(subheader(page)).to_have_text(step_title(STEP_KEYS[0], "en"))
-    expect(page.locator(".katex >> visible=true").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator("math, .katex >> visible=true").first).to_be_visible(timeout=TIMEOUT)
     expect(page.locator(SHOWN).locator("svg").first).to_be_visible(timeout=TIMEOUT)
 
     rows = values_table_rows(page)
@@ -170,7 +170,7 @@ def test_english_page_renders_and_steps(app_url: str, page_: Page, artifacts: Pa
     prev_button.click()
     expect(subheader(page)).to_have_text(step_title(STEP_KEYS[2], "en"), timeout=TIMEOUT)
     wait_idle(page)
-    expect(page.locator(".katex >> visible=true").first).to_be_visible()
+    expect(page.locator("math, .katex >> visible=true").first).to_be_visible()
     expect(page).to_have_url(re.compile(rf"[?&]m={m}(&|$)"))
 
     assert_no_traceback(page)
@@ -197,7 +197,7 @@ def test_chinese_page_by_widgets_and_copied_url(app_url: str, page_: Page, artif
     for _ in range(len(STEP_KEYS) - step_number(DX)):
         step.press("ArrowLeft")
     expect_dx_step(page, "zh")
-    expect(page.locator(".katex >> visible=true").first).to_be_visible()
+    expect(page.locator("math, .katex >> visible=true").first).to_be_visible()
     expect(page).to_have_url(re.compile(r"[?&]step="), timeout=TIMEOUT)
     wait_idle(page)
     assert_no_traceback(page)

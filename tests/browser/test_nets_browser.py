@@ -108,7 +108,7 @@ def test_every_page_renders(app_url: str, page_: Page, artifacts: Path, lang: st
         open_lesson(page, app_url, key, f"lang={lang}{extra}")
         expect(page.get_by_role("heading", level=1)).to_have_text(t(f"page.{key}.title", lang), timeout=TIMEOUT)
         if key != "experiments":
-            expect(page.locator(".katex >> visible=true").first).to_be_visible(timeout=TIMEOUT)
+            expect(page.locator("math, .katex >> visible=true").first).to_be_visible(timeout=TIMEOUT)
         if key in ("saturation", "upstream"):
             expect(page.locator(SHOWN).locator("svg").first).to_be_visible(timeout=TIMEOUT)
         if key == "experiments":

@@ -77,7 +77,7 @@ def test_train_test_page(app_url: str, page_: Page, artifacts: Path, lang: str) 
     page = page_
     open_lesson(page, app_url, "train_test", lang)
     charts_drawn(page, 2)
-    expect(page.locator(".katex >> visible=true").first).to_be_visible(timeout=TIMEOUT)
+    expect(page.locator("math, .katex >> visible=true").first).to_be_visible(timeout=TIMEOUT)
     expect(page.get_by_text(t("page.train_test.final", lang, k=30, j=1, mean="2", var="2.25"))).to_be_visible()
     k = slider(page, t("page.train_test.k", lang))
     k.focus()
