@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from bnviz.figures.nets import saturation_figure, share_bars
+from bnviz.figures.saturation import saturation_figure, share_bars
 from bnviz.i18n import InputError, t
 from bnviz.lessons import saturation
 from ui import norms_controls, render, sidebar

@@ -18,6 +18,8 @@ import json
 import math
 from collections.abc import Sequence
 
+from bnviz.i18n import t
+
 WIDTH = 700
 FONT = "sans-serif"
 TEXT = "#262730"
@@ -195,9 +197,10 @@ def _bar_stack(traces: list[dict], mode: str, xs_of) -> list[tuple[dict, list[tu
     return out
 
 
-def _alt_text(layout: dict, traces: list[dict]) -> str:
+def _alt_text(layout: dict, traces: list[dict], lang: str = "en") -> str:
     """An accessible name for a figure without a title: ``layout.meta.alt`` if given, else the words it shows
-    (node labels, trace names), so a screen reader says what the picture is about (axe rule svg-img-alt)."""
+    (node labels, trace names), so a screen reader says what the picture is about (axe rule svg-img-alt);
+    with no words at all, the catalog's word for a figure in ``lang``."""
     meta = layout.get("meta")
     if isinstance(meta, dict) and meta.get("alt"):
         return str(meta["alt"])
@@ -207,11 +210,12 @@ def _alt_text(layout: dict, traces: list[dict]) -> str:
         for item in (texts if isinstance(texts, list) else [texts, tr.get("name")]):
             if isinstance(item, str) and item and item not in words:
                 words.append(item)
-    return ", ".join(words[:16]) or "figure"
+    return ", ".join(words[:16]) or t("sees2.figure.name", lang)
 
 
-def to_svg(fig: dict, width: int = WIDTH) -> str | None:
-    """The figure as one ``<svg>`` string, or None when ``drawable(fig)`` is False."""
+def to_svg(fig: dict, width: int = WIDTH, lang: str = "en") -> str | None:
+    """The figure as one ``<svg>`` string, or None when ``drawable(fig)`` is False.
+    ``lang``: the page language (the accessible name of a figure that shows no words)."""
     if not drawable(fig):
         return None
     layout = fig.get("layout", {})
@@ -282,7 +286,7 @@ def to_svg(fig: dict, width: int = WIDTH) -> str | None:
         px0, px1, py0, py1 = cx - half_w, cx + half_w, cy - half_h, cy + half_h
     ax = _Axes(px0, px1, py0, py1, xr, yr, ya.get("autorange") == "reversed")
     out: list[str] = []
-    aria = _esc(title or _alt_text(layout, traces))
+    aria = _esc(title or _alt_text(layout, traces, lang))
     out.append(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
                f'style="max-width:{width}px;height:auto;display:block" font-family="{FONT}" font-size="12" '
                f'fill="{TEXT}" text-anchor="middle" dominant-baseline="middle" role="img"'
