@@ -18,6 +18,7 @@ import json
 import math
 from collections.abc import Sequence
 
+from bnviz.figures.palette import SERIES
 from bnviz.i18n import t
 
 WIDTH = 700
@@ -33,7 +34,8 @@ SCALES: dict[str, list[tuple[float, tuple[int, int, int]]]] = {
     "Viridis": [(0, (68, 1, 84)), (0.25, (59, 82, 139)), (0.5, (33, 145, 140)), (0.75, (94, 201, 98)),
                 (1, (253, 231, 37))],
 }
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+PALETTE = SERIES
+"""A trace without its own colour takes the next Okabe–Ito colour (as in ``bnviz.figures.training``)."""
 DASH = {"dash": "6,4", "dot": "2,3", "dashdot": "6,3,2,3"}
 _TYPES = {"scatter", "bar", "heatmap"}
 

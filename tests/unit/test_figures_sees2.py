@@ -1,4 +1,4 @@
-"""What a learner sees in the figures (issue 12): the network and experiments charts in the Okabe–Ito palette,
+"""What a learner sees in the figures (issue 12): the network, experiments and bug-zoo charts in the Okabe–Ito palette,
 a wordless SVG figure named in the page's language.
 
 The allowed colours are Okabe & Ito's eight (typed here from their paper, not taken from
@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objs as go
 import pytest
 
-from bnviz.figures import chain, histograms, saturation, training
+from bnviz.figures import bugzoo, chain, histograms, saturation, training
 from bnviz.figures.svg import to_svg
 from bnviz.i18n import LANGS, t
 
@@ -79,6 +79,9 @@ def figures() -> dict[str, dict]:
                                               "t", "x", "y"),
         "histograms": histograms.histogram_frames(samples, list(steps), names, ["1", "2", "3"], "t", "step", "play"),
         "chain": chain.chain_figure(["x", "BN", "ReLU", "L"], ["BN"], True),
+        "bugzoo_batches": bugzoo.test_batch_figure(np.array([1.0, 4.0, 16.0]), np.array([0.2, 0.6, 0.9]), 0.95,
+                                                   {k: k for k in ("batch_title", "batch_axis", "acc_axis",
+                                                                   "train_mode", "test_mode")}),
     }
 
 
