@@ -32,7 +32,8 @@ NO_UPSTREAM = tuple(k for k in BATCH if k != "upstream")
 class Lesson:
     """key: id and URL path; page: file under the repo root; build: see module doc.
 
-    uses: the sidebar settings the lesson reads (the sidebar folds the others away, saying so);
+    uses: the sidebar settings the lesson reads (the sidebar folds the others away, saying so); every lesson
+    states it (``tests/unit/test_course_uses.py``: a setting changes the lesson's numbers iff it is listed);
     conventions: catalog keys of the sentences saying where bnviz differs from PyTorch, cs231n or
     Caffe in this lesson (shown under the lesson; ``tests/app/test_sees.py`` checks each is there).
     """
@@ -49,11 +50,11 @@ COURSE: tuple[Lesson, ...] = (
     Lesson("home", "pages/home_page.py", "🏠", uses=()),
     Lesson("saturation", "pages/saturation_page.py", "📉", "bnviz.lessons.saturation:walkthrough",
            uses=("gamma", "beta", "eps", "seed")),
-    Lesson("graph", "pages/graph_page.py", "🕸️", "bnviz.lessons.graph:walkthrough",
+    Lesson("graph", "pages/graph_page.py", "🕸️", "bnviz.lessons.graph:walkthrough", uses=BATCH,
            conventions=("sees.convention.eps0",)),
     Lesson("upstream", "pages/upstream_page.py", "⬇️", "bnviz.lessons.upstream:walkthrough", uses=NO_UPSTREAM),
-    Lesson("train_test", "pages/train_test_page.py", "🔁", "bnviz.lessons.train_test:walkthrough"),
-    Lesson("renorm", "pages/renorm_page.py", "🧮", "bnviz.lessons.renorm:walkthrough"),
+    Lesson("train_test", "pages/train_test_page.py", "🔁", "bnviz.lessons.train_test:walkthrough", uses=BATCH),
+    Lesson("renorm", "pages/renorm_page.py", "🧮", "bnviz.lessons.renorm:walkthrough", uses=BATCH),
     Lesson("axes", "pages/axes_page.py", "🧊", "bnviz.lessons.axes:walkthrough",
            uses=("gamma", "beta", "eps", "seed", "dist", "upstream"), conventions=("sees.convention.layernorm_gamma",)),
     Lesson("conv", "pages/conv_page.py", "🔲", "bnviz.lessons.conv:walkthrough", uses=("seed",)),
@@ -62,8 +63,8 @@ COURSE: tuple[Lesson, ...] = (
            conventions=("sees.convention.running",)),
     Lesson("experiments", "pages/experiments_page.py", "🔬", "bnviz.lessons.experiments:walkthrough", uses=("seed",)),
     Lesson("fold", "pages/fold_page.py", "🧷", "bnviz.lessons.fold:walkthrough", uses=NO_UPSTREAM),
-    Lesson("sync", "pages/sync_page.py", "💻", "bnviz.lessons.sync:walkthrough"),
-    Lesson("bugzoo", "pages/bugzoo_page.py", "🐛", "bnviz.lessons.bugzoo:walkthrough"),
+    Lesson("sync", "pages/sync_page.py", "💻", "bnviz.lessons.sync:walkthrough", uses=BATCH),
+    Lesson("bugzoo", "pages/bugzoo_page.py", "🐛", "bnviz.lessons.bugzoo:walkthrough", uses=("seed",)),
 )
 
 

@@ -78,6 +78,7 @@ def check_cells(what: str, shape: Sequence[int], limit: int) -> None:
                          limit=limit)
 
 URL_MAX_CHARS = 100_000
-"""Longest URL-encoded batch text kept in the page's address. Measured: the server (Streamlit 1.67 on
+"""Longest URL-encoded batch texts (the typed x and ∂L/∂y together) kept in the page's address; a longer
+text is left out of it (``ui.sidebar.url_texts``) and offered as a file. Measured: the server (Streamlit 1.67 on
 uvicorn) answers a GET whose query is up to ~127 800 characters and refuses longer ones; the margin leaves
 room for the other settings and the rest of the request."""

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from bnviz.figures.nets import saturation_figure, share_bars
+from bnviz.figures.saturation import saturation_figure, share_bars
 from bnviz.i18n import InputError, t
 from bnviz.lessons import saturation
 from ui import norms_controls, render, sidebar
-from ui.charts import plot
+from ui.charts import plot, table
 from ui.stepper import stepper
 
 s = sidebar.current()
@@ -53,7 +53,7 @@ plot(share_bars(names, v["share_before"], v["share_after"],
                 (t("page.saturation.before", lang), t("page.saturation.after", lang)),
                 t("page.saturation.shares_title", lang, tau=f"{tau:g}"), t("page.saturation.share_axis", lang)),
      "sat_shares", bars_col)
-norms_controls.table({
+table({  # a static table whose headers wrap (a data grid cut the last one)
     t("page.saturation.table_batch", lang): names,
     t("page.saturation.table_mean", lang): [f"{x:.2f}" for x in v["batch_mean"]],
     t("page.saturation.table_std", lang): [f"{x:.2f}" for x in v["batch_std"]],

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from bnviz import data
-from bnviz.figures.nets import chain_figure
+from bnviz.figures.chain import chain_figure
 from bnviz.i18n import InputError, t
 from bnviz.lessons import upstream
 from ui import norms_controls, render, sidebar

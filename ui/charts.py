@@ -124,13 +124,15 @@ _SVGS_MAX = 512
 
 
 def _cached_svg(fig: dict, width: int = 700) -> str | None:
-    """``to_svg`` memoised on the figure's JSON (a step diagram is the same on every rerun)."""
+    """``to_svg`` memoised on the figure's JSON (a step diagram is the same on every rerun), in the page's
+    language (the accessible name of a figure without words)."""
+    lang = getattr(st.session_state.get("_settings"), "lang", "en")
     try:
-        key = f"{width}:" + json.dumps(fig, separators=(",", ":"))
+        key = f"{width}:{lang}:" + json.dumps(fig, separators=(",", ":"))
     except TypeError:  # not plain JSON (e.g. NumPy values): draw it every time
-        return to_svg(fig, width)
+        return to_svg(fig, width, lang)
     if key not in _SVGS:
         if len(_SVGS) >= _SVGS_MAX:
             _SVGS.pop(next(iter(_SVGS)))  # the oldest
-        _SVGS[key] = to_svg(fig, width)
+        _SVGS[key] = to_svg(fig, width, lang)
     return _SVGS[key]

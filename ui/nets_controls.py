@@ -23,7 +23,7 @@ import numpy as np
 import streamlit as st
 
 from bnviz import nets
-from bnviz.figures import nets as nets_figs
+from bnviz.figures import histograms, training
 from bnviz.figures.table import table_html
 from bnviz.i18n import t
 from bnviz.steps import Step, Walkthrough
@@ -158,7 +158,7 @@ def value_tables(step: Step, walk: Walkthrough, max_cols: int = 3) -> None:
 
 
 def curve_data(runs: dict[str, nets.Progress]) -> dict[str, dict]:
-    """run -> its loss and accuracy curves (lists), for ``figures.nets.training_curves``."""
+    """run -> its loss and accuracy curves (lists), for ``figures.training.training_curves``."""
     keys = ("steps", "train_loss", "val_loss", "train_acc", "val_acc")
     return {name: {k: list(getattr(p.history, k)) for k in keys} for name, p in runs.items()}
 
@@ -179,14 +179,14 @@ def result_figures(result: dict, names: dict[str, str], lang: str) -> dict[str, 
     sat_kind = t(f"page.network.sat_{any_run.config.activation}", lang)
     x_title = t("page.network.steps_axis", lang)
     figs = {
-        "pre": nets_figs.histogram_frames({k: p.history.pre for k, p in runs.items()}, any_run.history.steps, names,
+        "pre": histograms.histogram_frames({k: p.history.pre for k, p in runs.items()}, any_run.history.steps, names,
                                           layer_names, t("page.network.hist_pre_title", lang), frame, play),
-        "grad": nets_figs.histogram_frames({k: p.history.dpre for k, p in runs.items()}, any_run.history.steps, names,
+        "grad": histograms.histogram_frames({k: p.history.dpre for k, p in runs.items()}, any_run.history.steps, names,
                                            layer_names, t("page.network.hist_grad_title", lang), frame, play),
-        "saturation": nets_figs.layer_panels(steps, {k: np.asarray(p.history.saturation) for k, p in runs.items()},
+        "saturation": training.layer_panels(steps, {k: np.asarray(p.history.saturation) for k, p in runs.items()},
                                              names, layer_names, t("page.network.sat_title", lang, kind=sat_kind),
                                              x_title, "", percent=True),
-        "ratio": nets_figs.layer_panels(steps, {k: np.asarray(p.history.grad_ratio) for k, p in runs.items()},
+        "ratio": training.layer_panels(steps, {k: np.asarray(p.history.grad_ratio) for k, p in runs.items()},
                                         names, weight_names, t("page.network.ratio_title", lang), x_title,
                                         t("page.network.ratio_axis", lang), log_y=True),
     }
@@ -248,7 +248,7 @@ def network_training(cfg: nets.NetConfig, lang: str, ablate: str | None = None) 
 
     def draw_live(latest, n: int) -> None:
         with live.container():
-            plot(nets_figs.training_curves(curve_data(latest), names, curve_titles), f"net_live_{n}")
+            plot(training.training_curves(curve_data(latest), names, curve_titles), f"net_live_{n}")
 
     if train:
         result = train_live(configs, key, lang, "net_result", draw_live)
@@ -270,7 +270,7 @@ def network_training(cfg: nets.NetConfig, lang: str, ablate: str | None = None) 
         if p.diverged:
             st.warning(t("page.network.diverged", lang, name=names[name], step=p.step))
     with live.container():
-        plot(nets_figs.training_curves(curve_data(runs), names, curve_titles), "net_curves")
+        plot(training.training_curves(curve_data(runs), names, curve_titles), "net_curves")
         st.caption(t("page.network.curves_caption", lang))
         st.caption(t("page.network.running_rule", lang, momentum=f"{cfg.momentum:g}",
                      rest=f"{1 - cfg.momentum:.3g}"))
@@ -317,7 +317,7 @@ def experiment_tab(setup: Step, found: dict | None, run: Callable[[], Iterator[n
 def experiment_results(experiment: str, res: dict, texts: dict[str, str], notes: list[str]) -> None:
     """The result charts two side by side, then the result steps' notes."""
     cols = st.columns(2)
-    for n, (chart_key, fig) in enumerate(nets_figs.experiment_figures(experiment, res, texts)):
+    for n, (chart_key, fig) in enumerate(training.experiment_figures(experiment, res, texts)):
         plot(fig, chart_key, cols[n % 2])
     for note in notes:
         st.info(note)

@@ -1,10 +1,17 @@
 """The shared sidebar: every setting, kept in the URL's query parameters.
 
-Numbers and free text are bound with Streamlit's ``bind="query-params"``.
-Choice widgets show translated labels, and a bound widget would put the
-label into the URL (``?dist=均匀分布 U(−2, 2)``); so the choices (lang, dist,
-upstream, eps) are synced by hand with their codes (``?dist=uniform``):
-read once when the session starts, written back on every run.
+Numbers are bound with Streamlit's ``bind="query-params"``. Choice widgets
+show translated labels, and a bound widget would put the label into the URL
+(``?dist=均匀分布 U(−2, 2)``); so the choices (lang, dist, upstream, eps) are
+synced by hand with their codes (``?dist=uniform``): read once when the
+session starts, written back on every run.
+
+The typed batches (x_text, dout_text) are synced by hand too: a bound text
+area copies whatever it holds into the address, and past ~128 000 characters
+the server refuses the URL (HTTP 400), so a shared link would break. Here a
+text goes into the URL only while the texts together fit in
+``bnviz.limits.URL_MAX_CHARS``; a longer one is left out, a sentence says so
+and the batch is offered as a file (to load back with the uploader).
 """
 
 from __future__ import annotations
@@ -156,20 +163,65 @@ def _load_file(key: str, what: str) -> None:
     st.session_state[key] = data.matrix_text(arr)
 
 
+TEXT_DEFAULTS = {"x_text": "1, 2\n3, 5\n4, 0", "dout_text": "1, 0\n0, 1\n-1, 1"}
+"""The typed batches' texts before the learner types (shown when "my own values" is picked)."""
+TEXT_CHOICE = {"x_text": "dist", "dout_text": "upstream"}
+"""Each typed batch and the choice that shows it (when set to "custom")."""
+
+
+def _seed_text(key: str) -> None:
+    """Before a batch text area is drawn: its text from the URL (within the text limit), else the default.
+    (Unbound: the widget forgets its text while hidden, and takes it back from here.)"""
+    if key in st.session_state:
+        return
+    raw = st.query_params.get(key)
+    st.session_state[key] = raw if raw is not None and len(raw) <= MAX_TEXT_CHARS else TEXT_DEFAULTS[key]
+
+
+def url_texts(state) -> dict[str, int]:
+    """The typed batches that go into the URL (key -> its URL-encoded length), in order (x first), while
+    together within :data:`URL_MAX_CHARS`; a default text or a hidden one needs no place in the URL."""
+    kept, used = {}, 0
+    for key, choice in TEXT_CHOICE.items():
+        text = state.get(key) or ""
+        if state.get(choice) != "custom" or text == TEXT_DEFAULTS[key]:
+            continue
+        chars = url_length(text)
+        if used + chars <= URL_MAX_CHARS:
+            kept[key] = chars
+            used += chars
+    return kept
+
+
+def _write_texts() -> None:
+    """The typed batches into the URL where they fit (``url_texts``), out of it otherwise."""
+    kept = url_texts(st.session_state)
+    for key in TEXT_CHOICE:
+        if key not in kept:
+            st.query_params.pop(key, None)
+        elif st.query_params.get(key) != st.session_state[key]:
+            st.query_params[key] = st.session_state[key]
+
+
 def batch_file(container, key: str, what: str, lang: str) -> None:
     """Under a batch text area: a file uploader (size-limited, parsed like the CLI's files, never
-    unpickled); when the text is too long for a link, a sentence saying so and the batch as a file."""
+    unpickled); when the text is too long for a link (alone or beside the other typed batch), a sentence
+    saying so and the batch as a file."""
     container.file_uploader(t("url.upload", lang, limit=MAX_UPLOAD_BYTES), type=["csv", "txt", "npy"],
                             key=f"{key}_file", on_change=_load_file, args=(key, what))
     err = st.session_state.get(f"{key}_file_error")
     if err is not None:
         container.error(err.message(lang, escape=escape_markdown))
     text = st.session_state.get(key) or ""
+    if text == TEXT_DEFAULTS[key] or key in url_texts(st.session_state):
+        return
     chars = url_length(text)
     if chars > URL_MAX_CHARS:
         container.warning(t("url.too_long", lang, chars=chars, limit=URL_MAX_CHARS))
-        container.download_button(t("url.download", lang), text, file_name=f"{what}.csv", mime="text/csv",
-                                  key=f"{key}_download", on_click="ignore")
+    else:
+        container.warning(t("sees2.url.too_long_both", lang, chars=chars, limit=URL_MAX_CHARS))
+    container.download_button(t("url.download", lang), text, file_name=f"{what}.csv", mime="text/csv",
+                              key=f"{key}_download", on_click="ignore")
 
 
 def language() -> str:
@@ -213,14 +265,14 @@ def render(current: str = "home", lang: str | None = None) -> Settings:
     dist = box("dist").selectbox(t("sidebar.dist", lang), DISTRIBUTIONS, format_func=lambda k: t(f"dist.{k}", lang),
                                  key="dist")
     if dist == "custom":
-        box("dist").text_area(t("sidebar.x_text", lang), "1, 2\n3, 5\n4, 0", key="x_text", bind=BIND,
-                              max_chars=MAX_TEXT_CHARS)
+        _seed_text("x_text")
+        box("dist").text_area(t("sidebar.x_text", lang), key="x_text", max_chars=MAX_TEXT_CHARS)
         batch_file(box("dist"), "x_text", "x", lang)
     upstream = box("upstream").selectbox(t("sidebar.upstream", lang), UPSTREAMS,
                                          format_func=lambda k: t(f"upstream.{k}", lang), key="upstream")
     if upstream == "custom":
-        box("upstream").text_area(t("sidebar.dout_text", lang), "1, 0\n0, 1\n-1, 1", key="dout_text", bind=BIND,
-                                  max_chars=MAX_TEXT_CHARS)
+        _seed_text("dout_text")
+        box("upstream").text_area(t("sidebar.dout_text", lang), key="dout_text", max_chars=MAX_TEXT_CHARS)
         batch_file(box("upstream"), "dout_text", "dout", lang)
     state = st.session_state
     settings = Settings(**{
@@ -228,6 +280,7 @@ def render(current: str = "home", lang: str | None = None) -> Settings:
         for f in fields(Settings)
     })
     _write_choices(settings)
+    _write_texts()
     if {"m", "d"} & uses:
         used_box.caption(batch_used(settings, lang))
     return settings

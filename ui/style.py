@@ -5,7 +5,8 @@
 - CSS: a KaTeX display wider than its column scrolls sideways with a visible
   scrollbar (Streamlit hides it), charts and tables never overflow their
   column, a focus ring on focused formulas, and a phone layout (< 640 px)
-  whose diagrams and columns fit;
+  whose diagrams and columns fit and whose menu (the sidebar) opens on the
+  language and the batch, the lesson list below them;
 - a script (run once per browser tab) that gives every formula block that
   scrolls ``tabindex="0"``, ``role="region"`` and a label, so keyboard users
   can reach and scroll it (axe-core's ``scrollable-region-focusable``).
@@ -46,6 +47,13 @@ CSS = """
 @media (max-width: 640px) {
   [data-testid="stMainBlockContainer"] { padding-left: 0.6rem; padding-right: 0.6rem; }
   .katex-display, .bnviz-math math { font-size: 0.92em; }
+  /* a phone's sidebar (the menu): the language and the batch first, the lesson list after them, so m is
+     on screen when the menu opens instead of below the fold under ten lesson links */
+  [data-testid="stSidebarContent"] { display: flex; flex-direction: column; }
+  [data-testid="stSidebarContent"] > * { flex-shrink: 0; }
+  [data-testid="stSidebarHeader"] { order: 0; }
+  [data-testid="stSidebarUserContent"] { order: 1; padding-top: 0; }
+  [data-testid="stSidebarNav"] { order: 2; }
 }
 </style>
 """

@@ -11,11 +11,12 @@ import numpy as np
 
 from bnviz.figures import norms as nf
 from bnviz.figures.graph_diagram import graph_figure
+from bnviz.figures.palette import OKABE_ITO
 from bnviz.ops.bn import STRUCTURE
 from bnviz.ops.testmode import TEST_STRUCTURE
 
 Array = np.ndarray
-COLORS = {"train": "#d62728", "test": "#1f77b4"}
+COLORS = {"train": OKABE_ITO["vermillion"], "test": OKABE_ITO["blue"]}
 
 
 def test_batch_figure(batches: Array, acc_train: Array, acc_eval: float, texts: Mapping[str, str]) -> dict:

@@ -18,6 +18,9 @@ import json
 import math
 from collections.abc import Sequence
 
+from bnviz.figures.palette import SERIES
+from bnviz.i18n import t
+
 WIDTH = 700
 FONT = "sans-serif"
 TEXT = "#262730"
@@ -31,7 +34,8 @@ SCALES: dict[str, list[tuple[float, tuple[int, int, int]]]] = {
     "Viridis": [(0, (68, 1, 84)), (0.25, (59, 82, 139)), (0.5, (33, 145, 140)), (0.75, (94, 201, 98)),
                 (1, (253, 231, 37))],
 }
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
+PALETTE = SERIES
+"""A trace without its own colour takes the next Okabe–Ito colour (as in ``bnviz.figures.training``)."""
 DASH = {"dash": "6,4", "dot": "2,3", "dashdot": "6,3,2,3"}
 _TYPES = {"scatter", "bar", "heatmap"}
 
@@ -195,9 +199,10 @@ def _bar_stack(traces: list[dict], mode: str, xs_of) -> list[tuple[dict, list[tu
     return out
 
 
-def _alt_text(layout: dict, traces: list[dict]) -> str:
+def _alt_text(layout: dict, traces: list[dict], lang: str = "en") -> str:
     """An accessible name for a figure without a title: ``layout.meta.alt`` if given, else the words it shows
-    (node labels, trace names), so a screen reader says what the picture is about (axe rule svg-img-alt)."""
+    (node labels, trace names), so a screen reader says what the picture is about (axe rule svg-img-alt);
+    with no words at all, the catalog's word for a figure in ``lang``."""
     meta = layout.get("meta")
     if isinstance(meta, dict) and meta.get("alt"):
         return str(meta["alt"])
@@ -207,11 +212,12 @@ def _alt_text(layout: dict, traces: list[dict]) -> str:
         for item in (texts if isinstance(texts, list) else [texts, tr.get("name")]):
             if isinstance(item, str) and item and item not in words:
                 words.append(item)
-    return ", ".join(words[:16]) or "figure"
+    return ", ".join(words[:16]) or t("sees2.figure.name", lang)
 
 
-def to_svg(fig: dict, width: int = WIDTH) -> str | None:
-    """The figure as one ``<svg>`` string, or None when ``drawable(fig)`` is False."""
+def to_svg(fig: dict, width: int = WIDTH, lang: str = "en") -> str | None:
+    """The figure as one ``<svg>`` string, or None when ``drawable(fig)`` is False.
+    ``lang``: the page language (the accessible name of a figure that shows no words)."""
     if not drawable(fig):
         return None
     layout = fig.get("layout", {})
@@ -282,7 +288,7 @@ def to_svg(fig: dict, width: int = WIDTH) -> str | None:
         px0, px1, py0, py1 = cx - half_w, cx + half_w, cy - half_h, cy + half_h
     ax = _Axes(px0, px1, py0, py1, xr, yr, ya.get("autorange") == "reversed")
     out: list[str] = []
-    aria = _esc(title or _alt_text(layout, traces))
+    aria = _esc(title or _alt_text(layout, traces, lang))
     out.append(f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
                f'style="max-width:{width}px;height:auto;display:block" font-family="{FONT}" font-size="12" '
                f'fill="{TEXT}" text-anchor="middle" dominant-baseline="middle" role="img"'

@@ -218,7 +218,7 @@ RESULT_STEPS = {"fig1": ("fig1.accuracy", "fig1.percentiles"), "weights": ("weig
 
 
 def figure_texts(lang: str) -> dict[str, str]:
-    """The result charts' titles, axes and legend names in ``lang`` (for ``figures.nets.experiment_figures``)."""
+    """The result charts' titles, axes and legend names in ``lang`` (for ``figures.training.experiment_figures``)."""
     keys = ("acc_title", "pct_title", "pct_axis", "p15", "p50", "p85", "weights_train_title", "weights_val_title",
             "scale_axis", "batch_train_title", "batch_val_title", "epoch_axis")
     out = {k: t(f"page.experiments.{k}", lang) for k in keys}

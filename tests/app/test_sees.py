@@ -1,15 +1,14 @@
 """What a learner sees (issue 12), through AppTest: the conventions said on screen, the sidebar per lesson.
 
 Expected sentences come from the catalog; which settings a lesson uses is
-checked against what its walkthrough really reads (a setting the lesson
-claims not to use must not change its numbers).
+checked against what its walkthrough really reads in
+``tests/unit/test_course_uses.py``.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import pytest
 from app_helpers import assert_ok, new_app
 
@@ -108,20 +107,3 @@ def test_sidebar_shows_the_typed_batch_size() -> None:
     assert t("sees.sidebar.used_custom", "en", m=3, d=2) in captions, captions
     at = open_lesson("graph", {"m": "6"})
     assert t("sees.sidebar.used", "en", m=6, d=DEFAULTS.d) in [c.value for c in at.sidebar.caption]
-
-
-@pytest.mark.parametrize("key", ["saturation", "conv", "pool", "network", "experiments"])
-def test_a_setting_declared_unused_changes_nothing(key: str) -> None:
-    """The lesson's walkthrough is the same whatever an unused setting holds (so folding it away is honest)."""
-    les = course.lesson(key)
-    base = course.build(les, DEFAULTS, "en")
-    changed = {"m": 5, "d": 2, "gamma": 1.7, "beta": -0.4, "eps": 0.1, "seed": 3, "dist": "uniform",
-               "upstream": "ones"}
-    for name, value in changed.items():
-        if name in les.uses:
-            continue
-        other = course.build(les, replace(DEFAULTS, **{name: value}), "en")
-        for a, b in zip(base.steps, other.steps, strict=True):
-            for vid in a.values:
-                np.testing.assert_array_equal(np.asarray(a.values[vid]), np.asarray(b.values[vid]),
-                                              err_msg=f"{key}: {name} changes {a.key}/{vid}")

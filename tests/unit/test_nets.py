@@ -18,7 +18,9 @@ import torch
 import torch.nn.functional as F
 
 from bnviz import nets
+from bnviz.figures import chain, histograms, training
 from bnviz.figures import nets as figs
+from bnviz.figures import saturation as sat_figs
 from bnviz.i18n import InputError
 from bnviz.lessons import experiments, network, saturation, upstream
 from bnviz.ops import layers
@@ -361,21 +363,21 @@ def test_network_figures_are_valid_plotly(trained):
     h = {k: p.history for k, p in trained.items()}
     curves = {k: {f: getattr(v, f) for f in ("steps", "train_loss", "val_loss", "train_acc", "val_acc")}
               for k, v in h.items()}
-    fig = figs.training_curves(curves, names, {k: k for k in ("loss", "accuracy", "steps", "train", "val")})
+    fig = training.training_curves(curves, names, {k: k for k in ("loss", "accuracy", "steps", "train", "val")})
     go.Figure(fig)
     assert len(fig["data"]) == 8
-    hist = figs.histogram_frames({k: v.pre for k, v in h.items()}, h["bn"].steps, names, ["1", "2", "3"], "t",
-                                 "step", "play")
+    hist = histograms.histogram_frames({k: v.pre for k, v in h.items()}, h["bn"].steps, names, ["1", "2", "3"],
+                                       "t", "step", "play")
     go.Figure(hist)
     assert len(hist["frames"]) == 4 and len(hist["data"]) == 6
     # each frame's bars are that record's histogram, as shares of the samples
     last = hist["frames"][-1]["data"][0]["y"]
     assert sum(last) == pytest.approx(1.0, abs=1e-3)
     steps = {k: np.asarray(v.steps) for k, v in h.items()}
-    go.Figure(figs.layer_panels(steps, {k: np.asarray(v.saturation) for k, v in h.items()}, names,
-                                ["1", "2", "3"], "t", "x", "y", percent=True))
-    ratio = figs.layer_panels(steps, {k: np.asarray(v.grad_ratio) for k, v in h.items()}, names,
-                              ["1", "2", "3", "4"], "t", "x", "y", log_y=True)
+    go.Figure(training.layer_panels(steps, {k: np.asarray(v.saturation) for k, v in h.items()}, names,
+                                    ["1", "2", "3"], "t", "x", "y", percent=True))
+    ratio = training.layer_panels(steps, {k: np.asarray(v.grad_ratio) for k, v in h.items()}, names,
+                                  ["1", "2", "3", "4"], "t", "x", "y", log_y=True)
     go.Figure(ratio)
     assert ratio["layout"]["yaxis"]["type"] == "log"
 
@@ -385,26 +387,26 @@ def test_saturation_figures_agree_with_the_numbers():
     v = {k: a for s in walk.steps for k, a in s.values.items()}
     z = float(v["z_tau"])
     names = [f"b{k}" for k in range(4)]
-    fig = figs.saturation_figure(v["xs"], names, z, "t", "x", "y",
-                                 {k: k for k in ("normal", "sigmoid", "dsigmoid", "saturated")})
+    fig = sat_figs.saturation_figure(v["xs"], names, z, "t", "x", "y",
+                                     {k: k for k in ("normal", "sigmoid", "dsigmoid", "saturated")})
     go.Figure(fig)
     shaded = sorted((s["x0"], s["x1"]) for s in fig["layout"]["shapes"])
     assert shaded[0][1] == pytest.approx(-z) and shaded[1][0] == pytest.approx(z)
     # the shares in the numbers are the shares of σ'(x) < τ, i.e. of the shaded region
     np.testing.assert_allclose(v["share_before"], (layers.sigmoid_grad(v["xs"]) < v["tau"]).mean(axis=0))
     np.testing.assert_allclose(v["share_after"], (layers.sigmoid_grad(v["xbn"]) < v["tau"]).mean(axis=0))
-    bars = figs.share_bars(names, v["share_before"], v["share_after"], ("before", "after"), "t", "y")
+    bars = sat_figs.share_bars(names, v["share_before"], v["share_after"], ("before", "after"), "t", "y")
     go.Figure(bars)
     np.testing.assert_allclose(bars["data"][0]["y"], v["share_before"])
 
 
 def test_other_figures_are_valid_plotly(rng):
-    go.Figure(figs.curves([{"x": [1e-3, 1e-2], "y": [0.1, np.nan], "name": "a"}], "t", "x", "y", log_x=True,
-                          percent=True))
-    go.Figure(figs.percentile_figure({"bn": np.arange(3)}, {"bn": rng.standard_normal((3, 3))}, {"bn": "BN"},
-                                     "t", "x", "y", ["15", "50", "85"]))
+    go.Figure(training.curves([{"x": [1e-3, 1e-2], "y": [0.1, np.nan], "name": "a"}], "t", "x", "y", log_x=True,
+                              percent=True))
+    go.Figure(training.percentile_figure({"bn": np.arange(3)}, {"bn": rng.standard_normal((3, 3))}, {"bn": "BN"},
+                                         "t", "x", "y", ["15", "50", "85"]))
     for backward in (False, True):
-        fig = figs.chain_figure(upstream.NODES, ("BN",), backward, {"affine": "仿射"})
+        fig = chain.chain_figure(upstream.NODES, ("BN",), backward, {"affine": "仿射"})
         go.Figure(fig)
         assert "仿射" in fig["data"][0]["text"]
     go.Figure(figs.matrix_heatmap(rng.standard_normal((3, 4)), "t", "x", "y"))
@@ -463,11 +465,12 @@ def test_experiments_code_recomputes_its_values():
     res = {"fig1": nets.finish(nets.fig1(100, 0)), "batch": nets.finish(nets.batch_size_sweep((5, 10, 50), 1, 0))}
     walk = experiments.walkthrough(Settings(), "en", fig1_steps=100, epochs=1, results=res)
     for exp, result in res.items():  # the page's charts of each result, as the catalog names them
-        charts = figs.experiment_figures(exp, result, experiments.figure_texts("zh"))
+        charts = training.experiment_figures(exp, result, experiments.figure_texts("zh"))
         assert len(charts) == 2
         for _, fig in charts:
             go.Figure(fig)
-    batch_val = dict(figs.experiment_figures("batch", res["batch"], experiments.figure_texts("en")))["batch_val_acc"]
+    batch_val = dict(training.experiment_figures("batch", res["batch"],
+                                                 experiments.figure_texts("en")))["batch_val_acc"]
     assert [tr["line"]["dash"] for tr in batch_val["data"]] == ["dot", "dot", "dash", "solid"]
     np.testing.assert_allclose(batch_val["data"][1]["y"], res["batch"]["runs"]["bn:5"]["val_acc"])
     assert [s.key for s in walk.steps] == ["fig1.setup", "fig1.accuracy", "fig1.percentiles", "weights.setup",

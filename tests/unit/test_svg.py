@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from bnviz.figures import practice
+from bnviz.figures.chain import chain_figure
 from bnviz.figures.graph_diagram import graph_figure
-from bnviz.figures.nets import chain_figure, digit_images
+from bnviz.figures.nets import digit_images
 from bnviz.figures.svg import drawable, to_svg
 from bnviz.figures.table import table_html
 from bnviz.figures.values import heatmap, paths_stack
