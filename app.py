@@ -7,6 +7,7 @@ from ui import conventions, course_nav, first_visit, perf, safety, sidebar, styl
 
 st.set_page_config(page_title="bnviz", page_icon="📈", layout="wide")
 first_visit.record()
+perf.warm_up()  # the first run in a process builds every lesson once, in the background
 lang = sidebar.language()
 lessons = available()
 pages = {les.key: st.Page(les.page, title=course_nav.title(les.key, lang), icon=les.icon,
