@@ -58,11 +58,14 @@ def title(page: Page):
 
 
 def shown_steps(page: Page, key: str) -> list[int]:
-    """The numbers of the step containers that are displayed."""
+    """The numbers of the steps that are displayed: each step's HTML (every step has one, in the one
+    ``bnviz_steps`` element) and its container (what it draws with Streamlit, if anything)."""
     return page.evaluate(
-        """key => [...document.querySelectorAll(`[class*="st-key-bnvizstep-${key}-"]`)]
+        """key => [...new Set([...document.querySelectorAll(
+                  `[class*="bnvizstep-${key}-"]`)]
               .filter(e => getComputedStyle(e).display !== 'none' && e.offsetParent !== null)
-              .map(e => Number(e.className.match(new RegExp(`st-key-bnvizstep-${key}-(\\\\d+)`))[1]))""", key)
+              .map(e => e.className.match(new RegExp(`bnvizstep-${key}-(\\\\d+)`)))
+              .filter(m => m !== null).map(m => Number(m[1])))].sort((a, b) => a - b)""", key)
 
 
 def open_idle(page: Page, url: str) -> None:
