@@ -35,6 +35,8 @@ DEFAULTS = {"norm": "batch", "groups": 2, "n": 2, "c": 4, "h": 3, "w": 3}
 LABELS = {"num_by_chans": "t = X·1_HW / (NHW)", "mu_caffe": "μ = tᵀ·1_N", "var_caffe": "σ² (Caffe)",
           "dgamma": "∂L/∂γ_c", "dbeta": "∂L/∂β_c"}
 
+SETS = S.scalar("sets", "S", positive=True, integer=True)
+"""The number of sets the statistics are taken over (one μ, σ² each)."""
 SIZE = {n: S.scalar(f"size_{n}", n, positive=True, integer=True) for n in ("N", "C", "H", "W", "G")}
 """The tensor's dimensions as symbols (printed N, C, H, W, G)."""
 
@@ -149,12 +151,6 @@ def count_text(lay: family.Layout) -> str:
     return "·".join(names[a] for a in lay.reduce)
 
 
-def _product_tex(e: sp.Expr) -> str:
-    if isinstance(e, sp.Mul):
-        return r" \cdot ".join(S.latex(a) for a in e.args)
-    return S.latex(e)
-
-
 def _counted(expr: sp.Expr, m_value: sp.Expr) -> str:
     """``expr`` printed with the count m written as the product it is (m = N H W)."""
     return S.latex(expr, {S.m: S.latex(m_value)})
@@ -166,10 +162,8 @@ def formulas(kind: str, shape: tuple[int, ...], groups: int) -> dict[str, tuple[
     lay = family.layout(shape, kind, groups)
     d = bn.bn_derivation()
     m_dims, m_nums, s_dims, s_nums = count_expr(lay)
-    count = (rf"m = {S.latex(m_dims)} = {_product_tex(m_nums)} = {lay.m}" if isinstance(m_nums, sp.Mul)
-             else rf"m = {S.latex(m_dims)} = {lay.m}")
-    sets = (rf"S = {S.latex(s_dims)} = {_product_tex(s_nums)} = {lay.sets}" if isinstance(s_nums, sp.Mul)
-            else rf"S = {S.latex(s_dims)} = {lay.sets}")
+    count = S.eq(S.m, m_dims, *((m_nums,) if isinstance(m_nums, sp.Mul) else ()), lay.m)
+    sets = S.eq(SETS, s_dims, *((s_nums,) if isinstance(s_nums, sp.Mul) else ()), lay.sets)
     disp = bn.display_form
     g = {k: (v[S.i] if isinstance(v, sp.IndexedBase) else v) for k, v in bn.GRAD.items()}
     sym = bn.SYM

@@ -76,9 +76,10 @@ def compute(settings: Settings, devices: int = DEFAULTS["devices"], groups: int 
 
 n_sym, k_sym, M_sym = (sp.Symbol(name, integer=True, positive=True) for name in ("n", "k", "M"))
 dev = sp.Symbol("d", integer=True, positive=True)
-SUM_X, SUM_X2 = sp.IndexedBase(r"S^{x}"), sp.IndexedBase(r"S^{x^{2}}")
-SUM_G, SUM_GX = (sp.IndexedBase(r"S^{\partial \hat{x}}"), sp.IndexedBase(r"S^{\partial \hat{x} \cdot \hat{x}}"))
-MU_D = sp.IndexedBase(r"\mu^{\mathrm{dev}}")
+# Notation only: names of each device's sums (Σx, Σx², Σ∂L/∂x̂, Σ∂L/∂x̂·x̂) and statistics.
+SUM_X, SUM_X2 = S.vector("sum_x", r"S^{x}"), S.vector("sum_x2", r"S^{x^{2}}")
+SUM_G, SUM_GX = S.vector("sum_g", r"S^{\partial \hat{x}}"), S.vector("sum_gx", r"S^{\partial \hat{x} \cdot \hat{x}}")
+MU_D = S.vector("mu_dev", r"\mu^{\mathrm{dev}}")
 VAR_D = S.vector("var_dev", r"\sigma^{2,\mathrm{dev}}")
 """Device d's own variance of its n samples (the variance a small per-device batch would use)."""
 
