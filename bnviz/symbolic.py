@@ -83,11 +83,9 @@ def partial_name(wrt: sp.Basic | str, of: sp.Basic | str = "L") -> str:
 
 def grad_symbol(name: str, base: sp.Basic) -> sp.Basic:
     """The placeholder for ∂L/∂(node); an IndexedBase if the node is a vector."""
-    node_tex = latex(base[i] if isinstance(base, sp.IndexedBase) else base)
-    node_tex = node_tex.split("_{")[0] if isinstance(base, sp.IndexedBase) else node_tex
     if isinstance(base, sp.IndexedBase):
-        return vector("d_" + name, partial_name(node_tex))
-    return scalar("d_" + name, partial_name(node_tex))
+        return vector("d_" + name, partial_name(base.label))
+    return scalar("d_" + name, partial_name(base))
 
 
 def grad_matrix(mat: sp.MatrixSymbol) -> sp.MatrixSymbol:
