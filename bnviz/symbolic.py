@@ -37,7 +37,7 @@ m = sp.Symbol("m", integer=True, positive=True)
 eps = sp.Symbol("varepsilon", nonnegative=True)
 """ε. Its SymPy name sorts after every variance symbol's (``var``, ``var_run``, ``var_B``...), so SymPy's
 canonical order of a derived sum is σ² + ε, the order the definitions are written in: √(σ²+ε) never
-turns into √(ε+σ²) within a step (``tests/unit/test_symbolic_bn.py`` checks every lesson)."""
+turns into √(ε+σ²) within a step (``tests/unit/test_latex_derived.py`` checks every lesson)."""
 
 _LATEX_NAMES: dict[sp.Symbol, str] = {eps: r"\varepsilon"}
 
@@ -136,6 +136,7 @@ NOTATION = {
     "sim": r"{x} \sim {dist}",
     "normal": r"\mathcal{N}",
     "expect": r"\mathrm{{E}}\left[{}\right]",
+    "norm": r"\left\lVert {} \right\rVert",
 }
 """Format strings (``str.format`` fields in braces) of the notation the lessons write around derived formulas."""
 
@@ -174,13 +175,14 @@ class Expected(sp.Function):
 
 
 class Norm(sp.Function):
-    """The norm ‖A‖ of a matrix (a name for the network lesson's statistic; never evaluated): a scalar."""
+    """The norm ‖A‖ of a matrix (a name for the network lesson's statistic; never evaluated): a scalar,
+    printed with ``NOTATION["norm"]``."""
 
     is_commutative = True
     is_real = True
 
     def _latex(self, printer: Any, exp: str | None = None) -> str:
-        tex = r"\left\lVert " + printer._print(self.args[0]) + r" \right\rVert"
+        tex = NOTATION["norm"].format(printer._print(self.args[0]))
         return tex if exp is None else f"{tex}^{{{exp}}}"
 
 
