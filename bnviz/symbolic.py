@@ -27,12 +27,17 @@ from typing import Any
 import numpy as np
 import sympy as sp
 from sympy.concrete.delta import deltasummation
+from sympy.matrices.expressions.sets import MatrixSet
+from sympy.printing.latex import LatexPrinter
 
 # ---------------------------------------------------------------- symbols --
 
 i, j = sp.symbols("i j", integer=True, positive=True)
 m = sp.Symbol("m", integer=True, positive=True)
-eps = sp.Symbol("epsilon", nonnegative=True)
+eps = sp.Symbol("varepsilon", nonnegative=True)
+"""ε. Its SymPy name sorts after every variance symbol's (``var``, ``var_run``, ``var_B``...), so SymPy's
+canonical order of a derived sum is σ² + ε, the order the definitions are written in: √(σ²+ε) never
+turns into √(ε+σ²) within a step (``tests/unit/test_latex_derived.py`` checks every lesson)."""
 
 _LATEX_NAMES: dict[sp.Symbol, str] = {eps: r"\varepsilon"}
 
@@ -66,14 +71,55 @@ def named(name: str, expr: sp.Expr, **assumptions: Any) -> sp.Symbol:
     return sym
 
 
+def partial_name(wrt: sp.Basic | str, of: sp.Basic | str = "L") -> str:
+    """The name ∂of/∂wrt as LaTeX (∂L/∂wrt by default): the one place a derivative's name is written.
+
+    ``wrt`` and ``of`` are printed by :func:`latex` (a string is taken as LaTeX already).
+    """
+    def tex(e: sp.Basic | str) -> str:
+        return e if isinstance(e, str) else latex(e)
+    return NOTATION["partial"].format(child=tex(of), parent=tex(wrt))
+
+
 def grad_symbol(name: str, base: sp.Basic) -> sp.Basic:
     """The placeholder for ∂L/∂(node); an IndexedBase if the node is a vector."""
-    node_tex = latex(base[i] if isinstance(base, sp.IndexedBase) else base)
-    node_tex = node_tex.split("_{")[0] if isinstance(base, sp.IndexedBase) else node_tex
-    tex = r"\frac{\partial L}{\partial " + node_tex + "}"
     if isinstance(base, sp.IndexedBase):
-        return vector("d_" + name, tex)
-    return scalar("d_" + name, tex)
+        return vector("d_" + name, partial_name(base.label))
+    return scalar("d_" + name, partial_name(base))
+
+
+def grad_matrix(mat: sp.MatrixSymbol) -> sp.MatrixSymbol:
+    """∂L/∂M as a matrix of M's shape, named by :func:`partial_name`."""
+    return sp.MatrixSymbol(partial_name(mat), *mat.shape)
+
+
+def grad_element(elem: sp.Basic, name: str = "", **assumptions: Any) -> sp.Symbol:
+    """∂L/∂e for one element or scalar ``e`` (``A_{ℓ,ij}``) as a symbol named by :func:`partial_name`."""
+    return scalar(name or "d_" + latex(elem), partial_name(elem), **assumptions)
+
+
+def element(mat: sp.MatrixSymbol, *idx: sp.Basic, **assumptions: Any) -> sp.Symbol:
+    """A scalar symbol standing for element ``mat[idx]`` and printed as SymPy prints that element,
+    so the chain rule of an element-wise function can be differentiated by it."""
+    elem = mat[idx]
+    return scalar(f"{mat.name}[{','.join(map(str, idx))}]", latex(elem), **assumptions)
+
+
+def via(grad: sp.Basic, node: sp.Basic) -> sp.Symbol:
+    """The part of the gradient ``grad`` that flows through ``node`` (one of the three paths), named
+    ``NOTATION["via"]``: ∂L/∂x_i restricted to the path through x̂, σ² or μ."""
+    shown = node.label if isinstance(node, sp.IndexedBase) else node
+    name = NOTATION["via"].format(grad=latex(grad), node=latex(shown))
+    return scalar(f"via_{node}_{grad}", name)
+
+
+def named_vector(name: str, elem: sp.Expr) -> sp.IndexedBase:
+    """A per-sample quantity standing for the element expression ``elem`` (in the index ``i``), printed as
+    the parenthesised expression it stands for, ``(x − μ)_i``: the name is derived, never typed."""
+    plain = elem.replace(lambda e: isinstance(e, sp.Indexed), lambda e: e.base.label)
+    base = vector(name, NOTATION["group"].format(latex(plain)))
+    NAMED[base.label] = elem
+    return base
 
 
 # Notation only: lines that name inputs or write the ∂/∂ frame, not formulas SymPy could derive.
@@ -82,9 +128,15 @@ NOTATION = {
     "sample": r"x_{i} = x_{n i}, \quad i = 1, \dots, D",
     "partial": r"\frac{{\partial {child}}}{{\partial {parent}}}",
     "leftarrow": r"{new} \leftarrow {rule}",
-    "train": r"y^{{\mathrm{{train}}}}_{{i}}",
-    "train_minus_test": r"y^{{\mathrm{{train}}}}_{{i}} - y^{{\mathrm{{test}}}}_{{i}}",
-    "at_limit": r"\Big|_{{r = 1,\ d = 0}}",
+    "at": r"\Big|_{{{}}}",
+    "and_small": r",\ ",
+    "group": r"\left({}\right)",
+    "and": r", \quad ",
+    "via": r"\left.{grad}\right|_{{{node}}}",
+    "sim": r"{x} \sim {dist}",
+    "normal": r"\mathcal{N}",
+    "expect": r"\mathrm{{E}}\left[{}\right]",
+    "norm": r"\left\lVert {} \right\rVert",
 }
 """Format strings (``str.format`` fields in braces) of the notation the lessons write around derived formulas."""
 
@@ -94,13 +146,85 @@ def partial(child: sp.Basic, parent: sp.Basic) -> str:
     return NOTATION["partial"].format(child=latex(child), parent=latex(parent))
 
 
-def latex(expr: sp.Basic) -> str:
-    """LaTeX with the project's symbol names (``\\varepsilon``, ``\\hat{x}``...).
+class Update(sp.Basic):
+    """An update rule ``new ← rule`` (Adam's moments, running averages), printed with ``NOTATION["leftarrow"]``."""
+
+    def __new__(cls, new: sp.Basic, rule: sp.Basic) -> Update:
+        return super().__new__(cls, sp.sympify(new), sp.sympify(rule))
+
+    def _latex(self, printer: Any) -> str:
+        return NOTATION["leftarrow"].format(new=printer._print(self.args[0]), rule=printer._print(self.args[1]))
+
+
+class Distributed(sp.Basic):
+    """``x ∼ dist`` (initial weights drawn from a distribution), printed with ``NOTATION["sim"]``."""
+
+    def __new__(cls, x: sp.Basic, dist: sp.Basic) -> Distributed:
+        return super().__new__(cls, x, dist)
+
+    def _latex(self, printer: Any) -> str:
+        return NOTATION["sim"].format(x=printer._print(self.args[0]), dist=printer._print(self.args[1]))
+
+
+class Expected(sp.Function):
+    """The expected value E[x] of a random quantity (never evaluated), printed with ``NOTATION["expect"]``."""
+
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        tex = NOTATION["expect"].format(printer._print(self.args[0]))
+        return tex if exp is None else f"{tex}^{{{exp}}}"
+
+
+class Norm(sp.Function):
+    """The norm ‖A‖ of a matrix (a name for the network lesson's statistic; never evaluated): a scalar,
+    printed with ``NOTATION["norm"]``."""
+
+    is_commutative = True
+    is_real = True
+
+    def _latex(self, printer: Any, exp: str | None = None) -> str:
+        tex = NOTATION["norm"].format(printer._print(self.args[0]))
+        return tex if exp is None else f"{tex}^{{{exp}}}"
+
+
+class _Printer(LatexPrinter):
+    """SymPy's LaTeX printer with the project's symbol names; a real matrix space prints as 𝐑^{n×k}."""
+
+    def _print_MatrixSet(self, s: Any) -> str:
+        rows, cols, _ = s.args
+        return r"\mathbf{R}^{" + self._print(rows) + r" \times " + self._print(cols) + "}"
+
+
+NORMAL = sp.Function(NOTATION["normal"])
+"""The normal distribution 𝒩(mean, variance), a name for :class:`Distributed`."""
+
+
+def latex(expr: sp.Basic, names: Mapping[sp.Basic, str] | None = None) -> str:
+    """LaTeX with the project's symbol names (``\\varepsilon``, ``\\hat{x}``...), plus ``names`` for this print.
 
     Sums print in the order they were built (``order="none"``), so
     unevaluated display forms such as ``x_i - μ`` keep their reading order.
     """
-    return sp.latex(expr, symbol_names=_LATEX_NAMES, order="none")
+    return _Printer({"symbol_names": {**_LATEX_NAMES, **(names or {})}, "order": "none"}).doprint(expr)
+
+
+def eq(*sides: sp.Basic) -> str:
+    """``a = b = …`` with each side printed by :func:`latex`."""
+    return " = ".join(latex(s) for s in sides)
+
+
+def relations(*exprs: sp.Basic | str) -> str:
+    """Several relations on one line (``A_ℓ = BN(Z_ℓ), ℓ ∈ {1, …, L}``); a string is taken as printed already."""
+    return NOTATION["and"].join(e if isinstance(e, str) else latex(e) for e in exprs)
+
+
+def element_of(x: sp.Basic, space: sp.Set) -> sp.Basic:
+    """x ∈ space, unevaluated (SymPy's ``Contains``)."""
+    return sp.Contains(x, space, evaluate=False)
+
+
+def real_matrices(rows: sp.Basic, cols: sp.Basic) -> sp.Set:
+    """𝐑^{rows×cols}."""
+    return MatrixSet(rows, cols, sp.Reals)
 
 
 def is_vector(expr: sp.Basic) -> bool:

@@ -25,7 +25,8 @@ POSITIONS = {
 }
 
 CONSTANTS = {"dout"}
-"""Leaves that receive no gradient (the given upstream gradient)."""
+"""Leaves that receive no gradient (the given upstream gradient): going backward their edge keeps its
+forward arrow, in grey (∂L/∂y feeds the surrogate loss L; no gradient flows back into it)."""
 
 PATH_EDGES = {
     "xhat": {("xhat", "xc"), ("xc", "x")},
@@ -44,6 +45,8 @@ MARK_EDGES = {"xhat": ("xhat", "xc"), "var": ("std", "var"), "mu": ("mu", "x")}
 def _edge_colors(child: str, parent: str, backward: bool) -> list[str]:
     if not backward:
         return [DARK]
+    if parent in CONSTANTS:
+        return [GREY]
     colors = [PATH_COLORS[p] for p, edges in PATH_EDGES.items() if (child, parent) in edges]
     return colors or [DARK]
 
@@ -59,8 +62,6 @@ def graph_figure(structure: Graph, focus: str, active: set[tuple[str, str]],
     traces: list[dict] = []
     annotations: list[dict] = []
     for child, parent in structure.edges:
-        if backward and parent in CONSTANTS:
-            continue  # no gradient flows into a constant
         (x0, y0), (x1, y1) = POSITIONS[parent], POSITIONS[child]
         length = math.hypot(x1 - x0, y1 - y0)
         nx, ny = -(y1 - y0) / length, (x1 - x0) / length
@@ -69,7 +70,8 @@ def graph_figure(structure: Graph, focus: str, active: set[tuple[str, str]],
         for n, color in enumerate(colors):
             off = (n - (len(colors) - 1) / 2) * 0.11
             ax, ay, bx, by = x0 + nx * off, y0 + ny * off, x1 + nx * off, y1 + ny * off
-            tail, head = ((bx, by), (ax, ay)) if backward else ((ax, ay), (bx, by))
+            reverse = backward and parent not in CONSTANTS  # no gradient flows into a constant
+            tail, head = ((bx, by), (ax, ay)) if reverse else ((ax, ay), (bx, by))
             # start and stop the arrow at the node markers' rims
             f = 0.3 / length
             hx, hy = head[0] + (tail[0] - head[0]) * f, head[1] + (tail[1] - head[1]) * f

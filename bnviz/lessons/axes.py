@@ -35,6 +35,8 @@ DEFAULTS = {"norm": "batch", "groups": 2, "n": 2, "c": 4, "h": 3, "w": 3}
 LABELS = {"num_by_chans": "t = X·1_HW / (NHW)", "mu_caffe": "μ = tᵀ·1_N", "var_caffe": "σ² (Caffe)",
           "dgamma": "∂L/∂γ_c", "dbeta": "∂L/∂β_c"}
 
+SETS = S.scalar("sets", "S", positive=True, integer=True)
+"""The number of sets the statistics are taken over (one μ, σ² each)."""
 SIZE = {n: S.scalar(f"size_{n}", n, positive=True, integer=True) for n in ("N", "C", "H", "W", "G")}
 """The tensor's dimensions as symbols (printed N, C, H, W, G)."""
 
@@ -149,16 +151,9 @@ def count_text(lay: family.Layout) -> str:
     return "·".join(names[a] for a in lay.reduce)
 
 
-def _product_tex(e: sp.Expr) -> str:
-    if isinstance(e, sp.Mul):
-        return r" \cdot ".join(S.latex(a) for a in e.args)
-    return S.latex(e)
-
-
 def _counted(expr: sp.Expr, m_value: sp.Expr) -> str:
     """``expr`` printed with the count m written as the product it is (m = N H W)."""
-    names = {**S._LATEX_NAMES, S.m: S.latex(m_value)}
-    return sp.latex(expr, symbol_names=names, order="none")
+    return S.latex(expr, {S.m: S.latex(m_value)})
 
 
 @lru_cache(maxsize=64)
@@ -167,10 +162,8 @@ def formulas(kind: str, shape: tuple[int, ...], groups: int) -> dict[str, tuple[
     lay = family.layout(shape, kind, groups)
     d = bn.bn_derivation()
     m_dims, m_nums, s_dims, s_nums = count_expr(lay)
-    count = (rf"m = {S.latex(m_dims)} = {_product_tex(m_nums)} = {lay.m}" if isinstance(m_nums, sp.Mul)
-             else rf"m = {S.latex(m_dims)} = {lay.m}")
-    sets = (rf"S = {S.latex(s_dims)} = {_product_tex(s_nums)} = {lay.sets}" if isinstance(s_nums, sp.Mul)
-            else rf"S = {S.latex(s_dims)} = {lay.sets}")
+    count = S.eq(S.m, m_dims, *((m_nums,) if isinstance(m_nums, sp.Mul) else ()), lay.m)
+    sets = S.eq(SETS, s_dims, *((s_nums,) if isinstance(s_nums, sp.Mul) else ()), lay.sets)
     disp = bn.display_form
     g = {k: (v[S.i] if isinstance(v, sp.IndexedBase) else v) for k, v in bn.GRAD.items()}
     sym = bn.SYM
@@ -191,21 +184,25 @@ def formulas(kind: str, shape: tuple[int, ...], groups: int) -> dict[str, tuple[
     gamma_c, beta_c = S.scalar("gamma_c", r"\gamma_{c}"), S.scalar("beta_c", r"\beta_{c}")
     dgamma = sp.Sum(dout4[tuple(idx)] * xhat4[tuple(idx)], *limits)
     dbeta = sp.Sum(dout4[tuple(idx)], *limits)
-    out["backward.dparams"] = ((rf"\frac{{\partial L}}{{\partial {S.latex(gamma_c)}}} = {S.latex(dgamma)}",
-                                rf"\frac{{\partial L}}{{\partial {S.latex(beta_c)}}} = {S.latex(dbeta)}"), ())
+    out["backward.dparams"] = ((S.eq(S.grad_element(gamma_c), dgamma), S.eq(S.grad_element(beta_c), dbeta)), ())
     if kind == "batch" and len(shape) == 4:
         size = SIZE
         nc = sp.Mul(size["N"], size["C"], evaluate=False)
         hw = sp.Mul(size["H"], size["W"], evaluate=False)
         nhw = sp.Mul(size["N"], size["H"], size["W"], evaluate=False)
-        xmat = sp.MatrixSymbol("X", size["N"] * size["C"], size["H"] * size["W"])
-        ones_hw = sp.MatrixSymbol(r"\mathbf{1}_{HW}", size["H"] * size["W"], 1)
+        n, c, h, w = idx
+        xmat = sp.MatrixSymbol("X", nc, hw)
+        ones_hw = sp.MatrixSymbol(r"\mathbf{1}_{HW}", hw, 1)
         ones_n = sp.MatrixSymbol(r"\mathbf{1}_{N}", size["N"], 1)
-        tmat = sp.MatrixSymbol("T", size["N"], size["C"])
-        out["forward.caffe"] = ((rf"X = \left(x_{{n c h w}}\right)_{{({S.latex(nc)}) \times ({S.latex(hw)})}}",
-                                 rf"t = \frac{{1}}{{{S.latex(nhw)}}} {S.latex(xmat * ones_hw)}",
-                                 r"T = \left(t_{(n - 1) C + c}\right)_{N \times C}",
-                                 rf"\mu = {S.latex(tmat.T * ones_n)}"), ())
+        tvec, tmat = sp.MatrixSymbol("t", nc, 1), sp.MatrixSymbol("T", size["N"], size["C"])
+        t_el = sp.IndexedBase("t")
+        x4 = sp.IndexedBase(bn.X.label)
+        row = S.add(S.mul(S.add(n, -1), size["C"]), c)
+        out["forward.caffe"] = ((S.relations(S.element_of(xmat, S.real_matrices(nc, hw)),
+                                             S.eq(xmat[row, S.add(S.mul(S.add(h, -1), size["W"]), w)], x4[n, c, h, w])),
+                                 S.eq(tvec, sp.MatMul(sp.Pow(nhw, -1, evaluate=False), xmat, ones_hw)),
+                                 S.eq(tmat[n, c], t_el[row]),
+                                 S.eq(sym["mu"], tmat.T * ones_n)), ())
     return out
 
 

@@ -141,27 +141,28 @@ def _layer(bn: bool) -> str:
     layer definition (the affine derivation's S = A·W + 1·b with layer ℓ's matrices substituted)."""
     ls = network.layer_symbols()
     z = network.layer_affine(bn)
-    inner = sp.Function(r"\mathrm{BN}")(z) if bn else z
-    return f"{S.latex(ls['H'])} = {S.latex(sp.Function(sp.latex(layers.SIG))(inner))}"
+    inner = network.BN(z) if bn else z
+    return S.eq(ls["H"], sp.Function(S.latex(layers.SIG))(inner))
 
 
 @lru_cache(maxsize=1)
 def setup_lines() -> dict[str, tuple[str, ...]]:
-    """Each experiment's setup formulas: the layers, the scale grid as ``np.logspace`` defines it, the batch sizes.
-
-    Notation only (kept as typed): "ℓ = 1, …, L", the shape of H_ℓ and "W_ℓ ∼ N(0, s_k²)".
-    """
+    """Each experiment's setup formulas: the layers, the scale grid as ``np.logspace`` defines it, the batch sizes."""
     f = nets.FIG1
     k = sp.Symbol("k", integer=True, nonnegative=True)
+    ell = sp.Symbol("ell", integer=True, positive=True)
+    batch = sp.Symbol("B", integer=True, positive=True)
+    ls = network.layer_symbols()
     scales = nets.default_scales()
     lo, hi, n = int(round(np.log10(scales[0]))), int(round(np.log10(scales[-1]))), len(scales)
     s_k = sp.Pow(10, lo + sp.Rational(hi - lo, n - 1) * k, evaluate=False)
+    s_sym = sp.Symbol("s_k", positive=True)
     return {
-        "fig1": (rf"{_layer(True)}, \quad \ell = 1, \dots, {f.depth}",
-                 rf"{_layer(False)}, \quad H_{{\ell}} \in \mathbf{{R}}^{{{f.batch} \times {f.hidden[0]}}}"),
-        "weights": (rf"W_{{\ell}} \sim \mathcal{{N}}(0, s_k^{{2}}), \quad s_k = {S.latex(s_k)}, "
-                    rf"\quad k = 0, \dots, {n - 1}",),
-        "batch": (rf"B \in {S.latex(sp.FiniteSet(*BATCHES))}",),
+        "fig1": (S.relations(_layer(True), S.element_of(ell, sp.Range(1, f.depth + 1))),
+                 S.relations(_layer(False), S.element_of(ls["H"], S.real_matrices(f.batch, f.hidden[0])))),
+        "weights": (S.relations(S.Distributed(ls["W"], S.NORMAL(0, s_sym**2)), S.eq(s_sym, s_k),
+                                S.element_of(k, sp.Range(n))),),
+        "batch": (S.latex(S.element_of(batch, sp.FiniteSet(*BATCHES))),),
     }
 
 

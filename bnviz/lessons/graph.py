@@ -41,9 +41,7 @@ SAMPLES = S.scalar("m_samples", "m", positive=True)
 
 def _latex(expr: sp.Basic, norm: str = "batch") -> str:
     """``symbolic.latex``; for LayerNorm the count m is printed as D (the same derivation, renamed)."""
-    if norm != "layer":
-        return S.latex(expr)
-    return sp.latex(expr, symbol_names={**S._LATEX_NAMES, S.m: "D"}, order="none")
+    return S.latex(expr, {S.m: "D"} if norm == "layer" else None)
 
 
 def _eq(lhs: sp.Basic, rhs: sp.Basic, norm: str = "batch") -> str:
@@ -115,7 +113,10 @@ def formulas(norm: str = "batch") -> dict[str, tuple[tuple[str, ...], tuple[str,
             lines.append(eq(g[name], d.expanded[name]))
         return lines
 
-    out["dy"] = ((eq(g["y"], d.back.chain["y"]),), (local("L", "y"),))
+    # the start: differentiating step 8's surrogate L gives back the given upstream array (no local of its own)
+    y_i = _el(sym["y"])
+    out["dy"] = ((f"{S.partial(sym['L'], y_i)} = {_latex(sp.Derivative(d.definitions['L'], y_i), norm)}"
+                  f" = {_latex(d.local[('L', 'y')], norm)}",), ())
     params = [*chain("gamma"), *chain("beta")]
     if norm == "layer":  # γ_i, β_i are shared by the m samples: their gradients sum over the batch
         params = [eq(g["gamma"], _over_samples(d.back.chain["gamma"])),
@@ -225,7 +226,8 @@ def active_edges(step_key: str) -> set[tuple[str, str]]:
     edges = bn.STRUCTURE.edges
     if phase == "forward":
         return {(c, p) for c, p in edges if c == name}
-    return {(c, p) for c, p in edges if p in TARGETS[name]}
+    given = {(c, p) for c, p in edges if p == "dout"} if name == "dy" else set()  # ∂L/∂y enters through L
+    return {(c, p) for c, p in edges if p in TARGETS[name]} | given
 
 
 def lesson_tables(problem: Problem, lang: str, norm: str = "batch") -> tuple[Table, ...]:

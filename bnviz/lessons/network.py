@@ -39,15 +39,15 @@ def config(hidden: tuple[int, ...] = DEFAULT.hidden, activation: str = DEFAULT.a
                                      weight_scale=weight_scale, lr=lr, batch=batch, steps=steps, seed=seed))
 
 
-# Notation only (names, not formulas): the input, and the statistic's definition.
-NOTATION = {
-    "data": r"X \in \mathbf{R}^{B \times 64}, \quad t \in \{0, \dots, 9\}^{B}",
-    "statistics": r"\frac{\lVert \partial L / \partial W_{\ell} \rVert}{\lVert W_{\ell} \rVert}",
-}
+B = sp.Symbol("B", integer=True, positive=True)
+"""The batch size in this lesson's formulas."""
+BN = sp.Function("BN")
+"""Batch normalisation as a function of a layer's matrix (its element-wise definition is printed beside it)."""
 
 
 def layer_symbols() -> dict[str, sp.MatrixSymbol]:
-    """Layer ℓ's matrices (and the output layer's), shaped like the affine derivation's A, W, b, G."""
+    """Layer ℓ's matrices (and the output layer's), shaped like the affine derivation's A, W, b, G;
+    the gradients ∂L/∂M named by :func:`bnviz.symbolic.grad_matrix`."""
     sym = layers.derivations().symbols
     (nn, dd), cc = sym["A"].shape, sym["W"].shape[1]
     out = {}
@@ -56,11 +56,10 @@ def layer_symbols() -> dict[str, sp.MatrixSymbol]:
                              ("H_L", r"H_{L}", (nn, dd)), ("W_out", r"W_{L+1}", (dd, cc)),
                              ("b_out", r"b_{L+1}", (1, cc)), ("Z", r"Z_{\ell}", (nn, cc)),
                              ("A", r"A_{\ell}", (nn, cc)), ("H", r"H_{\ell}", (nn, dd)),
-                             ("dH", r"\frac{\partial L}{\partial H_{\ell}}", (nn, dd)),
-                             ("dZ", r"\frac{\partial L}{\partial Z_{\ell}}", (nn, cc)),
-                             ("dZ_next", r"\frac{\partial L}{\partial Z_{\ell+1}}", (nn, cc)),
-                             ("dW", r"\frac{\partial L}{\partial W_{\ell}}", (dd, cc))):
+                             ("Z_next", r"Z_{\ell+1}", (nn, cc))):
         out[name] = sp.MatrixSymbol(tex, *shape)
+    for name in ("H", "Z", "Z_next", "W"):
+        out[f"d{name}"] = S.grad_matrix(out[name])
     return out
 
 
@@ -74,8 +73,17 @@ def layer_affine(bn: bool) -> sp.Basic:
     return affine.xreplace({sym["A"]: ls["H_prev"], sym["W"]: ls["W"], sym["b"]: ls["b"]})
 
 
-def _eq(lhs: sp.Basic, rhs: sp.Basic) -> str:
-    return f"{S.latex(lhs)} = {S.latex(rhs)}"
+def data_lines() -> tuple[str, ...]:
+    """The input: a batch X of B digits (64 pixels each) and their labels t_i."""
+    x = sp.MatrixSymbol("X", B, 64)
+    return (S.relations(S.element_of(x, S.real_matrices(B, 64)),
+                        S.element_of(layers.TARGETS[S.i], sp.Range(10))),)
+
+
+def statistic() -> sp.Expr:
+    """The statistic the last step shows per weight matrix: ‖∂L/∂W_ℓ‖ / ‖W_ℓ‖."""
+    ls = layer_symbols()
+    return S.Norm(ls["dW"]) / S.Norm(ls["W"])
 
 
 @lru_cache(maxsize=2)
@@ -84,13 +92,12 @@ def activation_chain(activation: str) -> dict[str, sp.Basic]:
 
     The chain rule is SymPy's derivative of the surrogate ∂L/∂h · f(a) (L is linear in h near the point),
     first with f unknown ("chain"), then with f′ replaced by the derived derivative of the activation
-    ("concrete", in a, h = f(a) and g = ∂L/∂h). Keys: a, h, g, da, f (the unknown f(a)), act (f's definition),
-    chain, concrete.
+    ("concrete", in a, h = f(a) and g = ∂L/∂h). a and h stand for the elements (A_ℓ)_{ij}, (H_ℓ)_{ij}.
+    Keys: a, h, g, da, f (the unknown f(a)), act (f's definition), chain, concrete.
     """
-    d = layers.derivations()
-    a, h = sp.Symbol(r"A_{\ell, ij}", real=True), sp.Symbol(r"H_{\ell, ij}", real=True)
-    g = sp.Symbol(r"\frac{\partial L}{\partial H_{\ell, ij}}", real=True)
-    da = sp.Symbol(r"\frac{\partial L}{\partial A_{\ell, ij}}", real=True)
+    d, ls = layers.derivations(), layer_symbols()
+    a, h = S.element(ls["A"], S.i, S.j, real=True), S.element(ls["H"], S.i, S.j, real=True)
+    g, da = S.grad_element(h, real=True), S.grad_element(a, real=True)
     f = sp.Function("f")
     act = (d.relu if activation == "relu" else d.sigmoid).subs(layers.Z, a)
     chain = sp.diff(g * f(a), a)
@@ -106,8 +113,14 @@ def activation_chain(activation: str) -> dict[str, sp.Basic]:
 
 def _activation_lines(activation: str) -> tuple[str, str]:
     c = activation_chain(activation)
-    return (f"{_eq(c['h'], c['f'])}, \\quad {_eq(c['f'], c['act'])}",
-            f"{_eq(c['da'], c['chain'])} = {S.latex(c['concrete'])}")
+    return S.relations(S.eq(c["h"], c["f"]), S.eq(c["f"], c["act"])), S.eq(c["da"], c["chain"], c["concrete"])
+
+
+def _bn_renamed() -> dict[sp.Basic, sp.Basic]:
+    """BN's x, y renamed to layer ℓ's Z_ℓ, A_ℓ (column by column: element i of a column), by substitution."""
+    ls = layer_symbols()
+    z, a = (S.vector(f"net_{k}", S.latex(ls[k])) for k in ("Z", "A"))
+    return {bn_ops.X: z, bn_ops.Y: a, bn_ops.GRAD["x"]: S.vector("net_dZ", S.partial_name(ls["Z"])), S.m: B}
 
 
 @lru_cache(maxsize=4)
@@ -122,41 +135,39 @@ def formulas(activation: str, bn: bool) -> dict[str, tuple[tuple[str, ...], tupl
     sym, ls = d.symbols, layer_symbols()
     grads = {k: g for k, (_, g) in d.affine_grads.items()}
     z_def = layer_affine(bn)
-    lines_fwd = [_eq(ls["Z"], z_def)]
+    lines_fwd = [S.eq(ls["Z"], z_def)]
     if bn:
-        lines_fwd.append(f"{S.latex(bn_ops.SYM['y'][S.i])} = {S.latex(nb.definitions['y'])}, \\quad "
-                         f"{S.latex(bn_ops.SYM['xhat'][S.i])} = {S.latex(bn_ops.display_form(nb.definitions['xhat']))}"
-                         r" \quad (A_{\ell} = \mathrm{BN}(Z_{\ell}))")
+        rn = _bn_renamed()
+        y_i, xhat_i = S.rename(bn_ops.SYM["y"][S.i], rn), bn_ops.SYM["xhat"][S.i]
+        lines_fwd += [S.eq(ls["A"], BN(ls["Z"])),
+                      S.relations(S.eq(y_i, nb.definitions["y"]),
+                                  S.eq(xhat_i, S.rename(bn_ops.display_form(nb.definitions["xhat"]), rn)))]
     else:
-        lines_fwd.append(_eq(ls["A"], ls["Z"]))
+        lines_fwd.append(S.eq(ls["A"], ls["Z"]))
     act_line, chain_line = _activation_lines(activation)
     lines_fwd.append(act_line)
     dh = grads["A"].xreplace({sym["G"]: ls["dZ_next"], sym["W"]: ls["W_next"]})
     dw = grads["W"].xreplace({sym["G"]: ls["dZ"], sym["A"]: ls["H_prev"]})
-    back = [_eq(ls["dH"], dh), chain_line]
+    back = [S.eq(ls["dH"], dh), chain_line]
     if bn:
-        back.append(f"{S.latex(bn_ops.GRAD['x'][S.i])} = {S.latex(nb.dx_closed)}"
-                    r" \quad (x \to Z_{\ell},\ y \to A_{\ell})")
-    back.append(_eq(ls["dW"], dw))
+        rn = _bn_renamed()
+        back.append(S.eq(S.rename(bn_ops.GRAD["x"][S.i], rn), S.rename(nb.dx_closed, rn)))
+    back.append(S.eq(ls["dW"], dw))
     # Adam (a definition, built in SymPy so it prints like the rest)
-    g, m1, v1, w, lr, b1, b2, eps, tt = sp.symbols(r"g m v w \eta \beta_1 \beta_2 \epsilon t")
-    adam = [
-        f"m \\leftarrow {S.latex(b1 * m1 + (1 - b1) * g)}",
-        f"v \\leftarrow {S.latex(b2 * v1 + (1 - b2) * g**2)}",
-        f"w \\leftarrow {S.latex(w - lr * (m1 / (1 - b1**tt)) / (sp.sqrt(v1 / (1 - b2**tt)) + eps))}",
-    ]
+    g, m1, v1, w, lr, b1, b2, eps, tt = sp.symbols("g m v w eta beta_1 beta_2 epsilon t")
+    adam = (S.Update(m1, S.add(b1 * m1, (1 - b1) * g)), S.Update(v1, S.add(b2 * v1, (1 - b2) * g**2)),
+            S.Update(w, w - lr * (m1 / (1 - b1**tt)) / (sp.sqrt(v1 / (1 - b2**tt)) + eps)))
     out_def = d.affine.xreplace({sym["A"]: ls["H_L"], sym["W"]: ls["W_out"], sym["b"]: ls["b_out"]})
+    dscores = S.grad_element(layers.SCORES[S.i, S.j])
     return {
-        "data": ((NOTATION["data"],), ()),
+        "data": (data_lines(), ()),
         "forward.layer": (tuple(lines_fwd), ()),
-        "forward.output": ((_eq(sym["S"], out_def), f"{S.latex(layers.PROBS[S.i, S.j])} = {S.latex(d.softmax)}"),
-                           ()),
-        "forward.loss": ((f"{S.latex(layers.LOSS)} = {S.latex(d.loss.subs(layers.N, sp.Symbol('B')))}",), ()),
-        "backward.output": ((r"\frac{\partial L}{\partial s_{ij}} = "
-                             + S.latex(d.dscores.subs(layers.N, sp.Symbol("B"))),), ()),
+        "forward.output": ((S.eq(sym["S"], out_def), S.eq(layers.PROBS[S.i, S.j], d.softmax)), ()),
+        "forward.loss": ((S.eq(layers.LOSS, d.loss.subs(layers.N, B)),), ()),
+        "backward.output": ((S.eq(dscores, d.dscores.subs(layers.N, B)),), ()),
         "backward.layer": (tuple(back), ()),
-        "update": (tuple(adam), ()),
-        "statistics": ((NOTATION["statistics"],), ()),
+        "update": (tuple(S.latex(u) for u in adam), ()),
+        "statistics": ((S.latex(statistic()),), ()),
     }
 
 

@@ -126,7 +126,7 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     one = {s["r"]: sp.Integer(1), s["d"]: sp.Integer(0)}
     xhat_limit = d.definitions["xhat"].subs(one)
     dx_limit = sp.Add(*(term.subs(one) for term in d.expanded["x"].args), evaluate=False)
-    at_limit = S.NOTATION["at_limit"].format()
+    at_limit = S.NOTATION["at"].format(S.NOTATION["and_small"].join(S.eq(k, v) for k, v in one.items()))
     return {
         "forward.x": ((S.NOTATION["batch"],), ()),
         "forward.mu": ((_eq(s["mu"], defs["mu"]),), (local("mu", "x"),)),
@@ -136,8 +136,7 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
         "forward.xhat": ((_eq(_el(s["xn"]), defs["xn"]), _eq(bn_ops.XHAT[S.i], defs["xhat"])),
                          (local("xhat", "xn"), local("xn", "xc"), local("xn", "std"))),
         "forward.y": ((_eq(bn_ops.Y[S.i], defs["y"]),), (local("y", "xhat"),)),
-        "forward.moving": (tuple(S.NOTATION["leftarrow"].format(new=S.latex(s[k]), rule=S.latex(rules[k]))
-                                 for k in ("mu_mov", "sigma_mov")), ()),
+        "forward.moving": (tuple(S.latex(S.Update(s[k], rules[k])) for k in ("mu_mov", "sigma_mov")), ()),
         "forward.inference": ((_eq(bn_ops.Y[S.i], rules["y_test"]),), ()),
         "backward.dxhat": (chain("xhat") + chain("xn"), (local("y", "xhat"), local("xhat", "xn"))),
         "backward.dparams": (chain("gamma") + chain("beta"), ()),

@@ -76,9 +76,12 @@ def compute(settings: Settings, devices: int = DEFAULTS["devices"], groups: int 
 
 n_sym, k_sym, M_sym = (sp.Symbol(name, integer=True, positive=True) for name in ("n", "k", "M"))
 dev = sp.Symbol("d", integer=True, positive=True)
-SUM_X, SUM_X2 = sp.IndexedBase(r"S^{x}"), sp.IndexedBase(r"S^{x^{2}}")
-SUM_G, SUM_GX = (sp.IndexedBase(r"S^{\partial \hat{x}}"), sp.IndexedBase(r"S^{\partial \hat{x} \cdot \hat{x}}"))
-MU_D = sp.IndexedBase(r"\mu^{\mathrm{dev}}")
+# Notation only: names of each device's sums (Σx, Σx², Σ∂L/∂x̂, Σ∂L/∂x̂·x̂) and statistics.
+SUM_X, SUM_X2 = S.vector("sum_x", r"S^{x}"), S.vector("sum_x2", r"S^{x^{2}}")
+SUM_G, SUM_GX = S.vector("sum_g", r"S^{\partial \hat{x}}"), S.vector("sum_gx", r"S^{\partial \hat{x} \cdot \hat{x}}")
+MU_D = S.vector("mu_dev", r"\mu^{\mathrm{dev}}")
+VAR_D = S.vector("var_dev", r"\sigma^{2,\mathrm{dev}}")
+"""Device d's own variance of its n samples (the variance a small per-device batch would use)."""
 
 
 def _eq(lhs: sp.Basic, rhs: sp.Basic) -> str:
@@ -107,7 +110,7 @@ def formulas() -> dict[str, tuple[str, ...]]:
             by_path["mu"] += term
         else:
             by_path["xhat"] += term
-    gx = sp.Symbol(r"\frac{\partial L}{\partial x_{i}}")
+    gx = bn_ops.GRAD["x"][S.i]
     n_g, d_sym, g_sym = sp.Symbol("n_G", integer=True, positive=True), *sp.symbols("D G", integer=True, positive=True)
     return {
         "split": (_eq(M_sym, k_sym * n_sym),),
@@ -120,17 +123,15 @@ def formulas() -> dict[str, tuple[str, ...]]:
                       _eq(bn_ops.Y[S.i], d.definitions["y"])),
         "groupnorm": (_eq(n_g, d_sym / g_sym), _eq(mu, d.definitions["mu"].subs(m, n_g)),
                       _eq(var, bn_ops.display_form(d.definitions["var"]).subs(m, n_g))),
-        "local_grads": (_eq(gx, dx_closed.subs(on_device)),),
+        "local_grads": (_eq(gx, S.rename(dx_closed, on_device)),),
         "allreduce_back": (_eq(SUM_G[dev], sp.Sum(g[j], (j, 1, n_sym))),
                            _eq(SUM_GX[dev], sp.Sum(g[j] * xh[j], (j, 1, n_sym))),
-                           _eq(gx, dx_closed.subs(whole))),
-        "paths": tuple(_eq(sp.Symbol(rf"\left.\frac{{\partial L}}{{\partial x_{{i}}}}\right|_{{{tex}}}"),
-                           by_path[p].subs(whole))
-                       for p, tex in (("xhat", r"\hat{x}"), ("var", r"\sigma^{2}"), ("mu", r"\mu"))),
+                           _eq(gx, S.rename(dx_closed, whole))),
+        "paths": tuple(_eq(S.via(gx, bn_ops.SYM[p]), by_path[p].subs(whole)) for p in ("xhat", "var", "mu")),
         "equal": (_eq(gx, sp.Add(*(by_path[p].subs(whole) for p in ("xhat", "var", "mu")), evaluate=False)),),
-        "gn_back": (_eq(gx, dx_closed.subs(m, n_g)),),
+        "gn_back": (_eq(gx, S.rename(dx_closed, {m: n_g})),),
         "small": (_eq(MU_D[dev], d.definitions["mu"].subs(on_device)),
-                  _eq(sp.Symbol(r"\mathrm{E}[\sigma^{2(d)}]"), (n_sym - 1) / n_sym * sp.Symbol(r"\sigma^{2}"))),
+                  _eq(S.Expected(VAR_D[dev]), S.mul(S.add(n_sym, -1) / n_sym, var))),
     }
 
 

@@ -180,11 +180,14 @@ def keras_trace(batches: Array, momentum: float) -> running.RunningTrace:
 # ---------------------------------------------------------------- formulas --
 
 
+Y_TRAIN, Y_TEST = S.vector("y_train", r"y^{\mathrm{train}}"), S.vector("y_test", r"y^{\mathrm{test}}")
+"""BN's output in training mode (batch statistics) and in test mode (running estimates)."""
+
+
 def _rule_lines(convention: str) -> tuple[str, ...]:
     r = running.RUN_SYM
     rules = running.update_rules()[convention]
-    lines = [S.NOTATION["leftarrow"].format(new=S.latex(r[k]), rule=S.latex(rules[k]))
-             for k in running.STATE[convention]]
+    lines = [S.latex(S.Update(r[k], rules[k])) for k in running.STATE[convention]]
     if convention == "caffe":
         lines += [f"{S.latex(r[k])} = {S.latex(rules[k])}" for k in ("mean", "var")]
     return tuple(lines)
@@ -218,8 +221,7 @@ def formulas() -> dict[str, tuple[str, ...]]:
         "forward.keras": _rule_lines("cs231n"),
         "forward.caffe": _rule_lines("caffe"),
         "forward.test": (f"{S.latex(y_sym)} = {S.latex(y_test)}",),
-        "forward.gap": (f"{S.NOTATION['train'].format()} = {S.latex(y_train)}",
-                        f"{S.NOTATION['train_minus_test'].format()} = {S.latex(gap)}"),
+        "forward.gap": (S.eq(Y_TRAIN[S.i], y_train), S.eq(S.add(Y_TRAIN[S.i], -Y_TEST[S.i]), gap)),
         "backward.test": (f"{S.latex(g['xhat'])} = {S.latex(test.back.chain['xhat'])}",
                           f"{S.latex(g['x'])} = {S.latex(test.back.chain['x'])} = "
                           f"{S.latex(test.expanded['x'])}",

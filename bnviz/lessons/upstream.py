@@ -94,26 +94,26 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     bn = bn_ops.bn_derivation()
     sym = d.symbols
     y_ij, a_ij = _el("y", "y"), _el("a", "a")
-    da_ij, dy_ij = _el("da", r"\frac{\partial L}{\partial a}"), _el("dy", r"\frac{\partial L}{\partial y}")
+    da_ij, dy_ij = _el("da", S.partial_name("a")), _el("dy", S.partial_name("y"))
     relu = d.relu.subs(layers.Z, y_ij)
     drelu = d.drelu.subs(layers.Z, y_ij)
     xhat = bn_ops.display_form(bn.definitions["xhat"])
     grad = {k: g for k, (_, g) in d.affine_grads.items()}
-    mat = {k: sp.MatrixSymbol(tex, 1, 1) for k, tex in (
-        ("dA", r"\frac{\partial L}{\partial A}"), ("dW", r"\frac{\partial L}{\partial W}"),
-        ("db", r"\frac{\partial L}{\partial b}"))}
-    dscore = S.vector("up_ds", r"\frac{\partial L}{\partial s}")[_i, _j]
-    local_relu = rf"\frac{{\partial {S.latex(a_ij)}}}{{\partial {S.latex(y_ij)}}} = {S.latex(drelu)}"
+    mat = {k: S.grad_matrix(sp.MatrixSymbol(k, 1, 1)) for k in ("A", "W", "b")}
+    dscore = S.vector("up_ds", S.partial_name("s"))[_i, _j]
+    local_relu = f"{S.partial(a_ij, y_ij)} = {S.latex(drelu)}"
+    a_mat = sp.MatrixSymbol("A", S.m, sp.Symbol("D", integer=True, positive=True))
     return {
         "forward.bn": ((_eq(bn_ops.SYM["xhat"][_i], xhat), _eq(bn_ops.SYM["y"][_i], bn.definitions["y"])), ()),
-        "forward.relu": ((_eq(a_ij, relu), rf"A = ({S.latex(a_ij)}) \in \mathbf{{R}}^{{m \times D}}"),
+        "forward.relu": ((_eq(a_ij, relu),
+                          S.relations(S.eq(a_mat[_i, _j], a_ij), S.element_of(a_mat, S.real_matrices(*a_mat.shape)))),
                          (local_relu,)),
         "forward.affine": ((_eq(sym["S"], d.affine),), ()),
         "forward.softmax": ((_eq(layers.PROBS[_i, _j], d.softmax),), ()),
         "forward.loss": ((_eq(layers.LOSS, d.loss.subs(layers.N, S.m)),), ()),
         "backward.dscores": ((_eq(dscore, d.dscores.subs(layers.N, S.m)),), ()),
-        "backward.dparams": ((_eq(mat["dW"], grad["W"]), _eq(mat["db"], grad["b"])), ()),
-        "backward.da": ((_eq(mat["dA"], grad["A"]),), ()),
+        "backward.dparams": ((_eq(mat["W"], grad["W"]), _eq(mat["b"], grad["b"])), ()),
+        "backward.da": ((_eq(mat["A"], grad["A"]),), ()),
         "backward.relu": ((_eq(dy_ij, sp.Mul(da_ij, drelu, evaluate=False)),), (local_relu,)),
         "backward.bn": ((_eq(bn_ops.GRAD["x"][_i], bn.dx_closed),), ()),
     }

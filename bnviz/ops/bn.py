@@ -47,18 +47,19 @@ PATHS = ("xhat", "var", "mu")
 
 # Symbols of every node and leaf (element i of a vector, or a per-feature scalar)
 _VAR = S.scalar("var", r"\sigma^{2}", nonnegative=True)
+_X, _MU, _Y = S.vector("x", "x"), S.scalar("mu", r"\mu"), S.vector("y", "y")
 SYM = {
-    "x": S.vector("x", "x"),
-    "mu": S.scalar("mu", r"\mu"),
-    "xc": S.vector("xc", r"(x - \mu)"),
+    "x": _X,
+    "mu": _MU,
+    "xc": S.named_vector("xc", S.add(_X[S.i], -_MU)),
     "var": _VAR,
     "std": S.named("std", sp.sqrt(S.add(_VAR, S.eps)), positive=True),
     "xhat": S.vector("xhat", r"\hat{x}"),
-    "y": S.vector("y", "y"),
+    "y": _Y,
     "L": S.scalar("L", "L"),
     "gamma": S.scalar("gamma", r"\gamma"),
     "beta": S.scalar("beta", r"\beta"),
-    "dout": S.vector("dout", r"\frac{\partial L}{\partial y}"),
+    "dout": S.vector("dout", S.partial_name("y")),
 }
 GRAD = {name: S.grad_symbol(name, base) for name, base in SYM.items() if name not in ("L", "dout")}
 GRAD["y"] = SYM["dout"]  # the upstream gradient is given

@@ -207,7 +207,8 @@ def derivations() -> LayerDerivation:
     W = _msym("W", "W", dd, cc)
     b = _msym("b", "b", 1, cc)  # a row vector, so no transposed gradient appears
     ones = _msym("1", r"\mathbf{1}", nn, 1)
-    G = _msym("G", r"\frac{\partial L}{\partial S}", nn, cc)
+    scores = _msym("S", "S", nn, cc)
+    G = S.grad_matrix(scores)
     affine = A * W + ones * b
     surrogate = sp.Trace(G.T * affine)
     affine_grads = {name: (sym, sp.diff(surrogate, sym)) for name, sym in (("A", A), ("W", W), ("b", b))}
@@ -231,7 +232,7 @@ def derivations() -> LayerDerivation:
             threshold = sp.log(sp.Mul(-num, 1 / -den, evaluate=False), evaluate=False)
     (z0,) = sp.solve(sp.diff(dsig_raw, Z), Z)
     dsig_max = sp.simplify(dsig_raw.subs(Z, z0))
-    symbols = {"A": A, "W": W, "b": b, "ones": ones, "G": G, "S": _msym("S", "S", nn, cc)}
+    symbols = {"A": A, "W": W, "b": b, "ones": ones, "G": G, "S": scores}
     return LayerDerivation(softmax_e, loss_shown, dscores, affine, affine_grads, relu, drelu, sig, dsig_raw,
                            dsig, threshold, dsig_max, symbols)
 

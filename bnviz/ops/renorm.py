@@ -44,10 +44,11 @@ class StopGradient(sp.Function):
         return rf"\operatorname{{sg}}\left({printer._print(self.args[0])}\right)"
 
 
+_MU_B = S.scalar("mu_Bn", r"\mu_{B}")
 RN_SYM = {
     "x": X,
-    "mu": S.scalar("mu_Bn", r"\mu_{B}"),
-    "xc": S.vector("xc_B", r"(x - \mu_B)"),
+    "mu": _MU_B,
+    "xc": S.named_vector("xc_B", S.add(X[S.i], -_MU_B)),
     "var": S.scalar("var_Bn", r"\sigma^{2}_{B}", nonnegative=True),
     "std": S.scalar("sigma_Bn", r"\sigma_{B}", positive=True),
     "xn": S.vector("xn", r"\tilde{x}"),

@@ -23,11 +23,12 @@ from bnviz.ops.family import NormRun, check_params, layout
 Array = np.ndarray
 
 _VAR_RUN = S.scalar("var_run", r"\sigma^{2}_{\mathrm{run}}", nonnegative=True)
+_MU_RUN = S.scalar("mu_run", r"\mu_{\mathrm{run}}")
 TEST_SYM = {
     **SYM,
-    "mu_run": S.scalar("mu_run", r"\mu_{\mathrm{run}}"),
+    "mu_run": _MU_RUN,
     "var_run": _VAR_RUN,
-    "xc": S.vector("xc_run", r"(x - \mu_\mathrm{run})"),
+    "xc": S.named_vector("xc_run", S.add(X[i], -_MU_RUN)),
     "std": S.named("std_run", sp.sqrt(S.add(_VAR_RUN, S.eps)), positive=True),
 }
 TEST_GRAD = {name: S.grad_symbol(f"{name}_test", TEST_SYM[name]) for name in ("x", "xc", "xhat", "gamma", "beta")}

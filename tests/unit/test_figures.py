@@ -29,15 +29,22 @@ def test_diagram_is_valid_plotly_for_every_step(step):
 
 
 def test_backward_diagram_sends_no_gradient_into_the_constant_upstream_gradient():
-    from bnviz.figures.graph_diagram import POSITIONS
+    """Issue 12: the ∂L/∂y node keeps its edge going backward, as a grey arrow into L (it feeds the
+    surrogate loss), never an arrow head at ∂L/∂y (no gradient flows into a given constant)."""
+    from bnviz.figures.graph_diagram import GREY, POSITIONS
+
+    def near(x, y, node):
+        return np.hypot(x - POSITIONS[node][0], y - POSITIONS[node][1]) < 0.5
 
     def touching(fig, node):
-        px, py = POSITIONS[node]
-        return [a for a in fig["layout"]["annotations"]
-                if min(np.hypot(a["x"] - px, a["y"] - py), np.hypot(a["ax"] - px, a["ay"] - py)) < 0.5]
+        return [a for a in fig["layout"]["annotations"] if near(a["x"], a["y"], node) or near(a["ax"], a["ay"], node)]
 
     assert len(touching(graph_figure(bn.STRUCTURE, "L", set(), False), "dout")) == 1
-    assert touching(graph_figure(bn.STRUCTURE, "L", set(), True), "dout") == []
+    back = touching(graph_figure(bn.STRUCTURE, "y", active_edges("backward.dy"), True), "dout")
+    assert len(back) == 1
+    (arrow,) = back
+    assert near(arrow["ax"], arrow["ay"], "dout") and near(arrow["x"], arrow["y"], "L")  # tail at ∂L/∂y, head at L
+    assert arrow["arrowcolor"] == GREY and arrow["arrowwidth"] == 5  # the dy step is about this edge
 
 
 def test_heatmap_and_paths_chart_are_valid_and_carry_the_numbers():

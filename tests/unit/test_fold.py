@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bnviz import course
+from bnviz import symbolic as S
 from bnviz.figures import practice as fig
 from bnviz.i18n import InputError
 from bnviz.lessons import fold as lesson
@@ -71,7 +72,7 @@ def test_the_rule_is_derived_and_reads_as_the_textbook_one():
     for layer in F.LAYERS:
         d = F.derivation(layer)
         assert d.check == 0
-        assert sp.simplify(d.scale - g["gamma"] / sp.sqrt(g["var"] + sp.Symbol("epsilon", nonnegative=True))) == 0
+        assert sp.simplify(d.scale - g["gamma"] / sp.sqrt(g["var"] + S.eps)) == 0
         assert sp.simplify(d.bias - ((g["b"] - g["mu"]) * d.scale + g["beta"])) == 0
         assert d.composed.has(F.SYM["W"]) and d.folded_lin.has(F.SYM["Wf"])
 
