@@ -155,16 +155,19 @@ def test_browser_decode_pairs_reruns_with_script_finished() -> None:
 
 def test_browser_summary_and_table() -> None:
     series = measure.Series("graph", "step", "client-side stepper", [
-        measure.Interaction("step", "next", float(v), None, 0, 0.0, True) for v in range(10, 110, 10)])
+        measure.Interaction("step", "next", float(v), None, 0, 0.0, True, main_cpu_ms=v / 2)
+        for v in range(10, 110, 10)])
     row = browser_report.summary(series)
     assert row["n"] == 10 and row["updated_ms"]["median"] == pytest.approx(55.0)
     assert row["updated_ms"]["p95"] == pytest.approx(95.5) and row["verdict"] == "OK"
     assert row["server_ms"]["median"] is None and row["reruns"] == {"median": 0.0, "max": 0}
+    assert row["main_cpu_ms"]["median"] == pytest.approx(27.5)
     machine = {"cpu": "x", "cpu_count": 2, "python": "3", "streamlit": "1", "chromium": "9", "viewport": "1x1",
                "lang": "en", "quiet_ms": 400.0, "load_start": [1.0, 2.0, 3.0], "load_end": None}
     table = browser_report.format_table({"machine": machine, "series": [row]})
     p95 = f"{row['updated_ms']['p95']:.0f}"  # 95.49999…: the table rounds what numpy gives
-    assert f"| graph | step | 10 | 55 | {p95} | — | — | 0 (max 0) | 0 | 0 | 100 | OK |" in table
+    cpu95 = f"{row['main_cpu_ms']['p95']:.0f}"
+    assert f"| graph | step | 10 | 55 | {p95} | — | — | 0 (max 0) | 0 | 0 | 28 | {cpu95} | 100 | OK |" in table
     assert "Chromium 9" in table and "1.00, 2.00, 3.00 / ?" in table
 
 
