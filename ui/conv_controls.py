@@ -1,5 +1,6 @@
-"""Streamlit pieces of the conv and pool pages: their own controls, the step and frame
-navigation, animations, values as matrices (formulas and input errors: ``ui.render``).
+"""Streamlit pieces of the conv and pool pages: the page's head and own controls, the animations
+(played in the browser, or frame by frame), values as matrices. The steps themselves go through
+the one stepper (``ui.stepper``); formulas and input errors through ``ui.render``.
 
 Numbers, formulas and figures come from ``bnviz``; this module only lays them out.
 Widget keys start with the page's prefix ("conv_", "pool_"), so they never meet the
@@ -9,27 +10,46 @@ same view), the choice widgets are not (their labels are translated).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from types import ModuleType
 
 import numpy as np
 import streamlit as st
 
-from bnviz import predict
 from bnviz.figures.canvas import Animation
-from bnviz.i18n import t
+from bnviz.i18n import InputError, t
 from bnviz.lessons import conv as conv_lesson
 from bnviz.lessons import pool as pool_lesson
 from bnviz.lessons.windowed import VALUE_MODES
 from bnviz.numfmt import fmt, matrix_latex
 from bnviz.steps import Step, Walkthrough
-from ui import predict as predict_ui
-from ui import trail as trail_ui
+from ui import render, sidebar
 from ui.charts import plot
 
 BIND = "query-params"
 LONG = 900
 """Formula lines longer than this many characters are folded into an expander (``ui.render.formulas``)."""
 MODES = ("play", "step")
+
+
+def open_lesson(key: str, lesson: ModuleType,
+                controls: Callable[[str, int], object]) -> tuple[str, object, Walkthrough]:
+    """The page's head: title, intro, its own controls (``controls(lang, seed)`` -> params), then
+    ``lesson.page_problem`` and ``lesson.walkthrough`` at those params -> (lang, problem, walkthrough).
+    Bad input is a sentence and stops the page (``ui.render.input_error``)."""
+    s = sidebar.current()
+    lang = s.lang
+    st.title(t(f"page.{key}.title", lang))
+    st.caption(t(f"page.{key}.intro", lang))
+    with st.container(border=True):
+        params = controls(lang, s.seed)
+    try:
+        problem = lesson.page_problem(s.seed, params)
+        walk = lesson.walkthrough(s, lang, **asdict(params))
+    except InputError as err:
+        render.input_error(err, lang, "page.conv.fix_input")
+    return lang, problem, walk
 
 
 def _slider(label: str, key: str, lo: int, hi: int, default: int, container=st) -> int:
@@ -96,44 +116,6 @@ def pool_params(lang: str, seed: int) -> pool_lesson.PoolParams:
     return pool_lesson.PoolParams(**params)
 
 
-def _move(key: str, delta: int, total: int) -> None:
-    st.session_state[key] = max(1, min(total, int(st.session_state.get(key, 1)) + delta))
-
-
-def stepper(key: str, total: int, label: str, prev: str, nxt: str) -> int:
-    """Previous / slider / Next over 1..total, kept in session state (and the URL); returns 1-based n."""
-    if int(st.session_state.get(key, 1)) > total:
-        st.session_state[key] = total
-    a, b, c = st.columns([1, 6, 1], vertical_alignment="bottom")
-    a.button(prev, on_click=_move, args=(key, -1, total), key=f"{key}_prev", width="stretch")
-    c.button(nxt, on_click=_move, args=(key, 1, total), key=f"{key}_next", width="stretch")
-    if total == 1:
-        b.caption(label)
-        st.session_state[key] = 1
-        return 1
-    return int(b.slider(label, 1, total, key=key, bind=BIND))
-
-
-def step_nav(walk: Walkthrough, lang: str, prefix: str) -> Step:
-    """The walkthrough's step picker; returns the current step and shows its heading.
-
-    In predict mode (``?predict=1``) the step's questions come first; the page stops there until
-    they are answered (``ui.predict``)."""
-    on = predict_ui.mode(lang)
-    asked = predict.questions(walk) if on else {}
-    predict_ui.score(walk, lang, on, asked)
-    total = len(walk.steps)
-    n = stepper(f"{prefix}_step", total, t("page.conv.step", lang), t("page.conv.prev", lang),
-                t("page.conv.next", lang))
-    step = walk.steps[n - 1]
-    st.subheader(f"{t(f'page.conv.{step.phase}', lang)} · {step.title}")
-    st.progress(n / total, text=t("page.conv.step_of", lang, n=n, total=total))
-    trail_ui.names(walk.page, step, lang)
-    if not predict_ui.gate(walk, step, lang, on, asked):
-        st.stop()
-    return step
-
-
 def channel_pickers(c_in: int, c_out: int, lang: str) -> tuple[int, int]:
     """Selectboxes for the output channel f and input channel c the figures show (0-based).
 
@@ -150,17 +132,42 @@ def channel_pickers(c_in: int, c_out: int, lang: str) -> tuple[int, int]:
     return min(int(f), c_out - 1), min(int(c), c_in - 1)
 
 
-def animations(anims: Sequence[Animation], lang: str, prefix: str, titles: Sequence[str] | None = None,
-               side_by_side: bool = True) -> None:
-    """The step's animation(s), side by side (or one under the other): played in the browser,
-    or frame by frame with Previous / Next (each frame's sum written out in LaTeX below its figure)."""
-    mode = st.segmented_control(t("page.conv.mode", lang), MODES, default="play", key=f"{prefix}_mode",
+def _move(key: str, delta: int, total: int) -> None:
+    st.session_state[key] = max(1, min(total, int(st.session_state.get(key, 1)) + delta))
+
+
+def _frames(key: str, total: int, lang: str) -> int:
+    """Previous / slider / Next over the frames 1..total (a server rerun each, kept in the URL); 1-based."""
+    if int(st.session_state.get(key, 1)) > total:
+        st.session_state[key] = total
+    a, b, c = st.columns([1, 6, 1], vertical_alignment="bottom")
+    a.button(t("page.conv.frame_prev", lang), on_click=_move, args=(key, -1, total), key=f"{key}_prev",
+             width="stretch")
+    c.button(t("page.conv.frame_next", lang), on_click=_move, args=(key, 1, total), key=f"{key}_next",
+             width="stretch")
+    if total == 1:
+        b.caption(t("page.conv.frame", lang))
+        st.session_state[key] = 1
+        return 1
+    return int(b.slider(t("page.conv.frame", lang), 1, total, key=key, bind=BIND))
+
+
+def mode(lang: str, prefix: str) -> str:
+    """How the animations run, for every step (one widget above the stepper): "play" in the browser,
+    or "step", frame by frame with each frame's sum in LaTeX."""
+    return st.segmented_control(t("page.conv.mode", lang), MODES, default="play", key=f"{prefix}_mode",
                                 format_func=lambda m: t(f"page.conv.mode_{m}", lang)) or "play"
+
+
+def animations(anims: Sequence[Animation], lang: str, key: str, how: str, titles: Sequence[str] | None = None,
+               side_by_side: bool = True) -> None:
+    """A step's animation(s), side by side (or one under the other), drawn inside the step's container
+    (``key`` differs per step): played in the browser (``how`` "play"), or frame by frame with Previous /
+    Next (each frame's sum written out in LaTeX below its figure)."""
     k = 0
-    if mode == "step":
+    if how == "step":
         total = max(a.count for a in anims)
-        k = stepper(f"{prefix}_frame", total, t("page.conv.frame", lang), t("page.conv.frame_prev", lang),
-                    t("page.conv.frame_next", lang)) - 1
+        k = _frames(f"{key}_frame", total, lang) - 1
         st.caption(t("page.conv.frame_of", lang, n=k + 1, total=total))
     st.caption(t("page.conv.cells_legend", lang))
     cols = st.columns(len(anims)) if len(anims) > 1 and side_by_side else [st.container() for _ in anims]
@@ -168,11 +175,11 @@ def animations(anims: Sequence[Animation], lang: str, prefix: str, titles: Seque
         with col:
             if titles:
                 st.markdown(f"**{titles[n]}**")
-            if mode == "play":
-                plot(anim.figure(), f"{prefix}_anim_{n}")
+            if how == "play":
+                plot(anim.figure(), f"{key}_anim_{n}")
             else:
                 frame = min(k, anim.count - 1)
-                plot(anim.still(frame), f"{prefix}_still_{n}")
+                plot(anim.still(frame), f"{key}_still_{n}")
                 st.latex(anim.latex[frame])
 
 

@@ -3,7 +3,10 @@
 Expected numbers are computed here with PyTorch from arrays drawn the way the
 page says it draws them (NumPy's generator seeded with the sidebar's seed:
 x, w, b, dout in that order; pool: x, dout), and every sentence is read from
-the text catalog.
+the text catalog. Both pages step on the one stepper (ui/stepper.py): every step
+is drawn into its own container, the browser shows one; here steps are moved
+through the URL (``?conv_step=n``, as the browser's stepper writes it) and only
+what the current step shows is read (``app_helpers.shown``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as tF
-from app_helpers import APP, assert_ok, decode
+from app_helpers import APP, assert_ok, decode, go_to_number, heading, move, shown, stepper_data
 from streamlit.testing.v1 import AppTest
 
 from bnviz.i18n import catalog, t
@@ -39,7 +42,13 @@ def open_page(page: str, lang: str = "en", query: dict[str, str] | None = None) 
 
 
 def specs(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    """The figures the current step shows (the other steps' are on the page, hidden)."""
+    return [json.loads(c.proto.spec) for c in shown(at, "plotly_chart")]
+
+
+def values(at: AppTest, kind: str) -> list[str]:
+    """The texts of the elements of ``kind`` a learner sees (outside the steps, and in the current step)."""
+    return [e.value for e in shown(at, kind)]
 
 
 def run(widget) -> AppTest:
@@ -49,8 +58,9 @@ def run(widget) -> AppTest:
     return at
 
 
-def subheader(at: AppTest) -> str:
-    return at.subheader[0].value
+def title(at: AppTest) -> str:
+    """The stepper's title line of the current step ("<phase> · <title>")."""
+    return heading(at)
 
 
 def grids(spec: dict) -> list[np.ndarray]:
@@ -80,7 +90,7 @@ def drawn_conv(seed: int, size: int, filt: int, stride: int, pad: int, cin: int,
 
 
 def go_to(at: AppTest, n: int, key: str = "conv_step") -> AppTest:
-    return run(at.slider(key=key).set_value(n))
+    return go_to_number(at, n, key)
 
 
 # -------------------------------------------------------------------- conv --
@@ -90,20 +100,21 @@ def go_to(at: AppTest, n: int, key: str = "conv_step") -> AppTest:
 def test_conv_page_walks_every_step_in_the_language(lang):
     at = open_page(CONV, lang)
     assert at.title[0].value == t("page.conv.title", lang)
+    assert stepper_data(at)["param"] == "conv_step" and stepper_data(at)["total"] == len(CONV_STEPS)
     for n, name in enumerate(CONV_STEPS, start=1):
         if n > 1:
-            run(at.button(key="conv_step_next").click())
-        assert subheader(at).endswith(t(f"step.conv.{name}.title", lang))
+            move(at, 1)
+        assert title(at).endswith(t(f"step.conv.{name}.title", lang))
         charts = specs(at)
         assert len(charts) == (2 if name in ("channels", "scatter") else 1)
         for spec in charts:
             assert spec["frames"], name
             buttons = spec["layout"]["updatemenus"][0]["buttons"]
             assert [b["label"] for b in buttons] == [t("page.conv.play", lang), t("page.conv.pause", lang)]
-        assert at.info[-1].value.startswith(catalog()[f"step.conv.{name}.note"][lang].split("{")[0])
-    run(at.button(key="conv_step_prev").click())
-    assert subheader(at).endswith(t("step.conv.scatter.title", lang))
-    assert at.success[0].value == t("page.conv.agree", lang, diff=fmt(0.0))
+        assert values(at, "info")[-1].startswith(catalog()[f"step.conv.{name}.note"][lang].split("{")[0])
+    move(at, -1)
+    assert title(at).endswith(t("step.conv.scatter.title", lang))
+    assert values(at, "success") == [t("page.conv.agree", lang, diff=fmt(0.0))]
 
 
 def test_conv_forward_figure_matches_torch_and_every_slider_moves():
@@ -117,21 +128,21 @@ def test_conv_forward_figure_matches_torch_and_every_slider_moves():
         assert at.slider(key=key).value == value
     out, dx, dw = drawn_conv(0, 5, 3, 2, 1, 3, 2)
     assert t("page.conv.shapes", "en", c=3, h=5, w=5, hp=7, wp=7, f=2, hh=3, ww=3, ho=3, wo=3) in \
-        [c.value for c in at.caption]
+        values(at, "caption")
     run(at.selectbox(key="conv_f").set_value(1))
     run(at.segmented_control(key="conv_mode").set_value("step"))
     total = 9
     for _ in range(total - 1):
-        run(at.button(key="conv_frame_next").click())
-    assert at.caption[-1].value == t("page.conv.frame_of", "en", n=total, total=total) or any(
-        c.value == t("page.conv.frame_of", "en", n=total, total=total) for c in at.caption)
+        run(at.button(key="conv_forward_frame_next").click())  # each step has its own frame stepper
+    assert t("page.conv.frame_of", "en", n=total, total=total) in values(at, "caption")
     o = grids(specs(at)[0])[-1]
     assert np.max(np.abs(o - out[0, 1])) < 1e-12  # every cell of O[f = 2] now shown, equal to PyTorch
-    run(at.button(key="conv_frame_prev").click())
-    assert any(c.value == t("page.conv.frame_of", "en", n=total - 1, total=total) for c in at.caption)
+    run(at.button(key="conv_forward_frame_prev").click())
+    assert t("page.conv.frame_of", "en", n=total - 1, total=total) in values(at, "caption")
     go_to(at, 5)  # slide: ∂L/∂X_pad of channel c
+    assert t("page.conv.frame_of", "en", n=1, total=50) in values(at, "caption")  # its own frames, from 1
     run(at.selectbox(key="conv_c").set_value(2))
-    run(at.slider(key="conv_frame").set_value(10**0))
+    run(at.slider(key="conv_slide_frame").set_value(10**0))
     go_to(at, 6)  # scatter, last frame (the crop): ∂L/∂X[c = 3]
     frames = specs(at)
     assert frames
@@ -149,7 +160,7 @@ def test_conv_forward_figure_matches_torch_and_every_slider_moves():
 def test_conv_value_modes_and_typed_input():
     at = open_page(CONV)
     run(at.segmented_control(key="conv_values").set_value("decimals"))
-    assert any("." in line.value for line in at.latex)
+    assert any("." in line for line in values(at, "latex"))
     run(at.segmented_control(key="conv_values").set_value("typed"))
     assert {w.key for w in at.text_area} >= {"conv_x_text", "conv_w_text", "conv_dout_text"}
     assert "conv_size" not in {w.key for w in at.slider}
@@ -162,7 +173,7 @@ def test_conv_value_modes_and_typed_input():
     expected = tF.conv2d(x, w, torch.tensor([0.5], dtype=torch.float64)).numpy()
     run(at.segmented_control(key="conv_mode").set_value("step"))
     for _ in range(3):
-        run(at.button(key="conv_frame_next").click())
+        run(at.button(key="conv_forward_frame_next").click())
     assert np.max(np.abs(grids(specs(at)[0])[-1] - expected[0, 0])) < 1e-12
 
 
@@ -173,8 +184,8 @@ def test_conv_stride_that_does_not_divide_is_floored_like_torch_and_the_dropped_
     out, _, _ = drawn_conv(0, 4, 3, 2, 0, 1, 1)
     assert out.shape == (1, 1, 1, 1)
     assert t("page.conv.shapes", "en", c=1, h=4, w=4, hp=4, wp=4, f=1, hh=3, ww=3, ho=1, wo=1) in \
-        [c.value for c in at.caption]
-    assert t("step.conv.dropped_note.one", "en", dr=1, dc=1) in at.info[-1].value
+        values(at, "caption")
+    assert t("step.conv.dropped_note.one", "en", dr=1, dc=1) in values(at, "info")[-1]
     marks = [tr for tr in specs(at)[0]["data"] if tr["type"] == "scatter" and tr.get("text", [""])[:1] == ["×"]]
     assert marks and len(marks[0]["text"]) == 7  # the last row and column of the 4 × 4 input
 
@@ -189,7 +200,7 @@ def test_conv_bad_input_shows_the_catalog_sentence_and_recovers(lang):
     want = t("error.conv.filter_too_big", lang, dim="H", kdim="HH", size=2, pad=0, k=3, span=2)
     assert [e.value for e in at.error] == [want]
     assert at.info[-1].value == t("page.conv.fix_input", lang)
-    assert not at.get("plotly_chart")
+    assert not at.get("plotly_chart") and not at.get("bidi_component")  # the page stopped before the stepper
     at.text_area(key="conv_dout_text").input("1 0\n0 1")
     run(at.slider(key="conv_pad").set_value(1))  # 2 + 2 = 4 ≥ 3: fits again, O is 2 × 2
     assert specs(at)
@@ -220,17 +231,17 @@ def drawn_pool(seed: int, size: int, k: int, s: int, kind: str):
 def test_pool_page_walks_every_step_in_the_language(lang):
     at = open_page(POOL, lang)
     assert at.title[0].value == t("page.pool.title", lang)
-    assert t("page.pool.tie_rule", lang) in [i.value for i in at.info]
+    assert t("page.pool.tie_rule", lang) in values(at, "info")
     for n, name in enumerate(POOL_STEPS, start=1):
         if n > 1:
-            run(at.button(key="pool_step_next").click())
-        title = t(f"step.pool.{name}.title_max", lang) if name != "compare" else t("step.pool.compare.title", lang)
-        assert subheader(at).endswith(title)
+            move(at, 1, "pool_step")
+        want = t(f"step.pool.{name}.title_max", lang) if name != "compare" else t("step.pool.compare.title", lang)
+        assert title(at).endswith(want)
         assert len(specs(at)) == (2 if name == "compare" else 1)
     out_max, dx_max = drawn_pool(0, 4, 2, 2, "max")
     _, dx_avg = drawn_pool(0, 4, 2, 2, "avg")
     fmt = lambda v: f"{v:g}".replace("-", "−")  # noqa: E731
-    assert at.success[0].value == t("page.pool.sums", lang, max=fmt(dx_max.sum()), avg=fmt(dx_avg.sum()),
+    assert values(at, "success")[0] == t("page.pool.sums", lang, max=fmt(dx_max.sum()), avg=fmt(dx_avg.sum()),
                                     total=fmt(dx_max.sum()))
     for spec, dx in zip(specs(at), (dx_max, dx_avg), strict=True):
         z = [decode_2d(d["z"]) for d in spec["frames"][-1]["data"] if d["type"] == "heatmap"][0]
@@ -242,14 +253,15 @@ def test_pool_every_control_moves_and_matches_torch():
     for key, value in (("pool_stride", 1), ("pool_window", 3), ("pool_size", 7)):
         run(at.slider(key=key).set_value(value))
     run(at.segmented_control(key="pool_kind").set_value("avg"))
-    run(at.button(key="pool_step_next").click())
+    move(at, 1, "pool_step")
     out, dx = drawn_pool(0, 7, 3, 1, "avg")
     z = [decode_2d(d["z"]) for d in specs(at)[0]["frames"][-1]["data"] if d["type"] == "heatmap"][0]
     assert np.max(np.abs(z - dx[0, 0])) < 1e-12
-    assert t("step.pool.overlap_note", "en", S=1, K=3) in at.info[-1].value
+    assert t("step.pool.overlap_note", "en", S=1, K=3) in values(at, "info")[-1]
     run(at.segmented_control(key="pool_mode").set_value("step"))
-    run(at.button(key="pool_frame_next").click())
-    assert len(at.latex) > 2
+    run(at.button(key="pool_backward_frame_next").click())
+    assert t("page.conv.frame_of", "en", n=2, total=25) in values(at, "caption")
+    assert len(values(at, "latex")) > 2
     run(at.segmented_control(key="pool_values").set_value("decimals"))
     run(at.segmented_control(key="pool_values").set_value("typed"))
     at.text_area(key="pool_x_text").input("1 3 3 0\n3 2 1 3\n0 0 0 0\n0 0 0 5")
@@ -278,11 +290,11 @@ def test_pool_padding_ceil_mode_and_count_include_pad_match_torch():
     out = tF.avg_pool2d(tx, 3, 2, 1, ceil_mode=True, count_include_pad=False)
     dout = rng.integers(-2, 3, size=tuple(out.shape)).astype(float)
     (out * torch.tensor(dout)).sum().backward()
-    assert t("page.pool.shapes", "en", h=5, w=5, k=3, s=2, p=1, ho=3, wo=3) in [c.value for c in at.caption]
-    assert t("step.pool.pad_note_avg_exclude", "en", P=1) in at.info[-1].value
+    assert t("page.pool.shapes", "en", h=5, w=5, k=3, s=2, p=1, ho=3, wo=3) in values(at, "caption")
+    assert t("step.pool.pad_note_avg_exclude", "en", P=1) in values(at, "info")[-1]
     o = [decode_2d(d["z"]) for d in specs(at)[0]["frames"][-1]["data"] if d["type"] == "heatmap"][0]
     assert np.max(np.abs(o - out.detach().numpy()[0, 0])) < 1e-12
-    run(at.button(key="pool_step_next").click())
+    move(at, 1, "pool_step")
     z = [decode_2d(d["z"]) for d in specs(at)[0]["frames"][-1]["data"] if d["type"] == "heatmap"][0]
     assert np.max(np.abs(z[1:-1, 1:-1] - tx.grad.numpy()[0, 0])) < 1e-12  # the padded grid's input cells
     run(at.segmented_control(key="pool_kind").set_value("max"))

@@ -3,8 +3,10 @@ a wrong answer gets a hint built from the step, a right one reveals it and count
 
 from __future__ import annotations
 
+import html
+
 import pytest
-from app_helpers import assert_ok, new_app, run_graph
+from app_helpers import assert_ok, new_app, run_graph, shown
 from light_html import every_html, formulas
 
 from bnviz import predict
@@ -30,6 +32,13 @@ def _texts(at) -> str:
     parts = [e.value for kind in ("markdown", "caption", "success", "info", "warning", "error")
              for e in getattr(at, kind)]
     return "\n".join([*(str(p) for p in parts), *every_html(at)])
+
+
+def _seen(at) -> str:
+    """The texts a learner sees: outside the steps, and in the stepper's current step (the others are hidden),
+    its static HTML included."""
+    kinds = ("markdown", "html", "caption", "success", "info", "warning", "error")
+    return "\n".join(html.unescape(str(e.value)) for e in shown(at, kinds))
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -106,13 +115,13 @@ def test_pool_predict_mode(lang):
     assert_ok(at)
     walk = course.build(course.lesson("pool"), Settings(lang=lang), lang)
     q = predict.questions(walk)["pool.backward"][0]
-    assert q.prompt in _texts(at) and t("learn.ui.hidden", lang) in _texts(at)
-    assert t("trail.answers", lang, question=t("trail.sparse", lang)) in _texts(at)  # the step names its question
+    assert q.prompt in _seen(at) and t("learn.ui.hidden", lang) in _seen(at)
+    assert t("trail.answers", lang, question=t("trail.sparse", lang)) in _seen(at)  # the step names its question
     at.text_input(key=f"predict-in-{q.key}").input(str(int(q.answer)))
     at.button(key=f"predict-check-{q.key}").click().run()
     assert_ok(at)
-    assert t("learn.ui.right", lang, answer=q.answer_text) in _texts(at)
-    assert t("learn.ui.hidden", lang) not in _texts(at)
+    assert t("learn.ui.right", lang, answer=q.answer_text) in _seen(at)
+    assert t("learn.ui.hidden", lang) not in _seen(at)
 
 
 def test_train_test_predict_mode_choice():
