@@ -198,13 +198,15 @@ NORMAL = sp.Function(NOTATION["normal"])
 """The normal distribution 𝒩(mean, variance), a name for :class:`Distributed`."""
 
 
-def latex(expr: sp.Basic, names: Mapping[sp.Basic, str] | None = None) -> str:
+def latex(expr: sp.Basic, names: Mapping[sp.Basic, str] | None = None, **settings: Any) -> str:
     """LaTeX with the project's symbol names (``\\varepsilon``, ``\\hat{x}``...), plus ``names`` for this print.
 
     Sums print in the order they were built (``order="none"``), so
     unevaluated display forms such as ``x_i - μ`` keep their reading order.
+    ``settings``: further printer settings (e.g. ``mul_symbol="dot"`` for products of numbers; ``order=None``
+    for SymPy's own order, for expressions SymPy built rather than display forms written in order).
     """
-    return _Printer({"symbol_names": {**_LATEX_NAMES, **(names or {})}, "order": "none"}).doprint(expr)
+    return _Printer({"symbol_names": {**_LATEX_NAMES, **(names or {})}, "order": "none", **settings}).doprint(expr)
 
 
 def eq(*sides: sp.Basic) -> str:

@@ -31,9 +31,9 @@ from bnviz import data, export
 from bnviz.cli.common import Command, add_output_arguments, emit, int_option
 from bnviz.i18n import InputError, t
 from bnviz.lessons.conv import conv_walkthrough
-from bnviz.lessons.conv import make_problem as make_conv
-from bnviz.lessons.pool import make_problem as make_pool
+from bnviz.lessons.conv_problem import make_problem as make_conv
 from bnviz.lessons.pool import pool_walkthrough
+from bnviz.lessons.pool_problem import make_problem as make_pool
 from bnviz.lessons.windowed import setup_code
 from bnviz.limits import MAX_CONV_CELLS, check_cells
 from bnviz.ops.pool import KINDS

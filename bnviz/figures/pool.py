@@ -1,6 +1,6 @@
 """Animated Plotly figures (plain dicts) of the pool lesson, drawn on :class:`bnviz.figures.canvas.Canvas`.
 
-Arrays are those of :class:`bnviz.lessons.pool.PoolProblem`, sample 1, channel 1, in the drawn
+Arrays are those of :class:`bnviz.lessons.pool_problem.PoolProblem`, sample 1, channel 1, in the drawn
 grid (padded coordinates): padding cells are grey ("−∞" for max, "0" for the average), cells in
 no window (PyTorch rounds down) carry a ×, and cells past the padding (ceil mode) are dotted.
 """
@@ -11,25 +11,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from bnviz.figures.canvas import (
-    CELL,
-    GAP,
-    MARK,
-    ROW_GAP,
-    SLOT_GREY,
-    TEXT_GREY,
-    WIDTH,
-    WINDOW,
-    ZERO_GREY,
-    Animation,
-    Canvas,
-    caption_lines,
-    finish,
-    rects,
-    reveal,
-    z_list,
-    zmax,
-)
+from bnviz.figures import canvas
 from bnviz.i18n import t
 from bnviz.numfmt import factor, fmt, lfactor, lnum
 from bnviz.ops.windows import DROPPED, OVERHANG, PAD
@@ -37,17 +19,17 @@ from bnviz.ops.windows import DROPPED, OVERHANG, PAD
 Array = np.ndarray
 
 
-def _cells(cv: Canvas, kinds: Array, x0: float, y0: float, kind: str) -> None:
+def _cells(cv: canvas.Canvas, kinds: Array, x0: float, y0: float, kind: str) -> None:
     """The non-input cells of a drawn grid: padding grey (−∞ or 0), overhang dotted, dropped ×."""
-    cv.flat(kinds == PAD, x0, y0, ZERO_GREY, "−∞" if kind == "max" else "0")
+    cv.flat(kinds == PAD, x0, y0, canvas.ZERO_GREY, "−∞" if kind == "max" else "0")
     if (kinds == OVERHANG).any():
-        cv.flat(kinds == OVERHANG, x0, y0, SLOT_GREY, "·")
+        cv.flat(kinds == OVERHANG, x0, y0, canvas.SLOT_GREY, "·")
     if (kinds == DROPPED).any():
         cv.marks(kinds == DROPPED, x0, y0, "×")
 
 
 @lru_cache(maxsize=32)
-def pool_animation(pp, kind: str, backward: bool, lang: str, width: int = WIDTH) -> Animation:
+def pool_animation(pp, kind: str, backward: bool, lang: str, width: int = canvas.WIDTH) -> canvas.Animation:
     """Max or average pooling window by window (sample 1, channel 1).
 
     Forward: the window on X, O filling, the arg-max outlined in purple (other tied maxima dotted grey).
@@ -62,26 +44,26 @@ def pool_animation(pp, kind: str, backward: bool, lang: str, width: int = WIDTH)
     out, dout = out[0, 0], pp.dout[0, 0]
     h, w = grid.shape
     ho, wo = out.shape
-    cv = Canvas(width)
-    xo = w + GAP
-    yb = h + ROW_GAP
+    cv = canvas.Canvas(width)
+    xo = w + canvas.GAP
+    yb = h + canvas.ROW_GAP
     _cells(cv, kinds, 0, 0, kind)
-    cv.grid(np.where(real, grid, np.nan), 0, 0, zmax(pp.x[0, 0]))
+    cv.grid(np.where(real, grid, np.nan), 0, 0, canvas.zmax(pp.x[0, 0]))
     cv.title(t("page.pool.panel.x", lang), 0, 0, w)
-    cv.flat(np.ones((ho, wo), dtype=bool), xo, 0, SLOT_GREY)
-    g_out = cv.grid(out if backward else np.full(out.shape, np.nan), xo, 0, zmax(out))
+    cv.flat(np.ones((ho, wo), dtype=bool), xo, 0, canvas.SLOT_GREY)
+    g_out = cv.grid(out if backward else np.full(out.shape, np.nan), xo, 0, canvas.zmax(out))
     cv.title(t(f"page.pool.panel.out_{kind}", lang, k=k), xo, 0, wo)
     g_dx = None
     if backward:
         _cells(cv, kinds, 0, yb, kind)
-        g_dx = cv.grid(np.where(real, 0.0, np.nan), 0, yb, zmax(dx))
+        g_dx = cv.grid(np.where(real, 0.0, np.nan), 0, yb, canvas.zmax(dx))
         cv.title(t("page.pool.panel.dx", lang), 0, yb, w)
-        cv.grid(dout, xo, yb, zmax(dout))
+        cv.grid(dout, xo, yb, canvas.zmax(dout))
         cv.title(t("page.pool.panel.dout", lang), xo, yb, wo)
-    g_win = cv.lines(WINDOW)
-    g_cell = cv.lines(CELL)
-    g_ties = cv.lines(TEXT_GREY, 2.5, "dot")
-    g_argmax = cv.lines(MARK, 3)
+    g_win = cv.lines(canvas.WINDOW)
+    g_cell = cv.lines(canvas.CELL)
+    g_ties = cv.lines(canvas.TEXT_GREY, 2.5, "dot")
+    g_argmax = cv.lines(canvas.MARK, 3)
     texts, latex, updates = [], [], []
     acc = np.where(real, 0.0, np.nan)
     hits = np.zeros((h, w), dtype=int)
@@ -106,16 +88,16 @@ def pool_animation(pp, kind: str, backward: bool, lang: str, width: int = WIDTH)
             lfwd = (rf"O_{{{i + 1}{j + 1}}} = \frac{{{' + '.join(lfactor(v) for v in vals_)}}}{{{div}}}"
                     f" = {lnum(out[i, j])}")
         u: dict[int, dict] = {
-            g_win: rects([(0, 0, s * i, s * j, k, k)] + ([(0, yb, s * i, s * j, k, k)] if backward else [])),
-            g_cell: rects([(xo, 0, i, j, 1, 1)] + ([(xo, yb, i, j, 1, 1)] if backward else [])),
+            g_win: canvas.rects([(0, 0, s * i, s * j, k, k)] + ([(0, yb, s * i, s * j, k, k)] if backward else [])),
+            g_cell: canvas.rects([(xo, 0, i, j, 1, 1)] + ([(xo, yb, i, j, 1, 1)] if backward else [])),
         }
         stars = [(r, q)] if kind == "max" else []
         ties = tied if kind == "max" else []
-        u[g_argmax] = rects([(0, 0, a, b, 1, 1) for a, b in stars]
+        u[g_argmax] = canvas.rects([(0, 0, a, b, 1, 1) for a, b in stars]
                           + ([(0, yb, a, b, 1, 1) for a, b in stars] if backward else []), 0.14)
-        u[g_ties] = rects([(0, 0, a, b, 1, 1) for a, b in ties], 0.14)
+        u[g_ties] = canvas.rects([(0, 0, a, b, 1, 1) for a, b in ties], 0.14)
         if not backward:
-            u[g_out] = {"z": z_list(reveal(out, n + 1))}
+            u[g_out] = {"z": canvas.z_list(canvas.reveal(out, n + 1))}
             texts.append(fwd)
             latex.append(lfwd)
         else:
@@ -142,22 +124,23 @@ def pool_animation(pp, kind: str, backward: bool, lang: str, width: int = WIDTH)
                 hits[s * i:s * i + k, s * j:s * j + k] += 1
                 ltext = (rf"\frac{{\partial L}}{{\partial x_{{{s * i + 1}:{s * i + k},\,{s * j + 1}:{s * j + k}}}}}"
                          rf" \mathrel{{+}}= \frac{{{lnum(d)}}}{{{div}}} = {lnum(share)}")
-            u[g_dx] = {"z": z_list(acc)}
+            u[g_dx] = {"z": canvas.z_list(acc)}
             texts.append(text)
             latex.append(ltext)
         updates.append(u)
-    g_cap = cv.caption(caption_lines(texts))
+    g_cap = cv.caption(canvas.caption_lines(texts))
     for u, text in zip(updates, texts, strict=True):
         u[g_cap] = {"text": [text]}
-    return finish(cv, updates, latex, lang, f"pool_{kind}_{'backward' if backward else 'forward'}")
+    return canvas.finish(cv, updates, latex, lang, f"pool_{kind}_{'backward' if backward else 'forward'}")
 
 
-def pool_step_animations(pp, step: str, lang: str) -> tuple[Animation, ...]:
+def pool_step_animations(pp, step: str, lang: str) -> tuple[canvas.Animation, ...]:
     """The animation(s) a pool step shows (compare: max and average side by side)."""
     if step == "forward":
         return (pool_animation(pp, pp.kind, False, lang),)
     if step == "backward":
         return (pool_animation(pp, pp.kind, True, lang),)
     if step == "compare":
-        return pool_animation(pp, "max", True, lang, WIDTH // 2), pool_animation(pp, "avg", True, lang, WIDTH // 2)
+        half = canvas.WIDTH // 2
+        return pool_animation(pp, "max", True, lang, half), pool_animation(pp, "avg", True, lang, half)
     raise KeyError(step)

@@ -15,6 +15,7 @@ import sympy as sp
 
 from bnviz.data import parse_matrix
 from bnviz.i18n import InputError
+from bnviz.limits import MAX_CONV_CELLS, check_cells
 from bnviz.numfmt import matrix_latex
 from bnviz.ops.windows import shape_text
 from bnviz.settings import Settings
@@ -53,6 +54,23 @@ def setup_code(head: str, arrays: dict[str, Array] | None = None, drawn: list[st
     lines = ["import numpy as np", "", head]
     lines += drawn or [f"{name} = {literal(a)}" for name, a in (arrays or {}).items()]
     return "\n".join(lines)
+
+
+def page_arrays(seed: int, p: object, head: str, typed: Callable[[], dict[str, Array]],
+                shapes: Callable[[], dict[str, tuple[int, ...]]]) -> tuple[dict[str, Array], str]:
+    """The arrays a page's controls ``p`` describe and the setup code that rebuilds them: typed in
+    (``typed()``, name -> array, checked there) or drawn from ``seed`` in ``shapes()``'s order."""
+    if p.values == "typed":
+        arrays = typed()
+        return arrays, setup_code(head, arrays)
+    arrays, drawn = draw(seed, p.values, shapes())
+    return arrays, setup_code(head, drawn=drawn)
+
+
+def check_cells_first(**arrays: object) -> None:
+    """Each array within the conv / pool input limit (``bnviz.limits``), before any work; InputError if not."""
+    for name, arr in arrays.items():
+        check_cells(name, np.shape(arr), MAX_CONV_CELLS)
 
 
 def check_params(p: object, limits: dict[str, tuple[int, int]]) -> None:

@@ -27,6 +27,7 @@ from bnviz.figures import pool as pool_figs
 from bnviz.i18n import InputError, catalog, t
 from bnviz.lessons import conv as conv_lesson
 from bnviz.lessons import pool as pool_lesson
+from bnviz.lessons import pool_problem
 from bnviz.lessons.windowed import params_from
 from bnviz.numfmt import lnum
 from bnviz.ops import conv, pool
@@ -519,14 +520,14 @@ def test_random_arrays_follow_the_seed_and_the_setup_code():
 
 
 def test_pool_problem_reports_ties_and_the_tie_rule():
-    pp = pool_lesson.make_problem(np.array([[[[2.0, 2.0], [1.0, 2.0]]]]), np.array([[[[3.0]]]]), 2, 2, "max")
+    pp = pool_problem.make_problem(np.array([[[[2.0, 2.0], [1.0, 2.0]]]]), np.array([[[[3.0]]]]), 2, 2, "max")
     assert pp.ties.tolist() == [[[[True]]]]
     assert pp.dx.tolist() == [[[[3.0, 0.0], [0.0, 0.0]]]]
     walk = pool_lesson.pool_walkthrough(pp, "en")
     assert t("step.pool.ties_note.one", "en", ties=1, windows=1) in walk.steps[0].note
     assert "1 of the 1 windows has a tied maximum" in walk.steps[0].note  # grammar: one window has
     assert r"= \left[\begin{array}{cc}1 & 0\\0 & 0\end{array}\right]" in walk.steps[1].latex[1]  # the first wins
-    two = pool_lesson.make_problem(np.array([[[[2.0, 2.0, 1.0, 1.0], [1.0, 2.0, 1.0, 0.0]]]]), np.ones((1, 1, 1, 2)),
+    two = pool_problem.make_problem(np.array([[[[2.0, 2.0, 1.0, 1.0], [1.0, 2.0, 1.0, 0.0]]]]), np.ones((1, 1, 1, 2)),
                                    2, 2, "max")
     assert "2 of the 2 windows have a tied maximum" in pool_lesson.pool_walkthrough(two, "en").steps[0].note
 
@@ -605,7 +606,7 @@ def test_every_pool_animation_is_valid_plotly_and_small(params, lang):
 
 
 def test_tied_windows_are_captioned_with_the_rule():
-    pp = pool_lesson.make_problem(np.array([[[[2.0, 2.0], [1.0, 2.0]]]]), np.array([[[[3.0]]]]), 2, 2, "max")
+    pp = pool_problem.make_problem(np.array([[[[2.0, 2.0], [1.0, 2.0]]]]), np.array([[[[3.0]]]]), 2, 2, "max")
     anim = pool_figs.pool_animation(pp, "max", False, "en")
     assert t("page.pool.cap.tie", "en", r=1, q=1) in anim.data[-1]["text"][0]
 
