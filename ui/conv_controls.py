@@ -19,8 +19,8 @@ import streamlit as st
 
 from bnviz.figures.canvas import Animation
 from bnviz.i18n import InputError, t
-from bnviz.lessons import conv as conv_lesson
-from bnviz.lessons import pool as pool_lesson
+from bnviz.lessons import conv_problem as conv_lesson
+from bnviz.lessons import pool_problem as pool_lesson
 from bnviz.lessons.windowed import VALUE_MODES
 from bnviz.numfmt import fmt, matrix_latex
 from bnviz.steps import Step, Walkthrough
