@@ -627,3 +627,49 @@ def test_every_catalog_key_of_these_pages_has_both_languages():
     assert len(mine) > 100
     for k in mine:
         assert catalog()[k]["en"] and catalog()[k]["zh"]
+
+
+# ------------------------------------------------------- numbers written in SymPy --
+
+
+def test_numbers_are_written_as_sympy_expressions_that_evaluate_to_the_layer_output():
+    from bnviz import written
+
+    assert written.tex(written.product(-1, -2)) == r"\left(-1\right) \cdot \left(-2\right)"
+    assert written.tex(written.average([1, 3, -2], 4)) == r"\frac{1 + 3 - 2}{4}"
+    assert [written.tex(written.number(v)) for v in (3.0, -1.5, 0.25)] == ["3", "-1.5", "0.25"]
+    # the forward sum of the conv page, built from the arrays as the page draws them, is PyTorch's O[1, 1, 1]
+    p = conv_lesson.page_problem(0, conv_lesson.ConvParams(size=5, filt=3, pad=1, cin=2))
+    out = torch_conv(p.x, p.w, p.b, p.dout, 1, 1)[0]
+    xp = np.pad(p.x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    pairs = [(p.w[0, c, a, b], xp[0, c, a, b]) for c in range(2) for a in range(3) for b in range(3)]
+    expr = written.add([*written.products(pairs), written.number(p.b[0])])
+    assert abs(float(expr.doit()) - out[0, 0, 0, 0]) < TOL
+    line = walk_line(conv_lesson.walkthrough(Settings(), "en", size=5, filt=3, pad=1, cin=2), "conv.forward", -1)
+    assert line.removesuffix(r"\end{aligned}").endswith(f"= {lnum(out[0, 0, 0, 0])}")  # 18 terms: on 3 lines
+
+
+def walk_line(walk, key: str, n: int) -> str:
+    return next(s for s in walk.steps if s.key == key).latex[n]
+
+
+def test_the_max_line_keeps_the_window_order_and_its_ties():
+    from bnviz import written
+
+    pp = pool_problem.make_problem(np.array([[[[2.0, 2.0], [1.0, 2.0]]]]), np.array([[[[3.0]]]]), 2, 2, "max")
+    line = pool_lesson.pool_walkthrough(pp, "en").steps[0].latex[-1]
+    assert line == r"O_{11} = \max\left(2, 2, 1, 2\right) = 2"  # SymPy's Max would print max(1, 2)
+    assert written.WindowMax(*[written.number(v) for v in (2, 2, 1, 2)]).doit() == 2
+    avg = pool_problem.make_problem(np.array([[[[1.0, 3.0], [-2.0, 0.5]]]]), np.ones((1, 1, 1, 1)), 2, 2, "avg")
+    assert pool_lesson.pool_walkthrough(avg, "en").steps[0].latex[-1] == r"O_{11} = \frac{1 + 3 - 2 + 0.5}{4} = 0.625"
+
+
+def test_the_conv_sizes_and_channel_sums_are_sympy_printed_with_the_bias():
+    walk = conv_lesson.walkthrough(Settings(), "en", cin=2, cout=2)
+    sizes = walk_line(walk, "conv.forward", 1)
+    assert r"H \times W = 4 \times 4" in sizes and r"HH \times WW = 2 \times 2" in sizes and "N = 1" in sizes
+    p = conv_lesson.page_problem(0, conv_lesson.ConvParams(cin=2, cout=2))
+    o1 = next(line for line in next(s for s in walk.steps if s.key == "conv.channels").latex
+              if line.startswith(r"\begin{aligned}O_{1} &="))
+    bias = lnum(p.b[0])
+    assert (f"+ {bias} \\\\" if p.b[0] >= 0 else f"- {bias[1:]} \\\\") in o1  # O_1 = Σ_c (…) + b_1
