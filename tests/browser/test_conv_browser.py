@@ -4,8 +4,11 @@
 Chromium (``page_``). Pressing Play (Plotly's ``.updatemenu-button``) must
 change the frame shown (the slider's current value and the caption under the
 panels) while the page sends nothing to the server: playback never reruns the
-script. The frame-by-frame mode (Previous / Next) is a server rerun, checked
-too. Every label is read from the text catalog, in English and Chinese.
+script. The steps are on the one stepper (ui/stepper.py): every step's figures
+are on the page, the browser shows one step, and stepping sends no rerun; the
+animations play inside whichever step is shown. The frame-by-frame mode
+(Previous / Next) is a server rerun, checked too. Every label is read from the
+text catalog, in English and Chinese.
 """
 
 from __future__ import annotations
@@ -15,13 +18,16 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
+from streamlit.proto.BackMsg_pb2 import BackMsg
 
 from bnviz.i18n import t
 
 pytestmark = pytest.mark.browser
 
 TIMEOUT = 30_000
-PLOTLY = '[data-testid="stPlotlyChart"]'
+PLOTLY = '[data-testid="stPlotlyChart"]:visible'
+"""The figures of the step on screen (the other steps' are on the page, hidden)."""
+TITLE = '[data-testid="bnviz-stepper"] [data-bnviz="title"]'
 
 
 def idle(page: Page) -> None:
@@ -54,9 +60,14 @@ def caption(chart: Locator) -> Locator:
 
 
 def count_sent(page: Page) -> list[str]:
-    """Frames the page sends on its websockets (a rerun request is one), collected from now on."""
+    """The BackMsg type of every frame the page sends on its websockets (a rerun request is
+    "rerun_script"), collected from now on."""
     sent: list[str] = []
-    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: sent.append(str(payload)[:40])))
+
+    def on_frame(payload: str | bytes) -> None:
+        sent.append((BackMsg.FromString(payload).WhichOneof("type") or "") if isinstance(payload, bytes) else payload)
+
+    page.on("websocket", lambda ws: ws.on("framesent", on_frame))
     return sent
 
 
@@ -94,14 +105,23 @@ def test_conv_animation_plays_in_the_browser(app_url: str, page_: Page, artifact
     page = page_
     sent = count_sent(page)
     open_lesson(page, app_url, "conv", lang)
-    expect(page.locator('[data-testid="stMain"] h3').first).to_contain_text(t("step.conv.forward.title", lang))
+    expect(page.locator(TITLE)).to_contain_text(t("step.conv.forward.title", lang))
     expect(page.locator(".katex").first).to_be_visible()
     shot(page, artifacts / f"conv-{lang}.png")
     play_and_see_the_frame_change(page, lang, sent)
 
+    # Next: the dL/dF step, in the browser only; its animation, drawn while hidden, plays
+    before = len(sent)
+    page.locator('[data-bnviz="next"]').click()
+    expect(page.locator(TITLE)).to_contain_text(t("step.conv.dw.title", lang))
+    expect(page).to_have_url(re.compile(r"[?&]conv_step=2(&|$)"))
+    page.wait_for_timeout(500)
+    assert "rerun_script" not in sent[before:], sent[before:]
+    play_and_see_the_frame_change(page, lang, sent)
+
     # the dL/dX step with stride 2, padding 1 and two channels: zeros inserted, rotated filter, crop
     open_lesson(page, app_url, "conv", lang, "conv_size=5&conv_filt=3&conv_stride=2&conv_pad=1&conv_cout=2&conv_step=5")
-    expect(page.locator('[data-testid="stMain"] h3').first).to_contain_text(t("step.conv.slide.title", lang))
+    expect(page.locator(TITLE)).to_contain_text(t("step.conv.slide.title", lang))
     play_and_see_the_frame_change(page, lang, sent)
     shot(page, artifacts / f"conv-{lang}-slide.png")
 
@@ -111,7 +131,7 @@ def test_conv_animation_plays_in_the_browser(app_url: str, page_: Page, artifact
     before = len(sent)
     page.get_by_role("button", name=t("page.conv.frame_next", lang)).click()
     idle(page)
-    assert len(sent) > before, "the websocket watch saw no rerun request"
+    assert "rerun_script" in sent[before:], "the websocket watch saw no rerun request"
     expect(page.get_by_text(t("page.conv.frame_of", lang, n=2, total=50))).to_be_visible(timeout=TIMEOUT)
     frame_sum = page.locator(PLOTLY).first.locator("xpath=following::span[contains(@class, 'katex')][1]")
     expect(frame_sum).to_be_visible()
@@ -124,13 +144,17 @@ def test_pool_animation_plays_in_the_browser(app_url: str, page_: Page, artifact
     sent = count_sent(page)
     open_lesson(page, app_url, "pool", lang, "pool_stride=1&pool_step=2")
     expect(page.get_by_text(t("page.pool.tie_rule", lang))).to_be_visible()
-    expect(page.locator('[data-testid="stMain"] h3').first).to_contain_text(t("step.pool.backward.title_max", lang))
+    expect(page.locator(TITLE)).to_contain_text(t("step.pool.backward.title_max", lang))
     shot(page, artifacts / f"pool-{lang}.png")
     play_and_see_the_frame_change(page, lang, sent)
 
-    page.get_by_role("button", name=t("page.conv.next", lang)).click()  # max and average side by side
-    idle(page)
+    before = len(sent)
+    page.locator('[data-bnviz="next"]').click()  # max and average side by side, in the browser only
+    expect(page.locator(TITLE)).to_contain_text(t("step.pool.compare.title", lang))
     expect(page.locator(PLOTLY)).to_have_count(2, timeout=TIMEOUT)
+    expect(page).to_have_url(re.compile(r"[?&]pool_step=3(&|$)"))
+    page.wait_for_timeout(500)
+    assert "rerun_script" not in sent[before:], sent[before:]
     expect(page.locator("strong", has_text=t("page.pool.compare_avg", lang))).to_be_visible()
     shot(page, artifacts / f"pool-{lang}-compare.png")
     assert_no_js_errors(page)
@@ -141,7 +165,8 @@ def test_bad_input_in_the_browser_is_a_sentence_not_a_traceback(app_url: str, pa
     # a stride that does not divide is floored, as PyTorch: the page works and says which cells are dropped
     page.goto(f"{app_url}/conv?conv_filt=3&conv_stride=2")
     idle(page)
-    expect(page.get_by_text(t("step.conv.dropped_note.one", "en", dr=1, dc=1))).to_be_visible(timeout=TIMEOUT)
+    # (the note stands in the forward, dilate and slide steps: the forward one is on screen)
+    expect(page.get_by_text(t("step.conv.dropped_note.one", "en", dr=1, dc=1)).first).to_be_visible(timeout=TIMEOUT)
     expect(page.locator(PLOTLY).first.locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
     # a filter larger than the padded input (PyTorch refuses it): a sentence, no traceback, no figure
     page.get_by_role("radio", name=t("page.conv.values_typed", "en")).click()
@@ -154,7 +179,8 @@ def test_bad_input_in_the_browser_is_a_sentence_not_a_traceback(app_url: str, pa
     want = t("error.conv.filter_too_big", "en", dim="H", kdim="HH", size=2, pad=0, k=3, span=2)
     expect(page.locator('[data-testid="stAlert"]').first).to_contain_text(want, timeout=TIMEOUT)
     expect(page.locator('[data-testid="stException"]')).to_have_count(0)
-    expect(page.locator(PLOTLY)).to_have_count(0)
+    expect(page.locator('[data-testid="stPlotlyChart"]')).to_have_count(0)
+    expect(page.locator('[data-testid="bnviz-stepper"]')).to_have_count(0)
 
 
 TITLES_FIT = """(chart) => {

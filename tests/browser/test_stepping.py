@@ -31,7 +31,7 @@ STEPPER = '[data-testid="bnviz-stepper"]'
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 GRAPH_KEYS = [f"forward.{n}" for n in FORWARD] + [f"backward.{n}" for n in BACKWARD]
 STEPPED = {"saturation": "sat_step", "graph": "step", "upstream": "up_step", "train_test": "tt_step",
-           "renorm": "rn_step", "axes": "ax_step", "network": "net_step"}
+           "renorm": "rn_step", "axes": "ax_step", "conv": "conv_step", "pool": "pool_step", "network": "net_step"}
 """Every lesson on the one stepper, with its URL parameter."""
 
 
