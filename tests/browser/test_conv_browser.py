@@ -24,7 +24,7 @@ from bnviz.i18n import t
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT = 30_000
+TIMEOUT = 60_000
 PLOTLY = '[data-testid="stPlotlyChart"]:visible'
 """The figures of the step on screen (the other steps' are on the page, hidden)."""
 TITLE = '[data-testid="bnviz-stepper"] [data-bnviz="title"]'
@@ -44,6 +44,7 @@ def open_lesson(page: Page, base: str, path: str, lang: str, query: str = "") ->
     page.goto(f"{base}/{path}?lang={lang}{'&' + query if query else ''}")
     idle(page)
     expect(page.get_by_role("heading", level=1)).to_have_text(t(f"page.{path}.title", lang), timeout=TIMEOUT)
+    expect(page.locator(TITLE)).to_be_visible(timeout=TIMEOUT)  # the stepper has shown the link's step
     expect(page.locator(PLOTLY).first.locator(".main-svg").first).to_be_visible(timeout=TIMEOUT)
     expect(page.get_by_text("Page not found")).to_have_count(0)
 
@@ -105,7 +106,7 @@ def test_conv_animation_plays_in_the_browser(app_url: str, page_: Page, artifact
     page = page_
     sent = count_sent(page)
     open_lesson(page, app_url, "conv", lang)
-    expect(page.locator(TITLE)).to_contain_text(t("step.conv.forward.title", lang))
+    expect(page.locator(TITLE)).to_contain_text(t("step.conv.forward.title", lang), timeout=TIMEOUT)
     expect(page.locator(".katex").first).to_be_visible()
     shot(page, artifacts / f"conv-{lang}.png")
     play_and_see_the_frame_change(page, lang, sent)
@@ -113,7 +114,7 @@ def test_conv_animation_plays_in_the_browser(app_url: str, page_: Page, artifact
     # Next: the dL/dF step, in the browser only; its animation, drawn while hidden, plays
     before = len(sent)
     page.locator('[data-bnviz="next"]').click()
-    expect(page.locator(TITLE)).to_contain_text(t("step.conv.dw.title", lang))
+    expect(page.locator(TITLE)).to_contain_text(t("step.conv.dw.title", lang), timeout=TIMEOUT)
     expect(page).to_have_url(re.compile(r"[?&]conv_step=2(&|$)"))
     page.wait_for_timeout(500)
     assert "rerun_script" not in sent[before:], sent[before:]
@@ -121,7 +122,7 @@ def test_conv_animation_plays_in_the_browser(app_url: str, page_: Page, artifact
 
     # the dL/dX step with stride 2, padding 1 and two channels: zeros inserted, rotated filter, crop
     open_lesson(page, app_url, "conv", lang, "conv_size=5&conv_filt=3&conv_stride=2&conv_pad=1&conv_cout=2&conv_step=5")
-    expect(page.locator(TITLE)).to_contain_text(t("step.conv.slide.title", lang))
+    expect(page.locator(TITLE)).to_contain_text(t("step.conv.slide.title", lang), timeout=TIMEOUT)
     play_and_see_the_frame_change(page, lang, sent)
     shot(page, artifacts / f"conv-{lang}-slide.png")
 
@@ -144,13 +145,13 @@ def test_pool_animation_plays_in_the_browser(app_url: str, page_: Page, artifact
     sent = count_sent(page)
     open_lesson(page, app_url, "pool", lang, "pool_stride=1&pool_step=2")
     expect(page.get_by_text(t("page.pool.tie_rule", lang))).to_be_visible()
-    expect(page.locator(TITLE)).to_contain_text(t("step.pool.backward.title_max", lang))
+    expect(page.locator(TITLE)).to_contain_text(t("step.pool.backward.title_max", lang), timeout=TIMEOUT)
     shot(page, artifacts / f"pool-{lang}.png")
     play_and_see_the_frame_change(page, lang, sent)
 
     before = len(sent)
     page.locator('[data-bnviz="next"]').click()  # max and average side by side, in the browser only
-    expect(page.locator(TITLE)).to_contain_text(t("step.pool.compare.title", lang))
+    expect(page.locator(TITLE)).to_contain_text(t("step.pool.compare.title", lang), timeout=TIMEOUT)
     expect(page.locator(PLOTLY)).to_have_count(2, timeout=TIMEOUT)
     expect(page).to_have_url(re.compile(r"[?&]pool_step=3(&|$)"))
     page.wait_for_timeout(500)
