@@ -21,8 +21,6 @@ from bnviz.steps import Walkthrough
 LABELS = {"x": "X", "out": "O", "dout": "∂L/∂O", "dx": "∂L/∂X", "dx_max": "∂L/∂X (max)", "dx_avg": "∂L/∂X (avg)"}
 STEPS = ("forward", "backward", "compare")
 
-
-
 FORWARD_CODE = """N, C, H, W = x.shape
 
 
