@@ -18,6 +18,7 @@ import pytest
 import torch
 import torch.nn.functional as tF
 from app_helpers import APP, assert_ok, decode, go_to_number, heading, move, shown, stepper_data
+from light_html import captions, notes, shown_formulas
 from streamlit.testing.v1 import AppTest
 
 from bnviz.i18n import catalog, t
@@ -44,11 +45,6 @@ def open_page(page: str, lang: str = "en", query: dict[str, str] | None = None) 
 def specs(at: AppTest) -> list[dict]:
     """The figures the current step shows (the other steps' are on the page, hidden)."""
     return [json.loads(c.proto.spec) for c in shown(at, "plotly_chart")]
-
-
-def values(at: AppTest, kind: str) -> list[str]:
-    """The texts of the elements of ``kind`` a learner sees (outside the steps, and in the current step)."""
-    return [e.value for e in shown(at, kind)]
 
 
 def run(widget) -> AppTest:
@@ -111,10 +107,10 @@ def test_conv_page_walks_every_step_in_the_language(lang):
             assert spec["frames"], name
             buttons = spec["layout"]["updatemenus"][0]["buttons"]
             assert [b["label"] for b in buttons] == [t("page.conv.play", lang), t("page.conv.pause", lang)]
-        assert values(at, "info")[-1].startswith(catalog()[f"step.conv.{name}.note"][lang].split("{")[0])
+        assert notes(at)[-1].startswith(catalog()[f"step.conv.{name}.note"][lang].split("{")[0])
     move(at, -1)
     assert title(at).endswith(t("step.conv.scatter.title", lang))
-    assert values(at, "success") == [t("page.conv.agree", lang, diff=fmt(0.0))]
+    assert notes(at, "success") == [t("page.conv.agree", lang, diff=fmt(0.0))]
 
 
 def test_conv_forward_figure_matches_torch_and_every_slider_moves():
@@ -128,19 +124,19 @@ def test_conv_forward_figure_matches_torch_and_every_slider_moves():
         assert at.slider(key=key).value == value
     out, dx, dw = drawn_conv(0, 5, 3, 2, 1, 3, 2)
     assert t("page.conv.shapes", "en", c=3, h=5, w=5, hp=7, wp=7, f=2, hh=3, ww=3, ho=3, wo=3) in \
-        values(at, "caption")
+        captions(at)
     run(at.selectbox(key="conv_f").set_value(1))
     run(at.segmented_control(key="conv_mode").set_value("step"))
     total = 9
     for _ in range(total - 1):
         run(at.button(key="conv_forward_frame_next").click())  # each step has its own frame stepper
-    assert t("page.conv.frame_of", "en", n=total, total=total) in values(at, "caption")
+    assert t("page.conv.frame_of", "en", n=total, total=total) in captions(at)
     o = grids(specs(at)[0])[-1]
     assert np.max(np.abs(o - out[0, 1])) < 1e-12  # every cell of O[f = 2] now shown, equal to PyTorch
     run(at.button(key="conv_forward_frame_prev").click())
-    assert t("page.conv.frame_of", "en", n=total - 1, total=total) in values(at, "caption")
+    assert t("page.conv.frame_of", "en", n=total - 1, total=total) in captions(at)
     go_to(at, 5)  # slide: ∂L/∂X_pad of channel c
-    assert t("page.conv.frame_of", "en", n=1, total=50) in values(at, "caption")  # its own frames, from 1
+    assert t("page.conv.frame_of", "en", n=1, total=50) in captions(at)  # its own frames, from 1
     run(at.selectbox(key="conv_c").set_value(2))
     run(at.slider(key="conv_slide_frame").set_value(10**0))
     go_to(at, 6)  # scatter, last frame (the crop): ∂L/∂X[c = 3]
@@ -160,7 +156,7 @@ def test_conv_forward_figure_matches_torch_and_every_slider_moves():
 def test_conv_value_modes_and_typed_input():
     at = open_page(CONV)
     run(at.segmented_control(key="conv_values").set_value("decimals"))
-    assert any("." in line for line in values(at, "latex"))
+    assert any("." in line for line in shown_formulas(at))
     run(at.segmented_control(key="conv_values").set_value("typed"))
     assert {w.key for w in at.text_area} >= {"conv_x_text", "conv_w_text", "conv_dout_text"}
     assert "conv_size" not in {w.key for w in at.slider}
@@ -184,8 +180,8 @@ def test_conv_stride_that_does_not_divide_is_floored_like_torch_and_the_dropped_
     out, _, _ = drawn_conv(0, 4, 3, 2, 0, 1, 1)
     assert out.shape == (1, 1, 1, 1)
     assert t("page.conv.shapes", "en", c=1, h=4, w=4, hp=4, wp=4, f=1, hh=3, ww=3, ho=1, wo=1) in \
-        values(at, "caption")
-    assert t("step.conv.dropped_note.one", "en", dr=1, dc=1) in values(at, "info")[-1]
+        captions(at)
+    assert t("step.conv.dropped_note.one", "en", dr=1, dc=1) in notes(at)[-1]
     marks = [tr for tr in specs(at)[0]["data"] if tr["type"] == "scatter" and tr.get("text", [""])[:1] == ["×"]]
     assert marks and len(marks[0]["text"]) == 7  # the last row and column of the 4 × 4 input
 
@@ -231,7 +227,7 @@ def drawn_pool(seed: int, size: int, k: int, s: int, kind: str):
 def test_pool_page_walks_every_step_in_the_language(lang):
     at = open_page(POOL, lang)
     assert at.title[0].value == t("page.pool.title", lang)
-    assert t("page.pool.tie_rule", lang) in values(at, "info")
+    assert t("page.pool.tie_rule", lang) in notes(at)
     for n, name in enumerate(POOL_STEPS, start=1):
         if n > 1:
             move(at, 1, "pool_step")
@@ -241,7 +237,7 @@ def test_pool_page_walks_every_step_in_the_language(lang):
     out_max, dx_max = drawn_pool(0, 4, 2, 2, "max")
     _, dx_avg = drawn_pool(0, 4, 2, 2, "avg")
     fmt = lambda v: f"{v:g}".replace("-", "−")  # noqa: E731
-    assert values(at, "success")[0] == t("page.pool.sums", lang, max=fmt(dx_max.sum()), avg=fmt(dx_avg.sum()),
+    assert notes(at, "success")[0] == t("page.pool.sums", lang, max=fmt(dx_max.sum()), avg=fmt(dx_avg.sum()),
                                     total=fmt(dx_max.sum()))
     for spec, dx in zip(specs(at), (dx_max, dx_avg), strict=True):
         z = [decode_2d(d["z"]) for d in spec["frames"][-1]["data"] if d["type"] == "heatmap"][0]
@@ -257,11 +253,11 @@ def test_pool_every_control_moves_and_matches_torch():
     out, dx = drawn_pool(0, 7, 3, 1, "avg")
     z = [decode_2d(d["z"]) for d in specs(at)[0]["frames"][-1]["data"] if d["type"] == "heatmap"][0]
     assert np.max(np.abs(z - dx[0, 0])) < 1e-12
-    assert t("step.pool.overlap_note", "en", S=1, K=3) in values(at, "info")[-1]
+    assert t("step.pool.overlap_note", "en", S=1, K=3) in notes(at)[-1]
     run(at.segmented_control(key="pool_mode").set_value("step"))
     run(at.button(key="pool_backward_frame_next").click())
-    assert t("page.conv.frame_of", "en", n=2, total=25) in values(at, "caption")
-    assert len(values(at, "latex")) > 2
+    assert t("page.conv.frame_of", "en", n=2, total=25) in captions(at)
+    assert len(shown_formulas(at)) > 2
     run(at.segmented_control(key="pool_values").set_value("decimals"))
     run(at.segmented_control(key="pool_values").set_value("typed"))
     at.text_area(key="pool_x_text").input("1 3 3 0\n3 2 1 3\n0 0 0 0\n0 0 0 5")
@@ -290,8 +286,8 @@ def test_pool_padding_ceil_mode_and_count_include_pad_match_torch():
     out = tF.avg_pool2d(tx, 3, 2, 1, ceil_mode=True, count_include_pad=False)
     dout = rng.integers(-2, 3, size=tuple(out.shape)).astype(float)
     (out * torch.tensor(dout)).sum().backward()
-    assert t("page.pool.shapes", "en", h=5, w=5, k=3, s=2, p=1, ho=3, wo=3) in values(at, "caption")
-    assert t("step.pool.pad_note_avg_exclude", "en", P=1) in values(at, "info")[-1]
+    assert t("page.pool.shapes", "en", h=5, w=5, k=3, s=2, p=1, ho=3, wo=3) in captions(at)
+    assert t("step.pool.pad_note_avg_exclude", "en", P=1) in notes(at)[-1]
     o = [decode_2d(d["z"]) for d in specs(at)[0]["frames"][-1]["data"] if d["type"] == "heatmap"][0]
     assert np.max(np.abs(o - out.detach().numpy()[0, 0])) < 1e-12
     move(at, 1, "pool_step")

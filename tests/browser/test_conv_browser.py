@@ -107,7 +107,7 @@ def test_conv_animation_plays_in_the_browser(app_url: str, page_: Page, artifact
     sent = count_sent(page)
     open_lesson(page, app_url, "conv", lang)
     expect(page.locator(TITLE)).to_contain_text(t("step.conv.forward.title", lang), timeout=TIMEOUT)
-    expect(page.locator(".katex").first).to_be_visible()
+    expect(page.locator(".bnviz-math:visible").first).to_be_visible()  # the step's formulas (MathML)
     shot(page, artifacts / f"conv-{lang}.png")
     play_and_see_the_frame_change(page, lang, sent)
 
