@@ -14,7 +14,7 @@ import numpy as np
 import sympy as sp
 
 from bnviz.numfmt import plain
-from bnviz.symbolic import latex
+from bnviz.symbolic import latex, partial_name
 
 Array = np.ndarray
 
@@ -32,6 +32,11 @@ class WindowMax(sp.Function):
 def name(tex: str) -> sp.Symbol:
     """A name printed as written (a derivative's ∂L/∂·, an entry O_{1,1,1}): notation, not a formula."""
     return sp.Symbol(tex)
+
+
+def d(wrt: sp.Basic | str, of: sp.Basic | str = "L") -> sp.Symbol:
+    """The name ∂of/∂wrt as a Symbol (:func:`bnviz.symbolic.partial_name`; strings are LaTeX already)."""
+    return name(partial_name(wrt, of))
 
 
 def number(v: float) -> sp.Expr:

@@ -15,6 +15,7 @@ from bnviz.lessons.conv_problem import TYPED_MAX, ConvProblem
 from bnviz.lessons.windowed import show_matrix
 from bnviz.ops import conv
 from bnviz.ops.windows import C_, F_, HH_, HO_, INDEX, P_, S_, WO_, WW_
+from bnviz.symbolic import partial_name
 
 CONCRETE_MAX = 9
 """The concrete SymPy case is written out up to this padded input side (beyond: general formulas only)."""
@@ -26,12 +27,12 @@ Forms = dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
 
 def _grad(indexed: sp.Basic) -> sp.Symbol:
     """The name ∂L/∂<indexed> (notation)."""
-    return w.name(rf"\frac{{\partial L}}{{\partial {w.tex(indexed)}}}")
+    return w.d(w.tex(indexed))
 
 
 def _dO(indexed: sp.Basic) -> sp.Symbol:
     """The name ∂O_{f,i,j}/∂<indexed> (notation)."""
-    return w.name(rf"\frac{{\partial O_{{f,i,j}}}}{{\partial {w.tex(indexed)}}}")
+    return w.d(w.tex(indexed), "O_{f,i,j}")
 
 
 def sizes_line(sh: dict[str, int]) -> str:
@@ -100,11 +101,11 @@ def shape_formulas(h: int, w_: int, hh: int, ww: int, stride: int, pad: int, wri
 
     def grad(of: str, wrt: str, m: sp.Matrix) -> str:
         """∂of/∂wrt as a matrix, or entry by entry (``of`` is L or O_{11})."""
-        return show_matrix(rf"\frac{{\partial {of}}}{{\partial {wrt}}}",
-                           lambda idx: rf"\frac{{\partial {of}}}{{\partial {wrt}_{{{idx}}}}}", m)
+        return show_matrix(partial_name(wrt, of), lambda idx: partial_name(f"{wrt}_{{{idx}}}", of), m)
 
     diff = sp.Matrix(h, w_, lambda r, s: sp.expand(cc.dX_full_pad[r + pad, s + pad] - cc.dX[r, s]))
-    views = w.name(r"\frac{\partial L}{\partial X}\Big|_{full} - \frac{\partial L}{\partial X}\Big|_{scatter}")
+    views = sp.Add(w.name(partial_name("X") + r"\Big|_{full}"), -w.name(partial_name("X") + r"\Big|_{scatter}"),
+                   evaluate=False)
     check = w.equals(views, w.matrix(diff))
     return {
         "forward": ((g["forward"], show_matrix("O", lambda idx: f"O_{{{idx}}}", cc.out)),
@@ -146,6 +147,6 @@ def first_sums(p: ConvProblem) -> dict[str, str]:
                        for a in range(hh) for bb in range(ww) if p.dout_pad[n, ff, a, bb] != 0)
     return {
         "forward": w.sum_equation(w.name("O_{1,1,1}"), [*fwd, w.number(p.b[f])], p.out[n, f, 0, 0]),
-        "dw": w.sum_equation(w.name(r"\frac{\partial L}{\partial F_{1,1,1,1}}"), dw, p.dw[f, c, 0, 0]),
-        "slide": w.sum_equation(w.name(r"\frac{\partial L}{\partial X^{pad}_{1,1,1}}"), slide, p.dxp[n, c, 0, 0]),
+        "dw": w.sum_equation(w.d("F_{1,1,1,1}"), dw, p.dw[f, c, 0, 0]),
+        "slide": w.sum_equation(w.d("X^{pad}_{1,1,1}"), slide, p.dxp[n, c, 0, 0]),
     }

@@ -18,6 +18,7 @@ from bnviz.lessons.windowed import show_matrix
 from bnviz.ops import pool
 from bnviz.ops.pool import Pooling
 from bnviz.ops.windows import INDEX, REAL, S_, entry_symbol
+from bnviz.symbolic import partial_name
 
 Array = np.ndarray
 Forms = dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
@@ -38,14 +39,14 @@ def general() -> dict[str, str]:
     i, j, p, q = (INDEX[n] for n in "i j p q".split())
     o_ij = w.name("O_{i,j}")
     cell = w.formula(d.cell)
-    dO = w.name(rf"\frac{{\partial O_{{i,j}}}}{{\partial {cell}}}")
-    chain = sp.Mul(w.name(r"\frac{\partial L}{\partial O_{i,j}}"), dO, evaluate=False)
+    dO = w.d(cell, "O_{i,j}")
+    chain = sp.Mul(w.d("O_{i,j}"), dO, evaluate=False)
     term = w.formula(d.avg_term.subs({pool.DOUT[i, j]: sp.Symbol("dO_{i,j}")}))
     return {
         "max": NOTATION["max"].format(cell=w.formula(pool.XPAD[S_ * (i - 1) + p, S_ * (j - 1) + q])),
         "avg": w.formula_eq(o_ij, d.avg),
         "avg_local": w.formula_eq(dO, d.avg_local),
-        "avg_term": NOTATION["accumulate"].format(grad=rf"\frac{{\partial L}}{{\partial {cell}}}",
+        "avg_term": NOTATION["accumulate"].format(grad=partial_name(cell),
                                                   chain=f"{w.tex(chain)} = {term}"),
     }
 
@@ -70,8 +71,7 @@ def shape_formulas(layer: Pooling, kind: str) -> tuple[str, tuple[str, ...]]:
 
     out = show_matrix("O", lambda idx: f"O_{{{idx}}}", sp.Matrix(*layer.out_shape, entry))
     pc = pool.concrete(k)
-    local = show_matrix(r"\frac{\partial O_{11}}{\partial x}",
-                        lambda idx: rf"\frac{{\partial O_{{11}}}}{{\partial x_{{{idx}}}}}",
+    local = show_matrix(partial_name("x", "O_{11}"), lambda idx: partial_name(f"x_{{{idx}}}", "O_{11}"),
                         pc.dmax if kind == "max" else pc.davg)
     return out, ((local,) if kind == "max" else (general()["avg_local"], local))
 
@@ -80,7 +80,7 @@ def shape_formulas(layer: Pooling, kind: str) -> tuple[str, tuple[str, ...]]:
 def _max_derivative(i: int, j: int, values: tuple[tuple[float, ...], ...]) -> str:
     """∂O_{ij}/∂x of one K×K max window at these numbers (SymPy, cached by the numbers)."""
     m = np.array(values)
-    at = w.name(rf"\frac{{\partial O_{{{i + 1}{j + 1}}}}}{{\partial x}}\Big|_{{x = {w.tex(w.matrix(m))}}}")
+    at = w.name(partial_name("x", f"O_{{{i + 1}{j + 1}}}") + rf"\Big|_{{x = {w.tex(w.matrix(m))}}}")
     return w.equals(at, w.matrix(pool.max_derivative_at(m)))
 
 
@@ -124,15 +124,15 @@ def formulas(pp: PoolProblem) -> Forms:
     else:
         fwd_nums = w.equals(o11, w.average(real, int(pp.divisors[0, 0])), out11)
         back += [g["avg_term"], divisors]
-    dx = w.name(r"\frac{\partial L}{\partial x}")
+    dx = w.d("x")
     route = (w.equals(dx, w.matrix(pp.dx[0, 0])),)
     forward_lines = (g[kind], *((divisors,) if kind == "avg" else ()), shown_out, fwd_nums)
     dout = pp.dout[0, 0]
     return {
         "forward": (forward_lines, local),
-        "backward": ((w.equals(w.name(r"\frac{\partial L}{\partial O}"), w.matrix(dout)), *back, *route), local),
-        "compare": ((w.equals(w.name(r"\frac{\partial L}{\partial x}\Big|_{max}"), w.matrix(pp.dx_max[0, 0])),
-                     w.equals(w.name(r"\frac{\partial L}{\partial x}\Big|_{avg}"), w.matrix(pp.dx_avg[0, 0])),
-                     w.sum_equation(w.name(r"\sum \frac{\partial L}{\partial O}"), [w.number(v) for v in dout.ravel()],
+        "backward": ((w.equals(w.d("O"), w.matrix(dout)), *back, *route), local),
+        "compare": ((w.equals(w.name(partial_name("x") + r"\Big|_{max}"), w.matrix(pp.dx_max[0, 0])),
+                     w.equals(w.name(partial_name("x") + r"\Big|_{avg}"), w.matrix(pp.dx_avg[0, 0])),
+                     w.sum_equation(w.name(r"\sum " + partial_name("O")), [w.number(v) for v in dout.ravel()],
                                     float(pp.dout.sum()), per_line=16)), ()),
     }
