@@ -19,9 +19,6 @@ from bnviz.settings import Settings
 LESSONS = Path(__file__).resolve().parents[2] / "bnviz" / "lessons"
 RETYPED = re.compile(r"\\frac\{+\\partial\s*L\s*\}+\{+\\partial|\\partial\s*L\s*/\s*\\partial")
 """∂L/∂… typed as LaTeX (plain or as an f-string with doubled braces): ``symbolic.partial_name`` writes it once."""
-PENDING = {"conv.py", "pool.py"}
-"""Being rewritten on the conv/pool branch (issue 9); remove a name here once that branch lands."""
-
 
 def retyped(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if RETYPED.search(line)]
@@ -34,7 +31,7 @@ def test_the_scan_finds_a_typed_derivative_name():
     assert not retyped('S.partial_name(gamma_c)')
 
 
-@pytest.mark.parametrize("path", sorted(p for p in LESSONS.glob("*.py") if p.name not in PENDING), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted(LESSONS.glob("*.py")), ids=lambda p: p.name)
 def test_no_lesson_retypes_a_derivative_name(path):
     assert retyped(path.read_text(encoding="utf-8")) == []
 
