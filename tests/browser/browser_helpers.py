@@ -13,6 +13,9 @@ from playwright.sync_api import Page, expect
 
 TIMEOUT = 30_000
 """Milliseconds a wait may take by default."""
+DESKTOP = {"width": 1400, "height": 900}
+PHONE = {"width": 390, "height": 844}
+"""Viewports for the ``tab`` fixture (conftest.py), e.g. ``@pytest.mark.parametrize("tab", [PHONE], indirect=True)``."""
 
 
 def idle(page: Page, timeout: int = TIMEOUT) -> None:

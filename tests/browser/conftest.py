@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from browser_helpers import DESKTOP
 from playwright.sync_api import Browser, Page
 
 from bench.server import STARTUP_TIMEOUT, ServerError, chromium, streamlit_server, tail
@@ -85,6 +86,19 @@ def page_(chromium_browser: Browser) -> Iterator[Page]:
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.js_errors = errors  # type: ignore[attr-defined]
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def tab(chromium_browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    """One tab at the viewport given by the test's indirect ``tab`` parameter (``browser_helpers.DESKTOP`` by
+    default, or ``PHONE``), 60 s default timeout."""
+    context = chromium_browser.new_context(viewport=getattr(request, "param", DESKTOP), locale="en-US")
+    page = context.new_page()
+    page.set_default_timeout(60_000)
     try:
         yield page
     finally:
