@@ -9,34 +9,16 @@ browser download (``playwright install``) is never used.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from browser_helpers import DESKTOP
+from browser_helpers import DESKTOP, VIEWPORT, live_server
 from playwright.sync_api import Browser, Page
 
-from bench.server import STARTUP_TIMEOUT, ServerError, chromium, streamlit_server, tail
+from bench.server import STARTUP_TIMEOUT, ServerError, chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
-VIEWPORT = {"width": 1400, "height": 2200}
-"""Tall, because Streamlit scrolls an inner container: a screenshot shows only the viewport."""
-
-
-@contextmanager
-def live_server(log: Path) -> Iterator[str]:
-    """``bench.server.streamlit_server``: a server that does not come up fails the test with its log.
-
-    Afterwards a traceback in the server's log is printed (the test's output shows it)."""
-    try:
-        with streamlit_server(log) as url:
-            yield url
-    except ServerError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    finally:
-        if log.exists() and "Traceback" in log.read_text(errors="replace"):
-            print(f"\nstreamlit server log ({log}) has a traceback:\n{tail(log, 80)}")
 
 
 @pytest.fixture(scope="session")

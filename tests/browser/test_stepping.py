@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import VIEWPORT, live_server
+from browser_helpers import VIEWPORT, live_server
 from playwright.sync_api import Browser, Page, expect
 from streamlit.proto.BackMsg_pb2 import BackMsg
 
