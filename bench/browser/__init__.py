@@ -27,8 +27,8 @@ from urllib.parse import urlencode
 from bench import ROOT
 from bench.browser.measure import Lesson, Series, probe_script, slider_series, step_series
 from bench.browser.report import summary
-from bench.browser.server import chromium, streamlit_server
 from bench.machine import load_average, version
+from bench.server import chromium, streamlit_server
 from bnviz import course
 
 ARTIFACTS = ROOT / "artifacts"

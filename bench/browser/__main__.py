@@ -15,7 +15,7 @@ from pathlib import Path
 
 from bench.browser import ARTIFACTS, run
 from bench.browser.report import format_table, to_json
-from bench.browser.server import BenchError
+from bench.server import ServerError
 from bnviz.i18n import LANGS
 
 
@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              progress=lambda msg: print(msg, file=sys.stderr, flush=True))
     except ValueError as exc:
         ap.error(str(exc))
-    except BenchError as exc:
+    except ServerError as exc:
         print(f"python -m bench.browser: {exc}", file=sys.stderr)
         return 1
     args.json.parent.mkdir(parents=True, exist_ok=True)

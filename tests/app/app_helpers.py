@@ -33,34 +33,50 @@ LANGS = ("en", "zh")
 # --------------------------------------------------------------------------- app driving
 
 
-def new_app(query: dict[str, str] | None = None) -> AppTest:
-    """A fresh AppTest of app.py (not yet run), with URL query parameters set."""
-    at = AppTest.from_file(str(APP), default_timeout=60)
+def new_app(query: dict[str, str] | None = None, timeout: float = 60) -> AppTest:
+    """A fresh AppTest of app.py (not yet run), with URL query parameters set; ``timeout``: seconds per run."""
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
     for k, v in (query or {}).items():
         at.query_params[k] = v
     return at
 
 
-def run_graph(at: AppTest) -> AppTest:
-    """Run the app (it opens on its default page), then switch to the graph page.
+def switch_to(at: AppTest, page: str) -> AppTest:
+    """Run the app (it opens on its default page), then switch to ``page`` ("pages/<key>_page.py").
 
     AppTest needs one run of app.py before switch_page, or the page runs without
     the sidebar that app.py draws. URL query parameters set before survive the switch.
     """
     at.run()
     assert_ok(at)
-    at.switch_page(GRAPH_PAGE).run()
+    at.switch_page(page).run()
     assert_ok(at)
+    return at
+
+
+def run_graph(at: AppTest) -> AppTest:
+    """Run the app, then switch to the graph page (``switch_to``)."""
+    return switch_to(at, GRAPH_PAGE)
+
+
+def open_page(page: str, lang: str | None = "en", query: dict[str, str] | None = None,
+              timeout: float = 60) -> AppTest:
+    """A fresh app opened on ``page`` ("pages/<key>_page.py"), ``?lang=`` set in the URL before the first run
+    (None: no ``lang`` parameter) and then ``query``; ``timeout``: seconds per run."""
+    return switch_to(new_app({**({"lang": lang} if lang else {}), **(query or {})}, timeout), page)
+
+
+def switch_lang(at: AppTest, lang: str) -> AppTest:
+    """Switch the language with the sidebar's segmented control (nothing to do for English)."""
+    if lang != "en":
+        at.segmented_control(key="lang").set_value(lang).run()
+        assert_ok(at)
     return at
 
 
 def open_app(lang: str = "en", query: dict[str, str] | None = None) -> AppTest:
     """The graph page; the language switched with the sidebar's segmented control."""
-    at = run_graph(new_app(query))
-    if lang != "en":
-        at.segmented_control(key="lang").set_value(lang).run()
-        assert_ok(at)
-    return at
+    return switch_lang(run_graph(new_app(query)), lang)
 
 
 def assert_ok(at: AppTest) -> None:
@@ -185,8 +201,20 @@ def go_to(at: AppTest, key: str) -> AppTest:
 
 def set_widget(at: AppTest, kind: str, key: str, value) -> AppTest:
     """``at.<kind>(key=key).set_value(value)`` then rerun, checking for exceptions."""
-    getattr(at, kind)(key=key).set_value(value).run()
+    return rerun(getattr(at, kind)(key=key).set_value(value))
+
+
+def rerun(widget) -> AppTest:
+    """Rerun after a widget change (``widget``: what ``set_value`` / ``click`` / ``input`` returns); no exception."""
+    at = widget.run()
     assert_ok(at)
+    return at
+
+
+def rerun_clean(widget) -> AppTest:
+    """``rerun``, and no error box on the page either."""
+    at = rerun(widget)
+    assert not at.error, [e.value for e in at.error]
     return at
 
 

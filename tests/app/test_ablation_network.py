@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from app_helpers import assert_ok, new_app
+from app_helpers import assert_ok, open_page
 
 from bnviz.i18n import t
 
 
 def test_broken_backward_beside_the_true_one():
-    at = new_app({"net_ablate": "mu"}).run()
-    assert_ok(at)
-    at.switch_page("pages/network_page.py").run()
-    assert_ok(at)
+    at = open_page("pages/network_page.py", lang=None, query={"net_ablate": "mu"})
     at.select_slider(key="steps").set_value(100).run()
     at.slider(key="layers").set_value(2).run()
     at.button(key="net_train").click().run()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import light_html
 import numpy as np
 import pytest
-from app_helpers import APP, LANGS, assert_ok, decode, plotly_specs
+from app_helpers import LANGS, assert_ok, decode, open_page, plotly_specs, rerun_clean
 from streamlit.testing.v1 import AppTest
 
 from bnviz.figures.palette import HIGHLIGHT
@@ -22,23 +22,12 @@ BUGS = ("eval", "batch1", "test_batch", "finetune", "dropout")
 PARTS = ("symptom", "cause", "fix")
 
 
-def open_page(lang: str, query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=120)
-    at.query_params["lang"] = lang
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert_ok(at)
-    at.switch_page(PAGE).run()
-    assert_ok(at)
-    return at
+def open_zoo(lang: str, query: dict[str, str] | None = None) -> AppTest:
+    return open_page(PAGE, lang, query, timeout=120)  # the first run trains the patient network
 
 
 def pick(at: AppTest, bug: str) -> AppTest:
-    at.segmented_control(key="zoo_bug").set_value(bug).run()
-    assert_ok(at)
-    assert not at.error, [e.value for e in at.error]
-    return at
+    return rerun_clean(at.segmented_control(key="zoo_bug").set_value(bug))
 
 
 def metrics(at: AppTest) -> dict[str, str]:
@@ -53,7 +42,7 @@ def oracle():
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_every_bug_shows_symptom_cause_and_fix(lang: str):
-    at = open_page(lang)
+    at = open_zoo(lang)
     assert at.title[0].value == t("page.bugzoo.title", lang)
     for bug in BUGS:
         pick(at, bug)
@@ -67,7 +56,7 @@ def test_every_bug_shows_symptom_cause_and_fix(lang: str):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_forgotten_eval_numbers_are_torchs(lang: str, oracle):
-    at = open_page(lang)
+    at = open_zoo(lang)
     data = digits()
     srt = np.argsort(data.y_val, kind="stable")
     shown = metrics(at)
@@ -80,7 +69,7 @@ def test_forgotten_eval_numbers_are_torchs(lang: str, oracle):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_batch_one_quotes_pytorch_and_draws_the_variance(lang: str):
-    at = pick(open_page(lang), "batch1")
+    at = pick(open_zoo(lang), "batch1")
     assert [c.value for c in at.code] == [T.torch_refusal(1, 100)]
     assert any(t("page.bugzoo.torch_says", lang) == m.value for m in at.markdown)
     graphs = [s for s in plotly_specs(at) if s["data"][-1].get("mode") == "markers+text"]
@@ -89,7 +78,7 @@ def test_batch_one_quotes_pytorch_and_draws_the_variance(lang: str):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_test_batch_curve_is_torchs(lang: str, oracle):
-    at = pick(open_page(lang), "test_batch")
+    at = pick(open_zoo(lang), "test_batch")
     curve = next(s for s in plotly_specs(at) if s["layout"].get("xaxis", {}).get("type") == "log")
     data = digits()
     mix = np.random.default_rng(3).permutation(360)
@@ -100,7 +89,7 @@ def test_test_batch_curve_is_torchs(lang: str, oracle):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_dropout_slider_changes_the_shift(lang: str):
-    at = pick(open_page(lang), "dropout")
+    at = pick(open_zoo(lang), "dropout")
     before = metrics(at)[t("page.bugzoo.value.ratio", lang)]
     at.slider(key="zoo_p").set_value(0.8).run()
     assert_ok(at)
@@ -109,7 +98,7 @@ def test_dropout_slider_changes_the_shift(lang: str):
 
 
 def test_a_bad_dropout_rate_in_the_url_is_named_and_the_default_used():
-    at = open_page("en", {"zoo_bug": "dropout", "zoo_p": "7"})
+    at = open_zoo("en", {"zoo_bug": "dropout", "zoo_p": "7"})
     assert at.slider(key="zoo_p").value == bugs.DROPOUT
     assert any("zoo_p" in w.value for w in at.warning), [w.value for w in at.warning]
     assert t("step.bugzoo.dropout.symptom.title", "en") in " ".join(h.value for h in at.subheader)

@@ -15,7 +15,7 @@ import logging
 import re
 
 import pytest
-from app_helpers import APP, GRAPH_PAGE, assert_ok, new_app, run_graph, texts
+from app_helpers import APP, assert_ok, new_app, open_page, run_graph, texts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
@@ -92,9 +92,7 @@ def test_any_typed_batch_gives_a_page_and_no_traceback(x_text: str, dout_text: s
 
 def test_train_vs_test_with_two_own_columns_and_feature_3_does_not_crash() -> None:
     """The issue's crash: the feature picker was sized from the sidebar's D (3), not from the batch used."""
-    at = new_app()
-    at.run()
-    at.switch_page("pages/train_test_page.py").run()
+    at = open_page("pages/train_test_page.py", lang=None)
     at.selectbox(key="tt_feature").set_value(2).run()  # feature 3 of the default 3
     assert_ok(at)
     at.sidebar.selectbox(key="dist").set_value("custom").run()
@@ -202,10 +200,7 @@ def test_no_traceback_details_are_configured() -> None:
 
 def test_graph_page_is_still_the_default_route() -> None:
     """The safety net changes nothing on a good run (the graph page opens with no error)."""
-    at = new_app()
-    at.run()
-    at.switch_page(GRAPH_PAGE).run()
-    assert_ok(at)
+    at = run_graph(new_app())
     assert not at.error
 
 

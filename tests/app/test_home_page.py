@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app_helpers import assert_ok, new_app, texts
+from app_helpers import assert_ok, new_app, switch_lang, texts
 
 from bnviz.i18n import t
 
@@ -33,9 +33,7 @@ def test_home_survives_a_rerun(lang):
     assert_ok(at)
     at.slider(key="m").set_value(5).run()
     assert_ok(at)
-    if lang != "en":
-        at.segmented_control(key="lang").set_value(lang).run()
-        assert_ok(at)
+    switch_lang(at, lang)
     assert len(at.sidebar.slider) > 0, "the sidebar was not drawn: pages/home.py ran without app.py"
     assert t("sidebar.header", lang) in texts(at.sidebar.header)
     assert [e.value for e in at.title] == [t("page.home.heading", lang)]
@@ -45,9 +43,7 @@ def test_home_survives_a_rerun(lang):
 def test_home_lists_the_trail_of_questions(lang):
     from bnviz import trail
 
-    at = new_app().run()
-    if lang != "en":
-        at.segmented_control(key="lang").set_value(lang).run()
+    at = switch_lang(new_app().run(), lang)
     assert_ok(at)
     shown = texts(at.markdown)
     links = [link.proto for link in at.get("page_link")]

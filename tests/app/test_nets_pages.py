@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 from app_helpers import (
     LANGS,
-    assert_ok,
     go_to_number,
     heading,
     move,
-    new_app,
+    open_page,
     plotly_specs,
+    rerun,
     shown,
     step_number,
     stepper_data,
@@ -34,19 +34,8 @@ PAGES = {"upstream": "pages/upstream_page.py", "saturation": "pages/saturation_p
          "network": "pages/network_page.py", "experiments": "pages/experiments_page.py"}
 
 
-def open_page(key: str, lang: str = "en", query: dict[str, str] | None = None):
-    at = new_app({"lang": lang, **(query or {})})
-    at.run()
-    assert_ok(at)
-    at.switch_page(PAGES[key]).run()
-    assert_ok(at)
-    return at
-
-
-def run(widget):
-    at = widget.run()
-    assert_ok(at)
-    return at
+def open_lesson(key: str, lang: str = "en", query: dict[str, str] | None = None):
+    return open_page(PAGES[key], lang, query)
 
 
 def table(frame) -> np.ndarray:
@@ -73,7 +62,7 @@ def bn_chain(seed: int = 0, m: int = 8, d: int = 3, classes: int = 3, scale: flo
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("key", list(PAGES))
 def test_page_opens_in_both_languages(key, lang):
-    at = open_page(key, lang)
+    at = open_lesson(key, lang)
     assert [e.value for e in at.title] == [t(f"page.{key}.title", lang)]
     assert t(f"page.{key}.intro", lang) in light_html.captions(at)
     assert len(at.get("download_button")) == 4
@@ -84,7 +73,7 @@ def test_page_opens_in_both_languages(key, lang):
 
 
 def test_upstream_walks_every_step_and_shows_the_chain(lang="en"):
-    at = open_page("upstream")
+    at = open_lesson("upstream")
     assert len(plotly_specs(at)) == 1  # the chain diagram
     seen = []
     for n in range(1, 11):
@@ -100,9 +89,9 @@ def test_upstream_walks_every_step_and_shows_the_chain(lang="en"):
 
 @pytest.mark.parametrize("classes,scale", [(3, 1.0), (5, 3.0), (10, 0.1)])
 def test_upstream_dout_is_the_softmax_chain(classes, scale):
-    at = open_page("upstream")
-    at = run(at.slider(key="classes").set_value(classes))
-    at = run(at.select_slider(key="wscale").set_value(scale))
+    at = open_lesson("upstream")
+    at = rerun(at.slider(key="classes").set_value(classes))
+    at = rerun(at.select_slider(key="wscale").set_value(scale))
     at = go_to_number(at, 9, "up_step")  # backward.relu: y, ∂L/∂a, ∂L/∂y
     ref = bn_chain(classes=classes, scale=scale)
     frames = tables(at)
@@ -116,12 +105,12 @@ def test_upstream_dout_is_the_softmax_chain(classes, scale):
 
 
 def test_upstream_follows_the_sidebar_and_reports_bad_input():
-    at = open_page("upstream")
-    at = run(at.slider(key="m").set_value(5))
+    at = open_lesson("upstream")
+    at = rerun(at.slider(key="m").set_value(5))
     at = go_to_number(at, 9, "up_step")
     np.testing.assert_allclose(table(tables(at)[2]), bn_chain(m=5)["dout"], rtol=1e-5, atol=1e-9)
-    at = run(at.selectbox(key="dist").set_value("custom"))
-    at = run(at.text_area(key="x_text").input("1, 2\n3, oops"))
+    at = rerun(at.selectbox(key="dist").set_value("custom"))
+    at = rerun(at.text_area(key="x_text").input("1, 2\n3, oops"))
     assert len(at.error) == 1 and t("page.graph.fix_input", "en") in texts(shown(at, "info"))
 
 
@@ -129,13 +118,13 @@ def test_upstream_follows_the_sidebar_and_reports_bad_input():
 
 
 def test_saturation_every_control_and_the_shares():
-    at = open_page("saturation")
+    at = open_lesson("saturation")
     assert len(plotly_specs(at)) == 3
     for k in range(1, 5):
-        at = run(at.slider(key=f"sat_mean{k}").set_value(float(2 * k - 5)))
-        at = run(at.slider(key=f"sat_scale{k}").set_value(0.5 * k))
-    at = run(at.select_slider(key="tau").set_value(0.05))
-    at = run(at.select_slider(key="samples").set_value(500))
+        at = rerun(at.slider(key=f"sat_mean{k}").set_value(float(2 * k - 5)))
+        at = rerun(at.slider(key=f"sat_scale{k}").set_value(0.5 * k))
+    at = rerun(at.select_slider(key="tau").set_value(0.05))
+    at = rerun(at.select_slider(key="samples").set_value(500))
     means, scales = np.array([-3.0, -1.0, 1.0, 3.0]), np.array([0.5, 1.0, 1.5, 2.0])
     x = means + scales * np.random.default_rng(0).standard_normal((500, 4))
     s = 1 / (1 + np.exp(-x))
@@ -156,9 +145,9 @@ def test_saturation_every_control_and_the_shares():
 
 
 def test_saturation_after_bn_follows_gamma_and_beta():
-    at = open_page("saturation")
-    at = run(at.slider(key="gamma").set_value(5.0))
-    at = run(at.slider(key="beta").set_value(3.0))
+    at = open_lesson("saturation")
+    at = rerun(at.slider(key="gamma").set_value(5.0))
+    at = rerun(at.slider(key="beta").set_value(3.0))
     df = tables(at)[0]
     after = [float(v.rstrip("%")) for v in df[t("page.saturation.table_after", "en")]]
     assert min(after) > 20  # a large γ and β push the normalized batches back into the tails
@@ -169,11 +158,11 @@ def test_saturation_after_bn_follows_gamma_and_beta():
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_network_trains_both_and_shows_every_chart(lang):
-    at = open_page("network", lang)
+    at = open_lesson("network", lang)
     assert t("page.network.press_train", lang) in texts(shown(at, "info"))
-    at = run(at.select_slider(key="steps").set_value(100))
-    at = run(at.slider(key="layers").set_value(3))
-    at = run(at.button(key="net_train").click())
+    at = rerun(at.select_slider(key="steps").set_value(100))
+    at = rerun(at.slider(key="layers").set_value(3))
+    at = rerun(at.button(key="net_train").click())
     prefix = t("page.network.trained", lang, step=100, seconds=12345.6).split("12345.6")[0]
     assert len(shown(at, "success")) == 1 and shown(at, "success")[0].value.startswith(prefix)
     # the convention where bnviz differs from cs231n and PyTorch, stated under the curves
@@ -183,13 +172,13 @@ def test_network_trains_both_and_shows_every_chart(lang):
     curves = specs[0]
     assert len(curves["data"]) == 8 and len(curves["data"][0]["x"]) == nets_records(100)
     assert len(specs[1]["frames"]) == nets_records(100)
-    at = run(at.segmented_control(key="hist").set_value("grad"))
+    at = rerun(at.segmented_control(key="hist").set_value("grad"))
     assert plotly_specs(at)[1]["layout"]["title"]["text"] == t("page.network.hist_grad_title", lang)
     # a rerun shows the stored result without training again
-    at = run(at.segmented_control(key="net_walk").set_value("baseline"))
+    at = rerun(at.segmented_control(key="net_walk").set_value("baseline"))
     assert len(plotly_specs(at)) == 5 and shown(at, "success")
     # changing the network marks the plots as stale
-    at = run(at.slider(key="layers").set_value(2))
+    at = rerun(at.slider(key="layers").set_value(2))
     assert texts(shown(at, "warning")) == [t("page.network.stale", lang)]
 
 
@@ -200,21 +189,21 @@ def nets_records(steps: int) -> int:
 
 
 def test_network_every_control_and_the_stop_button():
-    at = open_page("network")
-    at = run(at.segmented_control(key="act").set_value("sigmoid"))
+    at = open_lesson("network")
+    at = rerun(at.segmented_control(key="act").set_value("sigmoid"))
     for key, value in (("width", 32), ("wscale", "auto"), ("lr", 3e-3), ("batch", 25), ("steps", 200)):
-        at = run(at.select_slider(key=key).set_value(value))
-    at = run(at.slider(key="layers").set_value(2))
-    at = run(at.button(key="net_train").click())
+        at = rerun(at.select_slider(key=key).set_value(value))
+    at = rerun(at.slider(key="layers").set_value(2))
+    at = rerun(at.button(key="net_train").click())
     assert shown(at, "success")
-    at = run(at.button(key="net_stop").click())  # nothing running: the result stays
+    at = rerun(at.button(key="net_stop").click())  # nothing running: the result stays
     assert shown(at, "success") and len(plotly_specs(at)) == 5
-    at = run(at.select_slider(key="wscale").set_value(1e-3))
-    at = run(at.button(key="net_stop").click())
+    at = rerun(at.select_slider(key="wscale").set_value(1e-3))
+    at = rerun(at.button(key="net_stop").click())
     assert texts(shown(at, "warning")) == [t("page.network.stale", "en")]
     # the derivation below: every step, both networks
     for which in ("bn", "baseline"):
-        at = run(at.segmented_control(key="net_walk").set_value(which))
+        at = rerun(at.segmented_control(key="net_walk").set_value(which))
         for n in (1, stepper_data(at, "net_step")["total"]):
             at = go_to_number(at, n, "net_step")
             assert len(shown_formulas(at)) >= 1
@@ -225,12 +214,12 @@ def test_network_stopped_training_shows_what_was_trained():
     from bnviz import nets
     from bnviz.lessons import network
 
-    at = open_page("network")
+    at = open_lesson("network")
     cfg = replace(network.config(steps=500), record_every=nets.record_every(500))
     gens = nets.train_together({"baseline": replace(cfg, bn=False), "bn": cfg})
     latest = [next(gens) for _ in range(4)][-1]
     at.session_state["net_result"] = {"key": ("network", cfg), "runs": latest, "done": False}
-    at = run(at.button(key="net_stop").click())
+    at = rerun(at.button(key="net_stop").click())
     step = min(p.step for p in latest.values())
     assert t("page.network.stopped", "en", step=step, total=500) in texts(shown(at, "info"))
 
@@ -243,20 +232,20 @@ def test_experiments_run_and_are_kept(lang):
     from ui.nets_controls import store
 
     store.clear()  # the store is process-wide: start without results
-    at = open_page("experiments", lang)
-    at = run(at.select_slider(key="fig1_steps").set_value(200))
-    at = run(at.select_slider(key="epochs").set_value(1))
+    at = open_lesson("experiments", lang)
+    at = rerun(at.select_slider(key="fig1_steps").set_value(200))
+    at = rerun(at.select_slider(key="epochs").set_value(1))
     charts = {"fig1": 2, "weights": 2, "batch": 2}
     total = 0
     for exp in ("fig1", "weights", "batch"):
-        at = run(at.button(key=f"run_{exp}").click())
+        at = rerun(at.button(key=f"run_{exp}").click())
         total += charts[exp]
         assert len(plotly_specs(at)) == total
     assert len(shown(at, "success")) == 1  # the run just finished
-    at = run(at.select_slider(key="epochs").set_value(1))  # a plain rerun: everything from the store
+    at = rerun(at.select_slider(key="epochs").set_value(1))  # a plain rerun: everything from the store
     assert len(plotly_specs(at)) == 6 and not shown(at, "success")
     assert texts(shown(at, "caption")).count(t("page.experiments.cached", lang)) == 3
     fig1 = plotly_specs(at)[0]
     assert [tr["name"] for tr in fig1["data"]] == [t("page.network.baseline", lang), t("page.network.bn", lang)]
-    at = run(at.select_slider(key="epochs").set_value(2))
+    at = rerun(at.select_slider(key="epochs").set_value(2))
     assert texts(shown(at, "caption")).count(t("page.experiments.not_run", lang)) == 2

@@ -15,14 +15,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 from app_helpers import (
-    APP,
     assert_ok,
     batch,
     decode,
     go_to_number,
     heading,
     move,
+    open_page,
     plotly_specs,
+    rerun_clean,
     shown,
     step_number,
     stepper_data,
@@ -45,26 +46,6 @@ LANGS = ("en", "zh")
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def open_page(page: str, lang: str = "en", query: dict[str, str] | None = None) -> AppTest:
-    """app.py run once (it draws the sidebar), then switched to ``page``; lang set in the URL first."""
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.query_params["lang"] = lang
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert_ok(at)
-    at.switch_page(page).run()
-    assert_ok(at)
-    return at
-
-
-def run(widget) -> AppTest:
-    at = widget.run()
-    assert_ok(at)
-    assert not at.error, [e.value for e in at.error]
-    return at
 
 
 def specs(at: AppTest) -> list[dict]:
@@ -129,23 +110,23 @@ def test_train_test_opens_with_charts_and_steps(lang):
 
 def test_train_test_every_control():
     at = open_page(TRAIN_TEST)
-    run(at.slider(key="tt_k").set_value(12))
-    run(at.slider(key="tt_pop_mean").set_value(-1.0))
-    run(at.slider(key="tt_pop_std").set_value(0.5))
-    run(at.slider(key="tt_momentum_pytorch").set_value(0.3))
+    rerun_clean(at.slider(key="tt_k").set_value(12))
+    rerun_clean(at.slider(key="tt_pop_mean").set_value(-1.0))
+    rerun_clean(at.slider(key="tt_pop_std").set_value(0.5))
+    rerun_clean(at.slider(key="tt_momentum_pytorch").set_value(0.3))
     bs = population(k=12, mean=-1.0, std=0.5)
     est = specs(at)[0]
     np.testing.assert_allclose(line(est, "PyTorch"), [e[0] for e in torch_bn_running(bs, 0.3)], rtol=1e-10)
-    run(at.slider(key="tt_momentum_cs231n").set_value(0.5))
+    rerun_clean(at.slider(key="tt_momentum_cs231n").set_value(0.5))
     cs, mean = [], 0.0
     for b in bs:
         mean = 0.5 * mean + 0.5 * b[:, 0].mean()
         cs.append(mean)
     np.testing.assert_allclose(line(specs(at)[0], "cs231n"), cs, rtol=1e-10)
-    run(at.slider(key="tt_lam_caffe").set_value(0.5))
+    rerun_clean(at.slider(key="tt_lam_caffe").set_value(0.5))
     final = table_with(at, t("page.train_test.col_convention", "en"))
     assert list(final[t("page.train_test.col_convention", "en")]) == ["cs231n", "PyTorch", "Keras/TensorFlow", "Caffe"]
-    run(at.selectbox(key="tt_feature").set_value(2))
+    rerun_clean(at.selectbox(key="tt_feature").set_value(2))
     np.testing.assert_allclose(line(specs(at)[0], "PyTorch"), [e[2] for e in torch_bn_running(bs, 0.3)], rtol=1e-10)
     # the steps: buttons and slider
     move(at, 1, "tt_step")
@@ -172,10 +153,10 @@ def test_train_test_test_mode_matches_torch_eval_for_each_source():
     table = table_with(at, tt_lesson.labels("en")["dx_test"])
     np.testing.assert_allclose(table[tt_lesson.labels("en")["dx_test"]], tx.grad.numpy()[:, 0], rtol=1e-12)
     for source in ("cs231n", "caffe", "pytorch"):
-        run(at.segmented_control(key="tt_source").set_value(source))
-    run(at.segmented_control(key="tt_source").set_value("custom"))
-    run(at.text_input(key="tt_running_mean").set_value("0.5, 1, 1.5"))
-    run(at.text_input(key="tt_running_var").set_value("4"))
+        rerun_clean(at.segmented_control(key="tt_source").set_value(source))
+    rerun_clean(at.segmented_control(key="tt_source").set_value("custom"))
+    rerun_clean(at.text_input(key="tt_running_mean").set_value("0.5, 1, 1.5"))
+    rerun_clean(at.text_input(key="tt_running_var").set_value("4"))
     table = table_with(at, tt_lesson.labels("en")["dx_test"])
     np.testing.assert_allclose(table[tt_lesson.labels("en")["dx_test"]], dout[:, 0] / np.sqrt(4 + 1e-5), rtol=1e-12)
     assert at.query_params["tt_source"] == ["custom"] or at.query_params["tt_source"] == "custom"
@@ -189,16 +170,16 @@ def test_train_test_test_mode_matches_torch_eval_for_each_source():
 ])
 def test_train_test_bad_running_statistics(lang, text, key, fields):
     at = open_page(TRAIN_TEST, lang)
-    run(at.segmented_control(key="tt_source").set_value("custom"))
+    rerun_clean(at.segmented_control(key="tt_source").set_value("custom"))
     at.text_input(key="tt_running_var").set_value(text).run()
     shows_error(at, t(key, lang, **fields), lang)
-    run(at.text_input(key="tt_running_var").set_value("1"))
+    rerun_clean(at.text_input(key="tt_running_var").set_value("1"))
     assert len(specs(at)) >= 2
 
 
 def test_train_test_batch_of_one_is_a_note_not_an_error():
     at = open_page(TRAIN_TEST)
-    run(at.slider(key="m").set_value(1))
+    rerun_clean(at.slider(key="m").set_value(1))
     assert t("step.train_test.m1_note", "en") in [w.value for w in shown(at, "warning")]
 
 
@@ -228,7 +209,7 @@ def test_renorm_opens(lang):
 def test_renorm_every_control_and_the_numbers():
     at = open_page(RENORM)
     for key, value in (("rn_rmax", 1.5), ("rn_dmax", 0.4), ("rn_alpha", 0.1), ("rn_mu", 0.5), ("rn_sigma", 2.0)):
-        run(at.slider(key=key).set_value(value))
+        rerun_clean(at.slider(key=key).set_value(value))
     x, dout = batch(), upstream(batch())
     ref = brn(x, dout, 1.0, 0.0, 1e-5, 0.5, 2.0, 1.5, 0.4)
     go(at, "rn_step", renorm_lesson.STEPS, "forward.rd")
@@ -236,7 +217,7 @@ def test_renorm_every_control_and_the_numbers():
     np.testing.assert_allclose(rd["r"], [ref["r"][0]], rtol=1e-10)  # one value per feature: one row
     np.testing.assert_allclose(rd["d"], [ref["d"][0]], rtol=1e-10)
     go(at, "rn_step", renorm_lesson.STEPS, "backward.dx")
-    run(at.selectbox(key="rn_feature").set_value(1))
+    rerun_clean(at.selectbox(key="rn_feature").set_value(1))
     np.testing.assert_allclose(table_with(at, "∂L/∂x")["∂L/∂x"], ref["dx"][:, 1], rtol=1e-12)
     paths = next(s for s in specs(at) if sorted(tr["type"] for tr in s["data"]) == ["bar", "bar", "bar", "scatter"])
     bars = [decode(tr["y"]) for tr in paths["data"] if tr["type"] == "bar"]
@@ -253,7 +234,7 @@ def test_renorm_rmax_below_one_is_explained(lang):
     at = open_page(RENORM, lang)
     at.slider(key="rn_rmax").set_value(0.8).run()
     shows_error(at, t("error.norms.rmax", lang, rmax="0.8"), lang)
-    run(at.slider(key="rn_rmax").set_value(1.0))
+    rerun_clean(at.slider(key="rn_rmax").set_value(1.0))
     go(at, "rn_step", renorm_lesson.STEPS, "forward.rd")
     assert np.all(table_with(at, "r")["r"] == 1.0)
 
@@ -277,7 +258,7 @@ def drawn_tensor(n=2, c=4, h=3, w=3, seed=0):
 @pytest.mark.parametrize("kind", family.KINDS)
 def test_axes_every_kind(lang, kind):
     at = open_page(AXES, lang)
-    run(at.segmented_control(key="ax_norm").set_value(kind))
+    rerun_clean(at.segmented_control(key="ax_norm").set_value(kind))
     lay = family.layout((2, 4, 3, 3), kind, 2)
     picture = specs(at)[0]
     top = decode_2d(picture["data"][1]["z"])
@@ -297,11 +278,11 @@ def decode_2d(z) -> np.ndarray:
 
 def test_axes_every_control_and_group_norm_numbers():
     at = open_page(AXES)
-    run(at.segmented_control(key="ax_norm").set_value("group"))
+    rerun_clean(at.segmented_control(key="ax_norm").set_value("group"))
     for key, value in (("ax_n", 3), ("ax_c", 6), ("ax_h", 2), ("ax_w", 4)):
-        run(at.slider(key=key).set_value(value))
-    run(at.slider(key="ax_groups").set_value(3))
-    run(at.selectbox(key="ax_set").set_value(4))
+        rerun_clean(at.slider(key=key).set_value(value))
+    rerun_clean(at.slider(key="ax_groups").set_value(3))
+    rerun_clean(at.selectbox(key="ax_set").set_value(4))
     x, dout = drawn_tensor(3, 6, 2, 4)
     tx = torch.tensor(x, requires_grad=True)
     y = F.group_norm(tx, 3, torch.ones(6, dtype=torch.float64), torch.zeros(6, dtype=torch.float64), eps=1e-5)
@@ -319,10 +300,10 @@ def test_axes_every_control_and_group_norm_numbers():
 @pytest.mark.parametrize("lang", LANGS)
 def test_axes_groups_not_dividing_c(lang):
     at = open_page(AXES, lang)
-    run(at.segmented_control(key="ax_norm").set_value("group"))
+    rerun_clean(at.segmented_control(key="ax_norm").set_value("group"))
     at.slider(key="ax_groups").set_value(3).run()
     shows_error(at, t("error.norms.groups", lang, groups=3, c=4), lang)
-    run(at.slider(key="ax_c").set_value(6))
+    rerun_clean(at.slider(key="ax_c").set_value(6))
     assert len(specs(at)) == 1
 
 
@@ -338,10 +319,10 @@ def test_axes_conv_bn_shows_caffes_two_products():
 
 def test_axes_typed_x_is_a_tensor_of_single_cells():
     at = open_page(AXES)
-    run(at.selectbox(key="dist").set_value("custom"))
-    run(at.text_area(key="x_text").set_value("1, 2, 3\n4, 6, 5"))
+    rerun_clean(at.selectbox(key="dist").set_value("custom"))
+    rerun_clean(at.text_area(key="x_text").set_value("1, 2, 3\n4, 6, 5"))
     assert t("step.axes.custom_note", "en", n=2, c=3) in [w.value for w in shown(at, "warning")]
-    run(at.segmented_control(key="ax_norm").set_value("instance"))  # one cell per set: a note, not an error
+    rerun_clean(at.segmented_control(key="ax_norm").set_value("instance"))  # one cell per set: a note, not an error
     assert any("3 sets" in w.value or "of the 6 sets" in w.value for w in shown(at, "warning"))
 
 
@@ -351,7 +332,7 @@ def test_axes_typed_x_is_a_tensor_of_single_cells():
 @pytest.mark.parametrize("lang", LANGS)
 def test_graph_page_layer_norm_by_control_and_by_url(lang):
     at = open_page(GRAPH, lang)
-    run(at.segmented_control(key="norm").set_value("layer"))
+    rerun_clean(at.segmented_control(key="norm").set_value("layer"))
     assert t("page.graph.norm.ln_intro", lang) in [i.value for i in shown(at, "info")]
     at2 = open_page(GRAPH, lang, {"norm": "layer", "step": "16"})
     assert at2.session_state["norm"] == "layer"
@@ -359,10 +340,10 @@ def test_graph_page_layer_norm_by_control_and_by_url(lang):
     tx = torch.tensor(x, requires_grad=True)
     y = F.layer_norm(tx, (3,), torch.ones(3, dtype=torch.float64), torch.zeros(3, dtype=torch.float64), eps=1e-5)
     (torch.tensor(dout) * y).sum().backward()
-    run(at2.selectbox(key="sample").set_value(5))
+    rerun_clean(at2.selectbox(key="sample").set_value(5))
     np.testing.assert_allclose(table_with(at2, "∂L/∂x")["∂L/∂x"], tx.grad.numpy()[5], rtol=1e-12)
     assert len(values_table(at2)) == 3  # one sample's D features
-    run(at2.segmented_control(key="norm").set_value("batch"))
+    rerun_clean(at2.segmented_control(key="norm").set_value("batch"))
     assert len(table_with(at2, "∂L/∂x")) == 8
 
 

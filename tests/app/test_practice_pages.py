@@ -13,25 +13,13 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as tF
-from app_helpers import APP, LANGS, assert_ok, batch, go_to_number, heading, plotly_specs, shown, upstream
+from app_helpers import LANGS, assert_ok, batch, go_to_number, heading, open_page, plotly_specs, shown, upstream
 from app_helpers import tables as app_tables
 from streamlit.testing.v1 import AppTest
 
 from bnviz.i18n import t
 
 FOLD, SYNC = "pages/fold_page.py", "pages/sync_page.py"
-
-
-def open_page(page: str, lang: str, query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.query_params["lang"] = lang
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert_ok(at)
-    at.switch_page(page).run()
-    assert_ok(at)
-    return at
 
 
 def step_to(at: AppTest, key: str, n: int) -> AppTest:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 
 import pytest
-from app_helpers import assert_ok, new_app, run_graph, shown
+from app_helpers import assert_ok, new_app, open_app, open_page, run_graph, shown
 from light_html import every_html, formulas
 
 from bnviz import predict
@@ -16,11 +16,7 @@ from bnviz.settings import Settings
 
 
 def _open(lang: str, **query: str):
-    at = run_graph(new_app({"predict": "1", "step": "2", **query}))
-    if lang != "en":
-        at.segmented_control(key="lang").set_value(lang).run()
-        assert_ok(at)
-    return at
+    return open_app(lang, {"predict": "1", "step": "2", **query})
 
 
 def _latex(at) -> set[str]:
@@ -92,10 +88,7 @@ def test_switch_a_path_off(lang):
     from bnviz import ablation
     from bnviz.data import make_problem
 
-    at = run_graph(new_app({"step": "16", "ablate": "mu"}))
-    if lang != "en":
-        at.segmented_control(key="lang").set_value(lang).run()
-    assert_ok(at)
+    at = open_app(lang, {"step": "16", "ablate": "mu"})
     ab = ablation.ablate(make_problem(Settings(lang=lang)), "mu")
     assert ablation.verdict(ab, lang) in [e.value for e in at.error]
     at.selectbox(key="ablate").set_value("mu_via_var").run()
@@ -109,10 +102,7 @@ def test_switch_a_path_off(lang):
 def test_pool_predict_mode(lang):
     from bnviz import course
 
-    at = new_app({"predict": "1", "pool_step": "2", "lang": lang}).run()
-    assert_ok(at)
-    at.switch_page("pages/pool_page.py").run()
-    assert_ok(at)
+    at = open_page("pages/pool_page.py", lang, {"predict": "1", "pool_step": "2"})
     walk = course.build(course.lesson("pool"), Settings(lang=lang), lang)
     q = predict.questions(walk)["pool.backward"][0]
     assert q.prompt in _seen(at) and t("learn.ui.hidden", lang) in _seen(at)
@@ -127,10 +117,7 @@ def test_pool_predict_mode(lang):
 def test_train_test_predict_mode_choice():
     from bnviz import course
 
-    at = new_app({"predict": "1", "tt_step": "6"}).run()
-    assert_ok(at)
-    at.switch_page("pages/train_test_page.py").run()
-    assert_ok(at)
+    at = open_page("pages/train_test_page.py", lang=None, query={"predict": "1", "tt_step": "6"})
     walk = course.build(course.lesson("train_test"), Settings(), "en")
     q = predict.questions(walk)["forward.test"][0]
     assert q.kind == "choice" and q.prompt in _texts(at)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from app_helpers import assert_ok, new_app
+from app_helpers import assert_ok, new_app, switch_lang, switch_to
 
 from bnviz import course
 from bnviz.i18n import LANGS, t
@@ -27,16 +27,12 @@ CONVENTION_LESSONS = {
 
 def open_lesson(key: str, query: dict[str, str] | None = None, lang: str = "en"):
     at = new_app(query)
-    at.run()
-    assert_ok(at)
-    les = course.lesson(key)
-    if key != "home":
-        at.switch_page(les.page).run()
+    if key == "home":  # the app's default page
+        at.run()
         assert_ok(at)
-    if lang != "en":
-        at.segmented_control(key="lang").set_value(lang).run()
-        assert_ok(at)
-    return at
+    else:
+        switch_to(at, course.lesson(key).page)
+    return switch_lang(at, lang)
 
 
 def infos(at) -> str:

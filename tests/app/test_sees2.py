@@ -10,7 +10,7 @@ from __future__ import annotations
 import urllib.parse
 
 import pytest
-from app_helpers import assert_ok, new_app, run_graph, tables
+from app_helpers import assert_ok, new_app, open_page, run_graph, tables
 
 from bnviz.i18n import LANGS, t
 from bnviz.limits import URL_MAX_CHARS
@@ -92,10 +92,7 @@ def test_a_shared_link_with_a_typed_batch_opens_that_batch() -> None:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_the_saturation_table_shows_every_header_whole(lang: str) -> None:
-    at = new_app({"lang": lang})
-    at.run()
-    at.switch_page("pages/saturation_page.py").run()
-    assert_ok(at)
+    at = open_page("pages/saturation_page.py", lang)
     heads = [t(f"page.saturation.table_{k}", lang) for k in ("batch", "mean", "std", "before", "after")]
     table = next(df for df in tables(at) if list(df.columns) == heads)
     assert len(table) == 4

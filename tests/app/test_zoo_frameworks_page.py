@@ -7,24 +7,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from app_helpers import APP, LANGS, assert_ok, tables
+from app_helpers import LANGS, assert_ok, open_page, tables
 from streamlit.testing.v1 import AppTest
 
 from bnviz.i18n import t
 
 PAGE = "pages/train_test_page.py"
-
-
-def open_page(lang: str, query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=90)
-    at.query_params["lang"] = lang
-    for k, v in (query or {}).items():
-        at.query_params[k] = v
-    at.run()
-    assert_ok(at)
-    at.switch_page(PAGE).run()
-    assert_ok(at)
-    return at
 
 
 def table_with(at: AppTest, column: str):
@@ -35,7 +23,7 @@ def table_with(at: AppTest, column: str):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_keras_is_on_the_page(lang: str):
-    at = open_page(lang)
+    at = open_page(PAGE, lang, timeout=90)
     assert at.slider(key="tt_momentum_keras").value == 0.99
     charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     names = {tr.get("name") for c in charts for tr in c["data"]}
@@ -47,7 +35,7 @@ def test_keras_is_on_the_page(lang: str):
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_translate_box_follows_the_chosen_framework(lang: str):
-    at = open_page(lang)
+    at = open_page(PAGE, lang, timeout=90)
     col_rate = t("page.train_test.fw.col_momentum", lang)
     box = table_with(at, col_rate)
     assert list(box[col_rate]) == ["0.1", "0.9", "0.9", "0.9"]

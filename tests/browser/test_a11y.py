@@ -11,11 +11,11 @@ and its batch size changes. Labels come from the catalog (``bnviz.i18n.t``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect
+from browser_helpers import DESKTOP, PHONE
+from playwright.sync_api import Page, expect
 
 from bnviz.course import available
 from bnviz.i18n import LANGS, t
@@ -23,8 +23,6 @@ from bnviz.i18n import LANGS, t
 pytestmark = pytest.mark.browser
 
 TIMEOUT = 60_000
-DESKTOP = {"width": 1400, "height": 900}
-PHONE = {"width": 390, "height": 844}
 LESSONS = [les.key for les in available()]
 SERIOUS = {"serious", "critical"}
 
@@ -67,19 +65,6 @@ LAYOUT_JS = """
   return bad;
 }
 """
-
-
-@pytest.fixture
-def tab(chromium_browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """One tab at the viewport given by the test's ``viewport`` parameter (desktop by default)."""
-    viewport = getattr(request, "param", DESKTOP)
-    context = chromium_browser.new_context(viewport=viewport, locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT)
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 def open_lesson(page: Page, base: str, key: str, lang: str, query: str = "") -> None:

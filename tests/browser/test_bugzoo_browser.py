@@ -5,6 +5,7 @@ message for batch size 1, the test-batch curve)."""
 from __future__ import annotations
 
 import pytest
+from browser_helpers import idle
 from playwright.sync_api import Page, expect
 
 from bnviz.i18n import t
@@ -15,15 +16,6 @@ pytestmark = pytest.mark.browser
 TIMEOUT = 30_000
 FIRST = 120_000  # the first visit trains the patient network (cached afterwards)
 PLOTLY = '[data-testid="stPlotlyChart"]'
-
-
-def idle(page: Page, timeout: int = TIMEOUT) -> None:
-    expect(page.locator('[data-testid="stApp"]')).to_have_attribute("data-test-script-state", "notRunning",
-                                                                      timeout=timeout)
-    expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=timeout)
-    exception = page.locator('[data-testid="stException"]')
-    if exception.count():
-        pytest.fail(f"the app raised an exception:\n{exception.first.inner_text()}", pytrace=False)
 
 
 def part(page: Page, bug: str, name: str, lang: str):

@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlencode, urlparse
 
 import pytest
+from browser_helpers import idle, screenshot
 from playwright.sync_api import Locator, Page, expect
 
 from bnviz.i18n import LANG_NAMES, t
@@ -52,13 +53,8 @@ def wait_idle(page: Page) -> None:
     right after a page load it can briefly exist twice (old and new element).
     """
     expect(page.locator(".st-key-m").get_by_role("slider")).to_have_count(1, timeout=TIMEOUT)
-    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
-        "data-test-script-state", "notRunning", timeout=TIMEOUT)
-    expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=TIMEOUT)
+    idle(page, TIMEOUT)
     expect(page.get_by_role("dialog")).to_have_count(0)  # e.g. Streamlit's "Page not found"
-    exception = page.locator('[data-testid="stException"]')
-    if exception.count():
-        pytest.fail(f"the app raised an exception:\n{exception.first.inner_text()}", pytrace=False)
 
 
 def open_graph(page: Page, base: str, query: str | dict[str, str] = "") -> None:
@@ -130,11 +126,6 @@ def expect_input_error(page: Page, lang: str, **fields: object) -> None:
     expect(page.get_by_text(t("page.graph.fix_input", lang))).to_be_visible(timeout=TIMEOUT)
     expect(page.locator(SHOWN)).to_have_count(0)
     assert_no_traceback(page)
-
-
-def screenshot(page: Page, path: Path) -> None:
-    page.evaluate("document.fonts.ready")
-    page.screenshot(path=str(path), full_page=True)
 
 
 # --------------------------------------------------------------------------- tests

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from browser_helpers import idle, screenshot
 from playwright.sync_api import Page, expect
 
 from bnviz import nets
@@ -27,14 +28,9 @@ PAGES = ("saturation", "upstream", "network", "experiments")
 
 
 def wait_idle(page: Page, timeout: int = TIMEOUT) -> None:
-    """A script run has finished, its stale elements are gone, and it raised nothing."""
+    """The sidebar is drawn, and ``browser_helpers.idle``: the run is over and raised nothing."""
     expect(page.locator(".st-key-lang")).to_have_count(1, timeout=timeout)  # always in the sidebar
-    expect(page.locator('[data-testid="stApp"]')).to_have_attribute("data-test-script-state", "notRunning",
-                                                                     timeout=timeout)
-    expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=timeout)
-    exception = page.locator('[data-testid="stException"]')
-    if exception.count():
-        pytest.fail(f"the app raised an exception:\n{exception.first.inner_text()}", pytrace=False)
+    idle(page, timeout)
 
 
 def open_lesson(page: Page, base: str, key: str, query: str = "") -> None:
@@ -48,11 +44,6 @@ def curve_points(page: Page) -> int:
         const plot = document.querySelector('[data-testid="stPlotlyChart"] .js-plotly-plot');
         return plot && plot.data && plot.data.length ? (plot.data[0].x || []).length : 0;
     }""")
-
-
-def screenshot(page: Page, path: Path) -> None:
-    page.evaluate("document.fonts.ready")
-    page.screenshot(path=str(path), full_page=True)
 
 
 def assert_clean(page: Page) -> None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import browser_helpers
 import pytest
+from browser_helpers import screenshot
 from playwright.sync_api import Page, expect
 
 from bnviz.i18n import t
@@ -29,14 +31,10 @@ LANGS = ("en", "zh")
 
 
 def idle(page: Page) -> None:
-    """Wait until the script run is over and no stale element is left; fail on an exception box."""
+    """``browser_helpers.idle``, 300 ms after the action (the script state can read notRunning before the
+    rerun it triggered starts)."""
     page.wait_for_timeout(300)
-    expect(page.locator('[data-testid="stApp"]')).to_have_attribute("data-test-script-state", "notRunning",
-                                                                      timeout=TIMEOUT)
-    expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=TIMEOUT)
-    exception = page.locator('[data-testid="stException"]')
-    if exception.count():
-        pytest.fail(f"the app raised an exception:\n{exception.first.inner_text()}", pytrace=False)
+    browser_helpers.idle(page, TIMEOUT)
 
 
 def open_lesson(page: Page, base: str, path: str, lang: str, query: str = "", title_key: str = "") -> None:
@@ -67,11 +65,6 @@ def no_traceback(page: Page) -> None:
     assert not page.js_errors, page.js_errors  # type: ignore[attr-defined]
 
 
-def shot(page: Page, path: Path) -> None:
-    page.evaluate("document.fonts.ready")
-    page.screenshot(path=str(path), full_page=True)
-
-
 @pytest.mark.parametrize("lang", LANGS)
 def test_train_test_page(app_url: str, page_: Page, artifacts: Path, lang: str) -> None:
     page = page_
@@ -95,7 +88,7 @@ def test_train_test_page(app_url: str, page_: Page, artifacts: Path, lang: str) 
         idle(page)
     expect(step_heading(page, t("step.train_test.test_backward.title", lang))).to_be_visible(timeout=TIMEOUT)
     charts_drawn(page, 3)  # and the short test-mode graph
-    shot(page, artifacts / f"train_test-{lang}.png")
+    screenshot(page, artifacts / f"train_test-{lang}.png")
     copied = page.url
     page.goto(copied)
     idle(page)
@@ -133,7 +126,7 @@ def test_renorm_page(app_url: str, page_: Page, artifacts: Path, lang: str) -> N
     rmax.press("ArrowLeft")
     expect(page).to_have_url(re.compile(r"[?&]rn_rmax=2\.9(&|$)"), timeout=TIMEOUT)
     idle(page)
-    shot(page, artifacts / f"renorm-{lang}.png")
+    screenshot(page, artifacts / f"renorm-{lang}.png")
     page.get_by_role("button", name=t("stepper.next_aria", lang), exact=True).click()
     idle(page)
     expect(step_heading(page, t("step.renorm.bn_limit.title", lang))).to_be_visible(timeout=TIMEOUT)
@@ -155,7 +148,7 @@ def test_axes_page(app_url: str, page_: Page, artifacts: Path, lang: str) -> Non
     page = page_
     open_lesson(page, app_url, "axes", lang)
     charts_drawn(page, 1)
-    shot(page, artifacts / f"axes-{lang}.png")
+    screenshot(page, artifacts / f"axes-{lang}.png")
     page.get_by_role("radio", name=t("page.axes.kind.group", lang), exact=True).click()
     expect(page).to_have_url(re.compile(r"[?&]ax_norm=group(&|$)"), timeout=TIMEOUT)
     idle(page)
@@ -172,7 +165,7 @@ def test_axes_page(app_url: str, page_: Page, artifacts: Path, lang: str) -> Non
     idle(page)
     expect(page.get_by_text(t("page.axes.picture", lang, m=9, sets=8))).to_be_visible(timeout=TIMEOUT)
     charts_drawn(page, 1)
-    shot(page, artifacts / f"axes-{lang}-group.png")
+    screenshot(page, artifacts / f"axes-{lang}-group.png")
     no_traceback(page)
 
 
@@ -183,7 +176,7 @@ def test_graph_page_layer_norm(app_url: str, page_: Page, artifacts: Path, lang:
     expect(page.get_by_text(t("page.graph.norm.ln_intro", lang))).to_be_visible(timeout=TIMEOUT)
     charts_drawn(page, 3)
     expect(page.locator(SHOWN).nth(1)).to_contain_text(t("page.graph.norm.ln_feature", lang), timeout=TIMEOUT)
-    shot(page, artifacts / f"graph-layer-{lang}.png")
+    screenshot(page, artifacts / f"graph-layer-{lang}.png")
     page.get_by_role("radio", name=t("page.graph.norm.batch", lang), exact=True).click()
     idle(page)
     expect(page.get_by_text(t("page.graph.norm.ln_intro", lang))).to_have_count(0, timeout=TIMEOUT)

@@ -17,10 +17,10 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from browser_helpers import DESKTOP, PHONE
+from playwright.sync_api import Page, expect
 
 from bnviz.i18n import LANGS, t
 from bnviz.limits import URL_MAX_CHARS
@@ -28,21 +28,8 @@ from bnviz.limits import URL_MAX_CHARS
 pytestmark = pytest.mark.browser
 
 TIMEOUT = 60_000
-DESKTOP = {"width": 1400, "height": 900}
-PHONE = {"width": 390, "height": 844}
 VISIBLE_PHONE_HEIGHT = 664
 """844 px minus a phone browser's address and tool bars (~180 px): what a learner sees without scrolling."""
-
-
-@pytest.fixture
-def tab(chromium_browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    context = chromium_browser.new_context(viewport=getattr(request, "param", DESKTOP), locale="en-US")
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT)
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 def settle(page: Page) -> None:

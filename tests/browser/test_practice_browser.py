@@ -4,6 +4,7 @@ the formulas render in KaTeX, the charts draw, the step buttons and the device c
 from __future__ import annotations
 
 import pytest
+from browser_helpers import idle
 from playwright.sync_api import Page, expect
 
 from bnviz.i18n import t
@@ -14,15 +15,6 @@ TIMEOUT = 30_000
 PLOTLY = '[data-testid="stPlotlyChart"]'
 FIGURES = f'{PLOTLY}, [data-testid="bnviz-figure"]'
 """Plotly charts and the static SVG figures the steps show."""
-
-
-def idle(page: Page) -> None:
-    expect(page.locator('[data-testid="stApp"]')).to_have_attribute("data-test-script-state", "notRunning",
-                                                                      timeout=TIMEOUT)
-    expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=TIMEOUT)
-    exception = page.locator('[data-testid="stException"]')
-    if exception.count():
-        pytest.fail(f"the app raised an exception:\n{exception.first.inner_text()}", pytrace=False)
 
 
 def heading(page: Page, phase: str, title_key: str, lang: str):

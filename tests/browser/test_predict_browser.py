@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from browser_helpers import idle
 from playwright.sync_api import Page, expect
 
 from bnviz import predict
@@ -14,20 +15,11 @@ pytestmark = pytest.mark.browser
 TIMEOUT = 30_000
 
 
-def _idle(page: Page) -> None:
-    expect(page.locator('[data-testid="stApp"]')).to_have_attribute(
-        "data-test-script-state", "notRunning", timeout=TIMEOUT)
-    expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=TIMEOUT)
-    exception = page.locator('[data-testid="stException"]')
-    if exception.count():
-        pytest.fail(f"the app raised an exception:\n{exception.first.inner_text()}", pytrace=False)
-
-
 def _answer(page: Page, box, text: str, lang: str) -> None:
     field = box.get_by_label(t("learn.ui.your_answer", lang))
     field.fill(text)
     box.get_by_role("button", name=t("learn.ui.check", lang)).click()
-    _idle(page)
+    idle(page)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -36,7 +28,7 @@ def test_wrong_hint_right_score(app_url: str, page_: Page, lang: str):
     q = predict.questions(walk)["forward.mu"][0]
     total = len(predict.all_questions(walk))
     page_.goto(f"{app_url}/graph?predict=1&step=2&lang={lang}")
-    _idle(page_)
+    idle(page_)
     step = page_.locator(".st-key-bnvizstep-step-2")  # the stepper's container of step 2 (the only one shown)
     html = page_.locator(".bnvizstep-step-2-html")  # step 2's static HTML: its figure, formulas, values
     box = step.locator(f".st-key-predict-{q.key}")

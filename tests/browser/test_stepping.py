@@ -8,18 +8,11 @@ while stepping.
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, STARTUP_TIMEOUT, VIEWPORT, _free_port, _health, _tail
+from browser_helpers import VIEWPORT, live_server
 from playwright.sync_api import Browser, Page, expect
 from streamlit.proto.BackMsg_pb2 import BackMsg
 
@@ -142,38 +135,11 @@ def test_every_stepped_lesson_steps_without_rerun(app_url: str, page_: Page, les
     assert page.locator('[data-bnviz="prev"]').get_attribute("aria-label") == t("stepper.prev_aria", "en")
 
 
-@contextmanager
-def fresh_server(log: Path) -> Iterator[str]:
-    """A new ``streamlit run app.py`` whose first session is the test's own (no warm-up visit)."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-           "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
-    try:
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while _health(url) != "ok":
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not come up; its log:\n{_tail(log)}", pytrace=False)
-            time.sleep(0.25)
-        yield url
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_first_visit_deep_link_shows_its_page_with_no_dialog(chromium_browser: Browser, tmp_path: Path,
                                                              lang: str) -> None:
     """The README's teacher's link, opened as the very first visit after a server start."""
-    with fresh_server(tmp_path / "server.log") as url:
+    with live_server(tmp_path / "server.log") as url:  # a new server: its first session is this test's
         context = chromium_browser.new_context(viewport=VIEWPORT)
         try:
             page = context.new_page()

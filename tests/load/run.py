@@ -20,10 +20,11 @@ import tempfile
 import threading
 from pathlib import Path
 
-from learner import LESSONS, Learner
-from stack import ROOT, Stack, rss_mb
-
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))  # run as a script: stack.py imports bench (the repository root)
+
+from learner import LESSONS, Learner  # noqa: E402
+from stack import ROOT, Stack, rss_mb  # noqa: E402
 
 
 def _sample_rss(pids: dict[str, int], peaks: dict[str, float], stop: threading.Event) -> None:

@@ -1,33 +1,20 @@
 """Start and stop what the load tests run against: one Streamlit process, or scripts/serve.sh
 (N replicas behind nginx). Each runs in its own process group, logs to files and is stopped with
-SIGTERM to that group (then SIGKILL)."""
+SIGTERM to that group (then SIGKILL): bench.server's helpers, the ones the benchmark and the browser
+tests use."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
+from bench.server import free_port, start, streamlit_command, wait_healthy
+from bench.server import stop as stop_group
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def healthy(url: str, timeout: float = 2.0) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=timeout) as resp:
-            return resp.read().decode().strip() == "ok"
-    except OSError:
-        return False
 
 
 def rss_mb(pid: int) -> float:
@@ -58,23 +45,17 @@ class Stack:
         self.replica_pids: dict[str, int] = {}
 
     def __enter__(self) -> Stack:
-        log = open(self.run_dir / "stack.log", "wb")  # noqa: SIM115 (closed with the process)
         if self.replicas:
             cmd = ["bash", str(ROOT / "scripts/serve.sh"), "--replicas", str(self.replicas), "--port",
                    str(self.port), "--listen", "127.0.0.1", "--run-dir", str(self.run_dir)]
         else:
-            cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                   "--server.port", str(self.port), "--server.address", "127.0.0.1",
-                   "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True, env={**os.environ, "PYTHON": sys.executable})
-        log.close()
-        deadline = time.monotonic() + self.startup_s
-        while not healthy(self.url):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"the server did not start:\n{self.log()}")
-            time.sleep(0.5)
+            cmd = streamlit_command(self.port)
+        self.proc = start(cmd, self.run_dir / "stack.log", env={**os.environ, "PYTHON": sys.executable})
+        try:
+            wait_healthy(self.proc, self.url, self.log, self.startup_s, poll=0.5)
+        except Exception:
+            self.stop()
+            raise
         if self.replicas:
             for pid_file in sorted(self.run_dir.glob("replica-*.pid")):
                 port = pid_file.stem.split("-", 1)[1]
@@ -97,16 +78,7 @@ class Stack:
     def stop(self) -> None:
         if self.proc is None:
             return
-        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                self.proc.wait(wait)
-                break
-            except subprocess.TimeoutExpired:
-                continue
+        stop_group(self.proc)
         for pid in self.replica_pids.values():  # replicas share the group; make sure none is left
             try:
                 os.kill(pid, signal.SIGKILL)

@@ -30,31 +30,14 @@ from bnviz.graph import (
     _unbroadcast,
 )
 from bnviz.ops import bn
+from tests.oracles.finite_diff import central_diff
 
-FD_H = 1e-5  # finite-difference step
 FD_RTOL = 1e-7  # max |fd - analytic| / max |analytic|, per gradient array
 TORCH_TOL = 1e-10  # float64 agreement with autograd (abs and rel) on O(1) data
 U = np.finfo(np.float64).eps
 
 
 # ------------------------------------------------------------------ helpers --
-
-
-def central_diff(f, arrays_: list[np.ndarray], h: float = FD_H) -> list[np.ndarray]:
-    """d f / d a for every element of every array in ``arrays_`` (perturbed in place, then restored)."""
-    out = []
-    for a in arrays_:
-        g = np.zeros_like(a, dtype=float)
-        for idx in np.ndindex(a.shape):
-            old = a[idx]
-            a[idx] = old + h
-            fp = f()
-            a[idx] = old - h
-            fm = f()
-            a[idx] = old
-            g[idx] = (fp - fm) / (2 * h)
-        out.append(g)
-    return out
 
 
 def assert_fd_close(analytic: np.ndarray, fd: np.ndarray, what: str, rtol: float = FD_RTOL) -> None:

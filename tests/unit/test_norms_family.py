@@ -31,6 +31,7 @@ from bnviz.lessons import graph as graph_lesson
 from bnviz.ops import bn, family, layernorm, running, testmode
 from bnviz.ops import renorm as rn_ops
 from bnviz.settings import Settings
+from tests.oracles.finite_diff import central_diff
 
 TOL = 1e-10
 FD_H = 1e-5
@@ -378,15 +379,7 @@ def test_renorm_against_finite_differences_with_r_and_d_held_constant():
     run = rn_ops.renorm_run(x, gamma, beta, dout, 1e-3, 0.0, 1.0, 3.0, 5.0, r=r, d=d)
     for name, arr, grad in (("x", x, run.dx), ("gamma", gamma, run.back.grads["gamma"]),
                             ("beta", beta, run.back.grads["beta"])):
-        fd = np.zeros_like(arr)
-        for idx in np.ndindex(arr.shape):
-            old = arr[idx]
-            arr[idx] = old + FD_H
-            plus = loss(x, gamma, beta)
-            arr[idx] = old - FD_H
-            minus = loss(x, gamma, beta)
-            arr[idx] = old
-            fd[idx] = (plus - minus) / (2 * FD_H)
+        (fd,) = central_diff(lambda: loss(x, gamma, beta), [arr], FD_H)
         err = np.abs(fd - grad).max() / max(np.abs(grad).max(), 1e-12)
         assert err < 1e-7, f"d{name}: relative error {err:.2e} against finite differences"
 
