@@ -10,7 +10,7 @@
 (() => {
   const F = __FIELDS__;
   const B = {
-    input: 0, mut: 0, lastFrame: 0, lastRerun: 0, lastFinished: 0, reruns: 0,
+    input: 0, since: 0, mut: 0, lastFrame: 0, lastRerun: 0, lastFinished: 0, reruns: 0,
     frames: [], longtasks: [], sockets: 0,
   };
   window.__bnviz = B;
@@ -91,7 +91,7 @@
 
   // Forget everything recorded so far; the next input starts an interaction.
   B.reset = () => {
-    B.input = 0; B.reruns = 0; B.frames = []; B.longtasks = [];
+    B.input = 0; B.since = performance.now(); B.reruns = 0; B.frames = []; B.longtasks = [];
     return performance.now();
   };
   // q: {quiet, expectRerun, grace, title: {selector, old} | null}. True when the page is idle:
@@ -101,7 +101,7 @@
     .map((el) => el.textContent.trim()).join(" | ");
   B.idle = (q) => {
     const now = performance.now();
-    const start = B.input || now;
+    const start = B.input || B.since;  // an input's time, else the reset's (a load: the page's start, 0)
     if (B.lastRerun > B.lastFinished) return false;
     if (q.expectRerun && B.reruns === 0 && now - start < q.grace) return false;
     if (q.title && B.titleText(q.title.selector) === q.title.old && now - start < q.grace) return false;
