@@ -131,7 +131,7 @@ def lesson_table(table: Table) -> None:
     with st.expander(table.title):
         if table.intro:
             st.write(table.intro)
-        st.dataframe(table.columns, hide_index=True)
+        charts.table(table.columns)  # light HTML: no data grid to convert and redraw on every rerun
         if table.note:
             st.caption(table.note)
 

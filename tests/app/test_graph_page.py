@@ -26,6 +26,7 @@ from app_helpers import (
     set_widget,
     step_block,
     step_key,
+    tables,
     texts,
     upstream,
     values_table,
@@ -73,7 +74,7 @@ def assert_stopped_with(at, message: str, lang: str) -> None:
     assert texts(at.error) == [message]
     assert t("page.graph.fix_input", lang) in texts(at.info)
     assert at.title[0].value == t("page.graph.title", lang)
-    assert len(formulas(at)) == 0 and len(at.dataframe) == 0
+    assert len(formulas(at)) == 0 and len(tables(at)) == 0
     # the sidebar keeps working
     assert at.sidebar.slider(key="m") is not None and at.sidebar.selectbox(key="dist") is not None
 
@@ -466,7 +467,7 @@ def test_constant_column_with_eps_0_then_eps_back(lang):
     set_widget(at, "select_slider", "eps", 1e-5)
     assert not at.error
     assert t("note.const", lang, cols="1") in texts(at.warning)
-    assert len(formulas(at)) >= 1 and len(at.dataframe) >= 1
+    assert len(formulas(at)) >= 1 and len(tables(at)) >= 1
     move(at, 1)
     assert_ok(at)
     assert step_key(at) == STEP_KEYS[1]
@@ -547,12 +548,12 @@ def test_custom_dout_of_the_wrong_shape(lang):
 
 def test_three_forms_and_gradient_check(lang):
     at = open_app(lang)
-    forms = expander(at, "page.graph.forms_title", lang).dataframe[0].value
+    forms = tables(expander(at, "page.graph.forms_title", lang))[0]
     diffs = forms[t("page.graph.max_diff", lang)].astype(float)
     assert len(diffs) == 3  # three pairs of three forms
     assert (diffs < 1e-12).all(), diffs
 
-    check = expander(at, "page.graph.gradcheck_title", lang).dataframe[0].value
+    check = tables(expander(at, "page.graph.gradcheck_title", lang))[0]
     assert len(check) >= 3
     quantities = set(check[t("page.graph.quantity", lang)])
     assert {L["dx"], L["dgamma"], L["dbeta"]} <= quantities
