@@ -77,10 +77,9 @@ SCRIPT = """
       }
     }
   };
-  // once the page has settled (a rerun mutates the page many times over a few frames): each mark() reads
-  // every scroller's width, which makes the browser lay the page out
-  let timer = 0;
-  const later = () => { clearTimeout(timer); timer = setTimeout(mark, 150); };
+  // at most once a frame: a step just shown (or a formula just drawn) is reachable by the next Tab
+  let queued = false;
+  const later = () => { if (!queued) { queued = true; requestAnimationFrame(() => { queued = false; mark(); }); } };
   // the whole document: the stepper shows a step by rewriting a style sheet in the head, and a step that was
   // hidden (0 px wide) only scrolls once shown
   new MutationObserver(later).observe(document.documentElement, {childList: true, subtree: true, characterData: true});

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import browser_helpers
 import pytest
 from playwright.sync_api import Locator, Page, expect
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -31,13 +32,8 @@ TITLE = '[data-testid="bnviz-stepper"] [data-bnviz="title"]'
 
 
 def idle(page: Page) -> None:
-    """Wait until the script run is over and no stale element is left."""
-    expect(page.locator('[data-testid="stApp"]')).to_have_attribute("data-test-script-state", "notRunning",
-                                                                      timeout=TIMEOUT)
-    expect(page.locator('[data-stale="true"]')).to_have_count(0, timeout=TIMEOUT)
-    exception = page.locator('[data-testid="stException"]')
-    if exception.count():
-        pytest.fail(f"the app raised an exception:\n{exception.first.inner_text()}", pytrace=False)
+    """``browser_helpers.idle`` with this file's longer timeout (a first visit draws nine animations)."""
+    browser_helpers.idle(page, TIMEOUT)
 
 
 def open_lesson(page: Page, base: str, path: str, lang: str, query: str = "") -> None:
