@@ -84,6 +84,8 @@ SCRIPT = """
   // hidden (0 px wide) only scrolls once shown
   new MutationObserver(later).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
   window.addEventListener('resize', later);
+  // a formula can grow wider with no DOM change, once its math font has loaded
+  if (document.fonts) { document.fonts.addEventListener('loadingdone', later); document.fonts.ready.then(later); }
   mark();
 })();
 </script>

@@ -90,8 +90,9 @@ def settle(page: Page) -> None:
     page.wait_for_function("""() => !document.getAnimations().some(
         a => a instanceof CSSTransition && a.transitionProperty === 'opacity' && a.playState === 'running')""",
                            timeout=TIMEOUT)
-    # ui.style's script marks scrolling regions on the next animation frame after a change.
+    # ui.style's script marks scrolling regions on the next animation frame after a change (or a font load).
     page.wait_for_function("() => window.__bnvizA11y === true", timeout=TIMEOUT)
+    page.evaluate("() => document.fonts.ready.then(() => true)")
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 

@@ -46,7 +46,7 @@ def test_wrong_hint_right_score(app_url: str, page_: Page, lang: str):
     _answer(page_, step.locator(f".st-key-predict-{q.key}"), f"{float(q.answer):.4f}", lang)
     expect(step).to_contain_text(t("learn.ui.right", lang, answer=q.answer_text), timeout=TIMEOUT)
     expect(page_.get_by_text(t("learn.ui.score", lang, right=1, total=total, answered=1))).to_be_visible()
-    expect(html.locator("math, .katex").first).to_be_visible()  # the step's formulas are revealed
+    expect(html.locator("math, .katex").first).to_be_visible(timeout=TIMEOUT)  # the step's formulas are revealed
     # stepping on stays in the browser: the next step shows its own question
     page_.get_by_role("button", name=t("stepper.next_aria", lang), exact=True).click()
     nxt = predict.questions(walk)["forward.xc"][0]
