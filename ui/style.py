@@ -65,8 +65,11 @@ SCRIPT = """
   if (window.__bnvizA11y) { return; }
   window.__bnvizA11y = true;
   const SCROLLERS = '.katex-display, .bnviz-math, [class*="st-key-scroll"]';
+  const watched = new WeakSet();
+  const sizes = new ResizeObserver(() => later());
   const mark = () => {
     for (const el of document.querySelectorAll(SCROLLERS)) {
+      if (!watched.has(el)) { watched.add(el); sizes.observe(el); }  // its column may narrow later
       const scrolls = el.scrollWidth > el.clientWidth;
       const label = window.__bnvizLabels[el.matches('.katex-display, .bnviz-math') ? 'formula' : 'figure'];
       if (scrolls) {
