@@ -150,7 +150,7 @@ class Update(sp.Basic):
     """An update rule ``new ← rule`` (Adam's moments, running averages), printed with ``NOTATION["leftarrow"]``."""
 
     def __new__(cls, new: sp.Basic, rule: sp.Basic) -> Update:
-        return super().__new__(cls, sp.sympify(new), sp.sympify(rule))
+        return super().__new__(cls, sp.sympify(new, strict=True), sp.sympify(rule, strict=True))
 
     def _latex(self, printer: Any) -> str:
         return NOTATION["leftarrow"].format(new=printer._print(self.args[0]), rule=printer._print(self.args[1]))
