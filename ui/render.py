@@ -71,21 +71,29 @@ def formulas_html(step: Step, lang: str, fold: int = 0, fold_label: str = "") ->
     """Two columns (3/5 and 2/5, stacked on a narrow screen): "Formula" and "Local derivative"."""
     def column(title_key: str, lines: tuple[str, ...], grow: int) -> str:
         long = [line for line in lines if fold and len(line) > fold]
-        body = "".join(_math(line) for line in lines if line not in long)
+        body = "".join(_math(line, label) for line in lines if line not in long)
         if long:
             body += (f'<details class="bnviz-fold"><summary>{escape(fold_label)}</summary>'
-                     + "".join(_math(line) for line in long) + "</details>")
+                     + "".join(_math(line, label) for line in long) + "</details>")
         return (f'<div style="flex:{grow} 1 16rem;min-width:0"><p style="font-weight:600;margin:0 0 0.25rem">'
                 f'{escape(t(title_key, lang))}</p>{body}</div>')
 
+    label = t("sees.a11y.formula", lang)
     cols = column("page.graph.formula", step.latex, 3)
     if step.local:
         cols += column("page.graph.local", step.local, 2)
     return f'<div class="bnviz-formulas" data-testid="bnviz-formulas">{cols}</div>'
 
 
-def _math(latex: str) -> str:
-    return f'<div class="bnviz-math">{mathml.block(latex)}</div>'
+def _math(latex: str, label: str) -> str:
+    """One display formula in a box that scrolls sideways when wider than its column.
+
+    The box is always a labelled region the keyboard can reach (axe-core's ``scrollable-region-focusable``):
+    whether it scrolls depends on the column's width and on when the math font loads, which a script that
+    marks only the scrolling ones raced against.
+    """
+    return (f'<div class="bnviz-math" tabindex="0" role="region" aria-label="{escape(label)}">'
+            f'{mathml.block(latex)}</div>')
 
 
 def feature_picker(d: int, lang: str) -> int:

@@ -27,6 +27,7 @@ from bnviz.course import BATCH, lesson
 from bnviz.i18n import LANG_NAMES, LANGS, InputError, escape_markdown, t
 from bnviz.limits import MAX_TEXT_CHARS, MAX_UPLOAD_BYTES, URL_MAX_CHARS
 from bnviz.settings import DEFAULTS, DISTRIBUTIONS, EPS_CHOICES, LIMITS, UPSTREAMS, Settings
+from ui import address
 
 BIND = "query-params"
 TEXTS = ("x_text", "dout_text")
@@ -82,17 +83,24 @@ def ignored_url_values(params: dict[str, str]) -> list[str]:
 
 
 def _seed_choices() -> None:
-    """On the session's first run, take the choices from the URL (else the defaults) and note
-    which URL values are bad, before any bound widget drops them silently."""
-    if st.session_state.get("_choices_seeded"):
-        return
-    st.session_state["_choices_seeded"] = True
-    params = {k: st.query_params.get(k) for k in st.query_params}
-    st.session_state["_url_ignored"] = ignored_url_values(params)
-    known = {f.name for f in fields(Settings)}
-    st.session_state["_url_pending"] = {k: v for k, v in params.items() if k not in known}
+    """Before the sidebar is drawn: on the session's first run, take the choices from the URL (else the
+    defaults) and note which URL values are bad, before any bound widget drops them silently.
+
+    On a later run a choice whose state Streamlit dropped (a page change that interrupts a run clears the
+    widgets the browser had not reported yet) is taken again from the browser's address, so the page does
+    not fall back to English halfway through a lesson.
+    """
+    first = not st.session_state.get("_choices_seeded")
+    if first:
+        st.session_state["_choices_seeded"] = True
+        params = {k: st.query_params.get(k) for k in st.query_params}
+        st.session_state["_url_ignored"] = ignored_url_values(params)
+        known = {f.name for f in fields(Settings)}
+        st.session_state["_url_pending"] = {k: v for k, v in params.items() if k not in known}
     for key in CHOICES:
-        raw = params.get(key)
+        if not first and st.session_state.get(key) is not None:
+            continue
+        raw = address.param(key)
         value = _from_url(key, raw) if raw is not None else None
         st.session_state[key] = value if value is not None else getattr(DEFAULTS, key)
 

@@ -32,14 +32,13 @@ widgets belong above the loop (one widget serves every step).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from urllib.parse import parse_qs, urlsplit
 
 import streamlit as st
 
 from bnviz import predict
 from bnviz.i18n import t
 from bnviz.steps import Step, Walkthrough
-from ui import charts
+from ui import address, charts
 from ui import predict as predict_ui
 from ui import trail as trail_ui
 
@@ -196,7 +195,7 @@ _steps = st.components.v2.component("bnviz_steps", html="", js=_STEPS_JS, isolat
 
 def current(key: str, total: int) -> int:
     """The step (1..total) the browser shows: from its real address, else the query string, else 1."""
-    for raw in (_browser_param(key), st.query_params.get(key)):
+    for raw in (address.browser_param(key), st.query_params.get(key)):
         try:
             n = int(raw) if raw is not None else None
         except ValueError:
@@ -204,17 +203,6 @@ def current(key: str, total: int) -> int:
         if n is not None and 1 <= n <= total:
             return n
     return 1  # a bad or out-of-range value is ignored
-
-
-def _browser_param(key: str) -> str | None:
-    """``key`` from the address the browser sent with this rerun (None outside a browser, e.g. AppTest)."""
-    from streamlit.runtime.context import _context_info_field
-
-    url = _context_info_field("url")
-    if not url:
-        return None
-    values = parse_qs(urlsplit(url).query).get(key)
-    return values[-1] if values else ""
 
 
 def heading(step: Step, lang: str, phases: bool = True) -> str:

@@ -7,9 +7,11 @@
   column, a focus ring on focused formulas, and a phone layout (< 640 px)
   whose diagrams and columns fit and whose menu (the sidebar) opens on the
   language and the batch, the lesson list below them;
-- a script (run once per browser tab) that gives every formula block that
-  scrolls ``tabindex="0"``, ``role="region"`` and a label, so keyboard users
-  can reach and scroll it (axe-core's ``scrollable-region-focusable``).
+- a script (run once per browser tab) that gives every KaTeX display and
+  figure box that scrolls ``tabindex="0"``, ``role="region"`` and a label, so
+  keyboard users can reach and scroll it (axe-core's
+  ``scrollable-region-focusable``). The MathML formula boxes of
+  ``ui.render`` carry those attributes in their HTML, always.
 
 Colours with enough contrast live in ``.streamlit/config.toml`` ([theme]).
 """
@@ -64,14 +66,14 @@ SCRIPT = """
   window.__bnvizLabels = %s;
   if (window.__bnvizA11y) { return; }
   window.__bnvizA11y = true;
-  const SCROLLERS = '.katex-display, .bnviz-math, [class*="st-key-scroll"]';
+  const SCROLLERS = '.katex-display, [class*="st-key-scroll"]';  // .bnviz-math is focusable in its HTML
   const watched = new WeakSet();
   const sizes = new ResizeObserver(() => later());
   const mark = () => {
     for (const el of document.querySelectorAll(SCROLLERS)) {
       if (!watched.has(el)) { watched.add(el); sizes.observe(el); }  // its column may narrow later
       const scrolls = el.scrollWidth > el.clientWidth;
-      const label = window.__bnvizLabels[el.matches('.katex-display, .bnviz-math') ? 'formula' : 'figure'];
+      const label = window.__bnvizLabels[el.matches('.katex-display') ? 'formula' : 'figure'];
       if (scrolls) {
         el.setAttribute('tabindex', '0'); el.setAttribute('role', 'region');
         if (el.getAttribute('aria-label') !== label) { el.setAttribute('aria-label', label); }
