@@ -17,6 +17,7 @@ from types import ModuleType
 import numpy as np
 import streamlit as st
 
+from bnviz import symbolic as S
 from bnviz.figures.canvas import Animation
 from bnviz.i18n import InputError, t
 from bnviz.lessons import conv_problem as conv_lesson
@@ -199,4 +200,4 @@ def values(step: Step, walk: Walkthrough, lang: str) -> None:
                 parts = [(t("page.conv.channel_pair_value", lang, name=name, n=1, f=f + 1, c=c + 1), v[0, f, c])
                          for f in range(v.shape[1]) for c in range(v.shape[2])]
             st.markdown(" · ".join(f"*{label}*" for label, _ in parts))
-            st.latex(r"\quad ".join(matrix_latex(m) for _, m in parts))
+            st.latex(S.relations(*(matrix_latex(m) for _, m in parts)))

@@ -64,8 +64,11 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     xk = x[S.i]
     share = sp.Sum(sp.Heaviside(sp.Add(sp.Abs(xk), -z_tau, evaluate=False)), (S.i, 1, n)) / n
     bn = bn_ops.bn_derivation()
+    xk, xi = S.vector("sat_xk", "x^{(k)}")[S.i], S.vector("sat_xi", r"\xi")[S.i]
+    mu_k, s_k = S.scalar("sat_mu_k", r"\mu_k"), S.scalar("sat_s_k", "s_k")
+    batch_k = sp.Eq(xk, sp.Add(mu_k, sp.Mul(s_k, xi, evaluate=False), evaluate=False), evaluate=False)
     return {
-        "batches": ((r"x^{(k)}_i = \mu_k + s_k \, \xi_i, \quad \xi_i \sim \mathcal{N}(0, 1)",), ()),
+        "batches": ((S.relations(batch_k, S.Distributed(xi, S.NORMAL(0, 1))),), ()),
         "sigmoid": ((f"{S.latex(sig_of)} = {S.latex(d.sigmoid)}",), ()),
         "dsigmoid": ((f"{S.latex(dsig)} = {S.latex(d.dsigmoid_raw)} = {S.latex(d.dsigmoid)}",),
                      (rf"\max_z {S.latex(dsig)} = {S.latex(dsig.subs(z, 0))} = {S.latex(d.dsigmoid_max)}",)),
