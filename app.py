@@ -10,9 +10,7 @@ first_visit.record()
 perf.warm_up()  # the first run in a process builds every lesson once, in the background
 lang = sidebar.language()
 lessons = available()
-pages = {les.key: st.Page(les.page, title=course_nav.title(les.key, lang), icon=les.icon,
-                          url_path=les.key, default=les.key == "home")
-         for les in lessons}
+pages = course_nav.pages(lessons, lang)
 nav = st.navigation(list(pages.values()))
 current = next(key for key, page in pages.items() if page.url_path == nav.url_path)
 settings = sidebar.render(current, lang)  # the settings this lesson uses, the rest folded away

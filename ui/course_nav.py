@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import streamlit as st
 
 from bnviz.course import Lesson
@@ -10,6 +12,25 @@ from bnviz.i18n import t
 
 def title(key: str, lang: str) -> str:
     return t(f"page.{key}.title", lang)
+
+
+_PAGES: dict[tuple[str, tuple[str, ...]], dict[str, st.Page]] = {}
+
+
+def pages(lessons: list[Lesson], lang: str) -> dict[str, st.Page]:
+    """The lessons' ``st.Page`` objects (key -> page), titled in ``lang``, the home page the default.
+
+    Built once per language and process (each resolves its file's path: ~1 ms a page, every run) and
+    copied for each run: ``st.navigation`` marks the page it returns as the one this run may call.
+    """
+    cache_key = (lang, tuple(les.key for les in lessons))
+    built = _PAGES.get(cache_key)
+    if built is None:
+        built = {les.key: st.Page(les.page, title=title(les.key, lang), icon=les.icon, url_path=les.key,
+                                  default=les.key == "home")
+                 for les in lessons}
+        _PAGES[cache_key] = built
+    return {key: copy.copy(page) for key, page in built.items()}
 
 
 def position(lessons: list[Lesson], current: str, lang: str) -> None:

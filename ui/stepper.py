@@ -3,8 +3,9 @@
 Every step of a walkthrough is drawn once. Its static HTML (figures, formulas,
 notes, tables: whatever goes through ``ui.charts.html``) is gathered, and all
 steps' HTML is ONE element, a components v2 element (``bnviz_steps``) that
-writes into the page only the steps whose HTML changed: a rerun after a
-sidebar change costs the browser one element, not four or five per step. What
+writes into the page only the step on screen, and a hidden step's changed HTML
+when the stepper shows it: a rerun after a sidebar change costs the browser
+one step's HTML, not every step's four or five elements. What
 a step draws with Streamlit itself (widgets such as predict mode's questions,
 a Plotly chart) goes into its own keyed container
 (``st.container(key="bnvizstep-<key>-<n>")``, CSS class ``st-key-…``), under
@@ -127,6 +128,8 @@ export default function (component) {
     bar.style.width = `${(100 * n) / d.total}%`;
     prev.disabled = n === 1;
     next.disabled = n === d.total;
+    (window.__bnvizShown = window.__bnvizShown || {})[d.prefix] = n;
+    window.__bnvizSteps?.[d.prefix]?.write(n);  // its HTML, if it changed while hidden
     if (record) {
       const url = new URL(window.location.href);
       if (n === 1) url.searchParams.delete(d.param); else url.searchParams.set(d.param, String(n));
@@ -165,7 +168,8 @@ _component = st.components.v2.component("bnviz_stepper", html="", css=_CSS, js=_
 
 _STEPS_JS = """
 export default function ({ data, parentElement }) {
-  // one <div class="<prefix>-<n>-html"> per step; a step's HTML is written only when it changed
+  // one <div class="<prefix>-<n>-html"> per step. Only the step on screen is written; a hidden step's new
+  // HTML waits until the stepper shows it (a sidebar change rewrites one step, not every step).
   let root = parentElement.querySelector(':scope > .bnviz-steps');
   if (!root) {
     root = document.createElement('div');
@@ -180,12 +184,25 @@ export default function ({ data, parentElement }) {
       el = document.createElement('div');
       el.className = `bnviz-step-html ${data.prefix}-${i + 1}-html`;
       root.appendChild(el);
+      divs.push(el);
     }
-    if (el.__bnvizHtml !== body) {
-      el.innerHTML = body;
-      el.__bnvizHtml = body;
-    }
+    el.__bnvizPending = el.__bnvizHtml === body ? undefined : body;
   });
+  const write = (n) => {
+    const el = divs[n - 1];
+    if (el && el.__bnvizPending !== undefined) {
+      el.innerHTML = el.__bnvizPending;
+      el.__bnvizHtml = el.__bnvizPending;
+      el.__bnvizPending = undefined;
+    }
+  };
+  const steps = (window.__bnvizSteps = window.__bnvizSteps || {});
+  steps[data.prefix] = { write };
+  const raw = new URL(window.location.href).searchParams.get(data.param);
+  const fromUrl = raw === null ? NaN : Number(raw);
+  const shown = (window.__bnvizShown || {})[data.prefix]
+    ?? (Number.isInteger(fromUrl) && fromUrl >= 1 && fromUrl <= data.html.length ? fromUrl : data.n);
+  write(shown);
 }
 """
 
@@ -263,4 +280,4 @@ def stepper(walk: Walkthrough, lang: str, key: str, phases: bool = True) -> Iter
                 yield step
         bodies.append("".join(parts))
     with slot:
-        _steps(data={"prefix": f"{PREFIX}-{key}", "html": bodies}, key=f"{PREFIX}-{key}-html")
+        _steps(data={"prefix": f"{PREFIX}-{key}", "param": key, "n": n, "html": bodies}, key=f"{PREFIX}-{key}-html")
