@@ -49,7 +49,7 @@ nc.table(table.columns)
 
 st.divider()
 st.markdown(f"### {t('page.axes.steps', lang)}")
-for step in stepper(walk, lang, "ax_step"):
+for step in stepper(walk, lang, "ax_step", html_only=True):
     render.formulas(step, lang)
     charts.table(lesson.table(step, chosen, walk.labels, lay))
 

@@ -31,7 +31,7 @@ st.caption(t("page.fold.drawn", lang, seed=s.seed))
 walk = lesson.build(le, s, lang, {"layer": layer, "d_out": int(d_out)})
 
 st.markdown(f"### {t('page.fold.steps', lang)}")
-for step in stepper(walk, lang, "fold_step"):
+for step in stepper(walk, lang, "fold_step", html_only=True):
     render.formulas(step, lang)
     if step.key == "forward.check":
         picture(fig.fold_scatter(le.y, le.y_fold, t("page.fold.chart", lang), t("page.fold.axis_unfolded", lang),

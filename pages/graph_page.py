@@ -40,7 +40,7 @@ else:
     chart_title = t("page.graph.paths_chart", lang, j=feature + 1)
     rows_title = t("page.graph.sample", lang)
 
-for step in stepper(walk, lang, "step"):
+for step in stepper(walk, lang, "step", html_only=True):
     backward = step.phase == "backward"
     picture(graph_figure(bn.STRUCTURE, step.focus, active_edges(step.key), backward), f"diagram-{step.key}",
             caption=t("page.graph.diagram_paths" if backward else "page.graph.diagram", lang))

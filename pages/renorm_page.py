@@ -38,7 +38,7 @@ walk = lesson.build(rn, s, lang, params)
 
 st.markdown(f"### {t('page.renorm.steps', lang)}")
 j = nc.column_picker(rn.problem.d, lang, "rn_feature", "page.graph.feature", "page.graph.feature_option", "j")
-for step in stepper(walk, lang, "rn_step"):
+for step in stepper(walk, lang, "rn_step", html_only=True):
     backward = step.phase == "backward"
     name = step.key.split(".")[1]
     picture(nf.diagram(renorm.RENORM_STRUCTURE.edges, nf.RENORM_POSITIONS, nf.RENORM_LABELS, step.focus,

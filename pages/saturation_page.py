@@ -62,6 +62,6 @@ table({  # a static table whose headers wrap (a data grid cut the last one)
 }, table_col)
 
 st.subheader(t("page.saturation.derivation", lang))
-for step in stepper(walk, lang, "sat_step", phases=False):
+for step in stepper(walk, lang, "sat_step", phases=False, html_only=True):
     render.formulas(step, lang)
 render.downloads(walk, "bnviz-saturation", key="sat_dl")

@@ -30,7 +30,7 @@ walk = lesson.build(le, s, lang)
 
 st.markdown(f"### {t('page.sync.steps', lang)}")
 j = nc.column_picker(le.problem.d, lang, "sync_feature", "page.graph.feature", "page.graph.feature_option", "j")
-for step in stepper(walk, lang, "sync_step"):
+for step in stepper(walk, lang, "sync_step", html_only=True):
     render.formulas(step, lang)
     name = step.key.split(".")[1]
     if name in ("local", "allreduce", "normalize"):

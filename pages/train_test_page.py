@@ -97,7 +97,7 @@ with st.container(border=True):
 
 st.divider()
 st.markdown(f"### {t('page.train_test.steps', lang)}")
-for step in stepper(walk, lang, "tt_step"):
+for step in stepper(walk, lang, "tt_step", html_only=True):
     if step.key in ("forward.test", "backward.test"):
         backward = step.phase == "backward"
         picture(nf.diagram(testmode.TEST_STRUCTURE.edges, nf.TEST_POSITIONS, nf.TEST_LABELS, step.focus,

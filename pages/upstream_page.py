@@ -29,7 +29,7 @@ except InputError as err:
     render.input_error(err, lang)
 render.notes(problem.notes, lang)
 
-for step in stepper(walk, lang, "up_step"):
+for step in stepper(walk, lang, "up_step", html_only=True):
     backward = step.phase == "backward"
     picture(chain_figure(upstream.NODES, upstream.FOCUS[step.key], backward,
                       {"affine": t("page.upstream.node_affine", lang)}), f"chain-{step.key}")

@@ -41,6 +41,9 @@ class _Checked(BaseFigure):
 
 def plot(fig: dict, key: str, container=st) -> None:
     """Draw a figure dict from ``bnviz.figures`` in ``container``."""
+    if _strict.get() and container is st:
+        raise RuntimeError(f"the Plotly figure {key!r} is drawn in a step with no container of its own: "
+                           "draw it as SVG, or leave html_only off for this stepper")
     min_width = (fig.get("layout", {}).get("meta") or {}).get("min_width")
     if not min_width:
         container.plotly_chart(_Checked(fig), config=CONFIG, key=key)
@@ -86,18 +89,23 @@ def caption_html(text: str) -> str:
 
 
 _collected: ContextVar[list[str] | None] = ContextVar("bnviz_collected_html", default=None)
+_strict: ContextVar[bool] = ContextVar("bnviz_collected_strict", default=False)
 
 
 @contextmanager
-def collecting() -> Iterator[list[str]]:
+def collecting(strict: bool = False) -> Iterator[list[str]]:
     """While active (in this thread), :func:`html` into the page appends to the yielded list instead of drawing
-    an element: ``ui.stepper`` gathers each step's static HTML so that all steps are ONE element."""
+    an element: ``ui.stepper`` gathers each step's static HTML so that all steps are ONE element.
+
+    ``strict``: there is no container to draw into (``stepper(..., html_only=True)``), so a Plotly figure
+    (:func:`plot`) raises instead of landing outside the step."""
     parts: list[str] = []
-    token = _collected.set(parts)
+    token, strict_token = _collected.set(parts), _strict.set(strict)
     try:
         yield parts
     finally:
         _collected.reset(token)
+        _strict.reset(strict_token)
 
 
 def html(body: str, container=st) -> None:

@@ -33,6 +33,7 @@ widgets belong above the loop (one widget serves every step).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import nullcontext
 
 import streamlit as st
 
@@ -249,7 +250,7 @@ def container_key(key: str, n: int) -> str:
     return f"{PREFIX}-{key}-{n}"
 
 
-def stepper(walk: Walkthrough, lang: str, key: str, phases: bool = True) -> Iterator[Step]:
+def stepper(walk: Walkthrough, lang: str, key: str, phases: bool = True, html_only: bool = False) -> Iterator[Step]:
     """Draw the stepper, then yield each step inside its own container (the current one shown).
 
     In predict mode a step with questions is yielded only once they are answered (or shown);
@@ -257,6 +258,12 @@ def stepper(walk: Walkthrough, lang: str, key: str, phases: bool = True) -> Iter
 
     ``key`` names the URL parameter (``?<key>=n``). The page draws a step's
     content in the loop body; see the module docstring.
+
+    ``html_only``: the loop body draws only static HTML (``ui.charts.html`` and what goes through it:
+    ``render.formulas`` / ``note`` / ``caption``, ``charts.picture`` of a figure SVG can draw, ``charts.table``).
+    Then a step gets no Streamlit container of its own unless predict mode asks its questions there: a
+    rerun sends one message fewer per step. A Plotly figure drawn in such a body is an error
+    (:func:`ui.charts.collecting`, ``strict``), raised in the AppTests that open every page.
     """
     total = len(walk.steps)
     n = current(key, total)
@@ -274,7 +281,9 @@ def stepper(walk: Walkthrough, lang: str, key: str, phases: bool = True) -> Iter
     slot = st.empty()  # every step's HTML, once the loop has drawn them
     bodies: list[str] = []
     for i, step in enumerate(walk.steps, start=1):
-        with st.container(key=container_key(key, i)), charts.collecting() as parts:
+        own = on or not html_only  # a container for what the step draws with Streamlit itself
+        with (st.container(key=container_key(key, i)) if own else nullcontext()), \
+                charts.collecting(strict=not own) as parts:
             trail_ui.names(walk.page, step, lang)  # "This step answers: …" on the trail's steps
             if predict_ui.gate(walk, step, lang, on, asked):
                 yield step

@@ -124,7 +124,21 @@ def step_block(at: AppTest, key: str | None = None) -> StepView:
     """The current step: its static HTML (all steps' HTML is one ``bnviz_steps`` element) and its keyed
     container (what it draws with Streamlit itself)."""
     d = stepper_data(at, key)
-    return StepView(step_htmls(at)[d["param"]][d["n"] - 1], at.main.get_by_key(f"bnvizstep-{d['param']}-{d['n']}"))
+    return StepView(step_htmls(at)[d["param"]][d["n"] - 1], _step_container(at, d["param"], d["n"]))
+
+
+class _NoContainer:
+    """A step with no container of its own (``stepper(..., html_only=True)``): it draws nothing with Streamlit."""
+
+    type = None
+    children: dict = {}
+
+
+def _step_container(at: AppTest, param: str, n: int):
+    try:
+        return at.main.get_by_key(f"bnvizstep-{param}-{n}")
+    except KeyError:
+        return _NoContainer()
 
 
 class StepHtml:
