@@ -318,7 +318,9 @@ class _TextPrinter(StrPrinter):
             if a.is_Pow and a.exp.is_Rational and a.exp.is_negative and not isinstance(a, sp.UnevaluatedExpr):
                 den.append(a.base if a.exp == -1 else sp.Pow(a.base, -a.exp, evaluate=False))
             elif a.is_Rational and not a.is_Integer and self._settings["number"] is None:
-                num.append(sp.Integer(a.p))
+                if abs(a.p) != 1:
+                    num.append(sp.Integer(abs(a.p)))
+                sign = MINUS if (a.p < 0) != (sign == MINUS) else ""
                 den.append(sp.Integer(a.q))
             else:
                 num.append(a)
