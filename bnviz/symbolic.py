@@ -156,6 +156,7 @@ NOTATION = {
     "sample": r"x_{i} = x_{n i}, \quad i = 1, \dots, D",
     "partial": r"\frac{{\partial {child}}}{{\partial {parent}}}",
     "leftarrow": r"{new} \leftarrow {rule}",
+    "add_to": r"{total} \mathrel{{+}}= {part}",
     "at": r"\Big|_{{{}}}",
     "and_small": r",\ ",
     "group": r"\left({}\right)",
@@ -182,6 +183,19 @@ class Update(sp.Basic):
 
     def _latex(self, printer: Any) -> str:
         return NOTATION["leftarrow"].format(new=printer._print(self.args[0]), rule=printer._print(self.args[1]))
+
+
+class AddTo(sp.Basic):
+    """``total += part`` (a share added to what a cell holds), printed with ``NOTATION["add_to"]``."""
+
+    def __new__(cls, total: sp.Basic, part: sp.Basic) -> AddTo:
+        return super().__new__(cls, sp.sympify(total, strict=True), sp.sympify(part, strict=True))
+
+    def _latex(self, printer: Any) -> str:
+        return NOTATION["add_to"].format(total=printer._print(self.args[0]), part=printer._print(self.args[1]))
+
+    def _text(self, printer: Any) -> str:
+        return f"{printer._print(self.args[0])} += {printer._print(self.args[1])}"
 
 
 class Distributed(sp.Basic):
