@@ -133,6 +133,15 @@ def plain(expr: sp.Basic) -> sp.Basic:
     return expr.replace(lambda e: isinstance(e, sp.Indexed), lambda e: e.base.label)
 
 
+def label(base: sp.Basic) -> str:
+    """A value's display name (a graph node's, a table column's): the text of its symbol; a symbol standing
+    for a per-sample expression (``named_vector``) is that expression, ``x − μ``."""
+    sym = value_of(base)
+    if isinstance(base, sp.IndexedBase) and sym in NAMED:
+        return text(plain(NAMED[sym]))
+    return text(sym)
+
+
 def via(grad: sp.Basic, node: sp.Basic) -> sp.Symbol:
     """The part of the gradient ``grad`` that flows through ``node`` (one of the three paths), named
     ``NOTATION["via"]``: ∂L/∂x_i restricted to the path through x̂, σ² or μ."""

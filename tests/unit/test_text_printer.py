@@ -10,6 +10,7 @@ import sympy as sp
 
 from bnviz import numfmt
 from bnviz import symbolic as S
+from bnviz.figures import norms as nf
 from bnviz.lessons import fold as fold_lesson
 from bnviz.lessons import renorm as renorm_lesson
 from bnviz.ops import bn
@@ -150,3 +151,12 @@ def test_renorm_labels() -> None:
         "dvar": "∂L/∂σ²_B", "dmu": "∂L/∂μ_B", "dx_xhat": "∂L/∂x̂ · ∂x̂/∂x", "dx_std": "∂L/∂σ_B · ∂σ_B/∂x",
         "dx_mu": "∂L/∂μ_B · ∂μ_B/∂x",
     }
+
+
+def test_diagram_node_labels() -> None:
+    assert nf.TEST_LABELS == {"x": "x", "mu_run": "μ_run", "xc": "x − μ_run", "var_run": "σ²_run",
+                              "std": "√(σ²_run+ε)", "xhat": "x̂", "y": "y", "L": "L", "gamma": "γ", "beta": "β",
+                              "dout": "∂L/∂y"}
+    assert nf.RENORM_LABELS == {"x": "x", "mu": "μ_B", "xc": "x − μ_B", "var": "σ²_B", "std": "σ_B", "xn": "x̃",
+                                "r": "r", "d": "d", "xhat": "x̂", "y": "y", "L": "L", "gamma": "γ", "beta": "β",
+                                "dout": "∂L/∂y"}
