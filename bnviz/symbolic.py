@@ -287,16 +287,7 @@ class _TextPrinter(StrPrinter):
     def _print_Rational(self, expr: sp.Rational) -> str:
         return self._number(expr) or f"{self._print(sp.Integer(expr.p))}/{expr.q}"
 
-    def _print_Half(self, expr: sp.Rational) -> str:
-        return self._print_Rational(expr)
-
-    def _print_One(self, expr: sp.Integer) -> str:
-        return self._print_Integer(expr)
-
-    def _print_Zero(self, expr: sp.Integer) -> str:
-        return self._print_Integer(expr)
-
-    def _print_NegativeOne(self, expr: sp.Integer) -> str:
+    def _print_Zero(self, expr: sp.Integer) -> str:  # StrPrinter's own would skip the number hook
         return self._print_Integer(expr)
 
     def _negative(self, term: sp.Basic) -> sp.Basic | None:
