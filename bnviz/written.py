@@ -74,7 +74,7 @@ class Labelled(sp.Expr):
 
     def _text(self, printer: object) -> str:
         value, label = self.args
-        return f"{label.name} {printer._factor(value)}"
+        return f"{label.name} {printer.factor(value)}"
 
 
 def caption(expr: sp.Basic) -> str:
