@@ -45,11 +45,11 @@ LINEAR, FOLDED, BN = sp.Function("L"), sp.Function("L'"), sp.Function("BN")
 """Notation: the layer's linear part L(x), the folded layer's L'(x), test-mode BN as a function BN(z)."""
 
 
-@lru_cache(maxsize=1)
-def labels() -> dict[str, str]:
+@lru_cache(maxsize=len(F.LAYERS))
+def labels(layer: str = DEFAULTS["layer"]) -> dict[str, str]:
     """Display names of this lesson's value ids, printed (:func:`bnviz.symbolic.text`) from the fold rule's
-    symbols and derivation (:func:`bnviz.ops.fold.derivation`; the affine layer's, L(x) naming either layer)."""
-    d, g = F.derivation("affine"), F.SYM
+    symbols and derivation (:func:`bnviz.ops.fold.derivation`; L(x) names the layer's linear part)."""
+    d, g = F.derivation(layer), F.SYM
     x = S.value_of(g["x"])
     defs = {
         "w": S.value_of(g["W"]), "b": g["b"],
@@ -193,4 +193,4 @@ def build(le: FoldLesson, settings: Settings | None, lang: str, params: dict) ->
              vals[n], "", codes[n])
         for n in STEPS)
     record = {**(asdict(settings) if settings is not None else {}), **params}
-    return Walkthrough("fold", t("page.fold.title", lang), lang, record, steps, le.setup, dict(labels()))
+    return Walkthrough("fold", t("page.fold.title", lang), lang, record, steps, le.setup, dict(labels(le.layer)))

@@ -136,8 +136,9 @@ def test_walkthrough_label_api() -> None:
     assert (walk.label("own"), walk.label("dxc"), walk.label("unknown")) == ("o", "∂L/∂(x − μ)", "unknown")
 
 
-def test_fold_labels() -> None:
-    assert fold_lesson.labels() == {
+@pytest.mark.parametrize("layer", ["affine", "conv"])
+def test_fold_labels(layer: str) -> None:
+    assert fold_lesson.labels(layer) == {
         "w": "W", "b": "b", "z": "z = L(x) + b", "running_mean": "μ_run", "running_var": "σ²_run",
         "y": "y = BN(z)", "scale": "γ/√(σ²_run+ε)", "w_fold": "W'", "b_fold": "b'", "y_fold": "y' = L'(x) + b'",
         "max_diff": "max |y − y'|",
