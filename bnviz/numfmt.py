@@ -1,8 +1,8 @@
 """Numbers as a learner reads them, in text and in LaTeX: the one place bnviz formats
 live values (the conv and pool lessons, their figures and pages use these).
 
-Numbers only: every formula comes from SymPy; these write a formula's *numbers* out
-(a sum of products with its values, a matrix of values).
+Numbers only: every formula comes from SymPy (:mod:`bnviz.written` writes a formula with its numbers,
+printing them with :func:`fmt` in plain text); these format single numbers and matrices of values.
 """
 
 from __future__ import annotations
@@ -42,37 +42,6 @@ def factor(v: float) -> str:
 def lnum(v: float) -> str:
     """A number in LaTeX (ASCII minus)."""
     return plain(v)
-
-
-def lfactor(v: float) -> str:
-    """lnum(v), in parentheses when negative."""
-    s = lnum(v)
-    return f"({s})" if s.startswith("-") else s
-
-
-def sum_text(pairs: list[tuple[float, float]], extra: list[str] | None = None, per_line: int = 6) -> str:
-    """"a×b + c×d + …" with a line break (<br>) every ``per_line`` terms; "0" for no terms."""
-    terms = [f"{factor(a)}×{factor(b)}" for a, b in pairs] + (extra or [])
-    if not terms:
-        return "0"
-    lines = [" + ".join(terms[n:n + per_line]) for n in range(0, len(terms), per_line)]
-    return "<br>+ ".join(lines)
-
-
-def sum_latex(pairs: list[tuple[float, float]], extra: list[str] | None = None, per_line: int = 8) -> list[str]:
-    """The same sum in LaTeX, as lines of at most ``per_line`` terms (for an aligned block)."""
-    terms = [rf"{lfactor(a)} \cdot {lfactor(b)}" for a, b in pairs] + (extra or [])
-    if not terms:
-        return ["0"]
-    return [" + ".join(terms[n:n + per_line]) for n in range(0, len(terms), per_line)]
-
-
-def equation(lhs: str, lines: list[str], total: float) -> str:
-    """``lhs = line1 + line2 … = total`` as one LaTeX string (aligned when it needs several lines)."""
-    if len(lines) == 1:
-        return f"{lhs} = {lines[0]} = {lnum(total)}"
-    body = [f"{lhs} &= {lines[0]}"] + [f"&\\quad + {line}" for line in lines[1:]] + [f"&= {lnum(total)}"]
-    return "\\begin{aligned}" + " \\\\ ".join(body) + "\\end{aligned}"
 
 
 def matrix_latex(m: sp.Matrix | Array) -> str:

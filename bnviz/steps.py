@@ -12,34 +12,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bnviz.ops import bn
+
 Array = np.ndarray
 
-LABELS: dict[str, str] = {
-    "x": "x",
-    "mu": "μ",
-    "xc": "x − μ",
-    "var": "σ²",
-    "std": "√(σ²+ε)",
-    "xhat": "x̂",
-    "y": "y",
-    "L": "L",
-    "gamma": "γ",
-    "beta": "β",
-    "dout": "∂L/∂y",
-    "dgamma": "∂L/∂γ",
-    "dbeta": "∂L/∂β",
-    "dxhat": "∂L/∂x̂",
-    "dstd": "∂L/∂√(σ²+ε)",
-    "dvar": "∂L/∂σ²",
-    "dxc": "∂L/∂(x − μ)",
-    "dmu": "∂L/∂μ",
-    "dx": "∂L/∂x",
-    "dx_xhat": "∂L/∂x̂ · ∂x̂/∂x",
-    "dx_var": "∂L/∂σ² · ∂σ²/∂x",
-    "dx_mu": "∂L/∂μ · ∂μ/∂x",
-    "dx_closed": "∂L/∂x = f(x̂, ∂L/∂x̂)",
-}
-"""Display names of value ids (mathematical notation, the same in every language)."""
+LABELS: dict[str, str] = bn.LABELS
+"""Display names of value ids (mathematical notation, the same in every language), printed from the BN graph's
+symbols and definitions by :func:`bnviz.symbolic.text` (:data:`bnviz.ops.bn.LABEL_DEFINITIONS`)."""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ from sympy.concrete.delta import deltasummation
 from sympy.matrices.expressions.sets import MatrixSet
 from sympy.printing.latex import LatexPrinter
 
+from bnviz.textprint import TextPrinter
+
 # ---------------------------------------------------------------- symbols --
 
 i, j = sp.symbols("i j", integer=True, positive=True)
@@ -40,19 +42,28 @@ canonical order of a derived sum is σ² + ε, the order the definitions are wri
 turns into √(ε+σ²) within a step (``tests/unit/test_latex_derived.py`` checks every lesson)."""
 
 _LATEX_NAMES: dict[sp.Symbol, str] = {eps: r"\varepsilon"}
+_TEXT_NAMES: dict[sp.Symbol, str] = {eps: "ε"}
+"""The symbols' names in LaTeX and in plain text (Unicode: a value's label, a caption), side by side.
+A symbol with no text name prints as its SymPy name."""
 
 
-def vector(name: str, tex: str) -> sp.IndexedBase:
-    """A per-sample quantity (one value per i), printed as ``tex``."""
+def _name(sym: sp.Symbol, tex: str, text: str | None) -> None:
+    _LATEX_NAMES[sym] = tex
+    if text is not None:
+        _TEXT_NAMES[sym] = text
+
+
+def vector(name: str, tex: str, text: str | None = None) -> sp.IndexedBase:
+    """A per-sample quantity (one value per i), printed as ``tex`` (LaTeX) and ``text`` (plain text)."""
     base = sp.IndexedBase(name)
-    _LATEX_NAMES[base.label] = tex
+    _name(base.label, tex, text)
     return base
 
 
-def scalar(name: str, tex: str, **assumptions: Any) -> sp.Symbol:
-    """A per-feature quantity (one value for the batch), printed as ``tex``."""
+def scalar(name: str, tex: str, text: str | None = None, **assumptions: Any) -> sp.Symbol:
+    """A per-feature quantity (one value for the batch), printed as ``tex`` (LaTeX) and ``text`` (plain text)."""
     sym = sp.Symbol(name, **assumptions)
-    _LATEX_NAMES[sym] = tex
+    _name(sym, tex, text)
     return sym
 
 
@@ -66,7 +77,7 @@ def named(name: str, expr: sp.Expr, **assumptions: Any) -> sp.Symbol:
     The graph needs a symbol per node to differentiate by (√(σ² + ε) is the std node); ``NAMED`` keeps
     what it stands for, so a display can write it out.
     """
-    sym = scalar(name, latex(expr), **assumptions)
+    sym = scalar(name, latex(expr), text(expr), **assumptions)
     NAMED[sym] = expr
     return sym
 
@@ -81,11 +92,18 @@ def partial_name(wrt: sp.Basic | str, of: sp.Basic | str = "L") -> str:
     return NOTATION["partial"].format(child=tex(of), parent=tex(wrt))
 
 
+def partial_text(wrt: sp.Basic, of: sp.Basic | str = "L") -> str:
+    """The name ∂of/∂wrt as plain text, ``∂L/∂σ²``; a compound ``wrt`` in parentheses: ``∂L/∂(x − μ)``.
+
+    ``wrt`` and ``of`` are printed by :func:`text` (a string ``of`` is taken as printed already)."""
+    return TextPrinter({"symbol_names": _TEXT_NAMES}).partial(of, wrt)
+
+
 def grad_symbol(name: str, base: sp.Basic) -> sp.Basic:
     """The placeholder for ∂L/∂(node); an IndexedBase if the node is a vector."""
     if isinstance(base, sp.IndexedBase):
-        return vector("d_" + name, partial_name(base.label))
-    return scalar("d_" + name, partial_name(base))
+        return vector("d_" + name, partial_name(base.label), partial_text(base.label))
+    return scalar("d_" + name, partial_name(base), partial_text(base))
 
 
 def grad_matrix(mat: sp.MatrixSymbol) -> sp.MatrixSymbol:
@@ -95,7 +113,7 @@ def grad_matrix(mat: sp.MatrixSymbol) -> sp.MatrixSymbol:
 
 def grad_element(elem: sp.Basic, name: str = "", **assumptions: Any) -> sp.Symbol:
     """∂L/∂e for one element or scalar ``e`` (``A_{ℓ,ij}``) as a symbol named by :func:`partial_name`."""
-    return scalar(name or "d_" + latex(elem), partial_name(elem), **assumptions)
+    return scalar(name or "d_" + latex(elem), partial_name(elem), partial_text(elem), **assumptions)
 
 
 def element(mat: sp.MatrixSymbol, *idx: sp.Basic, **assumptions: Any) -> sp.Symbol:
@@ -103,6 +121,25 @@ def element(mat: sp.MatrixSymbol, *idx: sp.Basic, **assumptions: Any) -> sp.Symb
     so the chain rule of an element-wise function can be differentiated by it."""
     elem = mat[idx]
     return scalar(f"{mat.name}[{','.join(map(str, idx))}]", latex(elem), **assumptions)
+
+
+def value_of(base: sp.Basic) -> sp.Basic:
+    """The symbol naming a whole value (x, not x_i): a vector's label, a scalar itself."""
+    return base.label if isinstance(base, sp.IndexedBase) else base
+
+
+def plain(expr: sp.Basic) -> sp.Basic:
+    """An element expression as an expression of whole values (x_i − μ -> x − μ): what a value's label names."""
+    return expr.replace(lambda e: isinstance(e, sp.Indexed), lambda e: e.base.label)
+
+
+def label(base: sp.Basic) -> str:
+    """A value's display name (a graph node's, a table column's): the text of its symbol; a symbol standing
+    for a per-sample expression (``named_vector``) is that expression, ``x − μ``."""
+    sym = value_of(base)
+    if isinstance(base, sp.IndexedBase) and sym in NAMED:
+        return text(plain(NAMED[sym]))
+    return text(sym)
 
 
 def via(grad: sp.Basic, node: sp.Basic) -> sp.Symbol:
@@ -116,8 +153,8 @@ def via(grad: sp.Basic, node: sp.Basic) -> sp.Symbol:
 def named_vector(name: str, elem: sp.Expr) -> sp.IndexedBase:
     """A per-sample quantity standing for the element expression ``elem`` (in the index ``i``), printed as
     the parenthesised expression it stands for, ``(x − μ)_i``: the name is derived, never typed."""
-    plain = elem.replace(lambda e: isinstance(e, sp.Indexed), lambda e: e.base.label)
-    base = vector(name, NOTATION["group"].format(latex(plain)))
+    whole = plain(elem)
+    base = vector(name, NOTATION["group"].format(latex(whole)), f"({text(whole)})")
     NAMED[base.label] = elem
     return base
 
@@ -128,6 +165,7 @@ NOTATION = {
     "sample": r"x_{i} = x_{n i}, \quad i = 1, \dots, D",
     "partial": r"\frac{{\partial {child}}}{{\partial {parent}}}",
     "leftarrow": r"{new} \leftarrow {rule}",
+    "add_to": r"{total} \mathrel{{+}}= {part}",
     "at": r"\Big|_{{{}}}",
     "and_small": r",\ ",
     "group": r"\left({}\right)",
@@ -154,6 +192,19 @@ class Update(sp.Basic):
 
     def _latex(self, printer: Any) -> str:
         return NOTATION["leftarrow"].format(new=printer._print(self.args[0]), rule=printer._print(self.args[1]))
+
+
+class AddTo(sp.Basic):
+    """``total += part`` (a share added to what a cell holds), printed with ``NOTATION["add_to"]``."""
+
+    def __new__(cls, total: sp.Basic, part: sp.Basic) -> AddTo:
+        return super().__new__(cls, sp.sympify(total, strict=True), sp.sympify(part, strict=True))
+
+    def _latex(self, printer: Any) -> str:
+        return NOTATION["add_to"].format(total=printer._print(self.args[0]), part=printer._print(self.args[1]))
+
+    def _text(self, printer: Any) -> str:
+        return f"{printer._print(self.args[0])} += {printer._print(self.args[1])}"
 
 
 class Distributed(sp.Basic):
@@ -192,6 +243,18 @@ class _Printer(LatexPrinter):
     def _print_MatrixSet(self, s: Any) -> str:
         rows, cols, _ = s.args
         return r"\mathbf{R}^{" + self._print(rows) + r" \times " + self._print(cols) + "}"
+
+
+def text(expr: sp.Basic | str, names: Mapping[sp.Basic, str] | None = None, **settings: Any) -> str:
+    """Plain text (Unicode) with the project's symbol names: ``x − μ``, ``√(σ²+ε)``, ``∂L/∂x̂ · ∂x̂/∂x``.
+
+    The plain-text twin of :func:`latex` (a value's label, a figure's caption); ``names`` for this print,
+    ``settings`` further printer settings (``mul_symbol``, ``number``: see :class:`bnviz.textprint.TextPrinter`).
+    A string is taken as printed already.
+    """
+    if isinstance(expr, str):
+        return expr
+    return TextPrinter({"symbol_names": {**_TEXT_NAMES, **(names or {})}, **settings}).doprint(expr)
 
 
 NORMAL = sp.Function(NOTATION["normal"])

@@ -3,7 +3,9 @@ with its values, a matrix of values, an average, an equation chain ``a = b = c``
 SymPy expression printed by the project's printer (:func:`bnviz.symbolic.latex`); only the
 layout around it (an ``aligned`` block for a sum too long for one line) is written here.
 
-Names such as ``O_{1,1,1}`` or ∂L/∂F_{1,1,1,1} are Symbols (:func:`name`), printed as given.
+Names such as ``O_{1,1,1}`` or ∂L/∂F_{1,1,1,1} are Symbols (:func:`name`), printed as given; a figure's
+caption prints the same expressions as plain text (:func:`caption`, :func:`bnviz.symbolic.text` with
+:func:`bnviz.numfmt.fmt` for the numbers), its entries named by :func:`entry` (``O[1,1]`` beside ``O_{1,1,1}``).
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import sympy as sp
+from sympy.printing.precedence import PRECEDENCE
 
-from bnviz.numfmt import plain
-from bnviz.symbolic import latex, partial_name
+from bnviz.numfmt import fmt, plain
+from bnviz.symbolic import latex, partial_name, partial_text, text
 
 Array = np.ndarray
 
@@ -27,6 +30,57 @@ class WindowMax(sp.Function):
 
     def _latex(self, printer: object) -> str:
         return r"\max\left(" + ", ".join(printer._print(a) for a in self.args) + r"\right)"
+
+    def _text(self, printer: object) -> str:
+        return "max(" + ", ".join(printer._print(a) for a in self.args) + ")"
+
+
+class Entry(sp.Expr):
+    """A name printed as written, in LaTeX (``O_{1,1,1}``) and in plain text (``O[1,1]``): notation."""
+
+    is_commutative = True
+
+    def __new__(cls, tex: str, txt: str) -> Entry:
+        return super().__new__(cls, sp.Symbol(tex), sp.Symbol(txt))
+
+    def _latex(self, printer: object) -> str:  # noqa: ARG002 (SymPy's printer protocol)
+        return self.args[0].name
+
+    def _text(self, printer: object) -> str:  # noqa: ARG002
+        return self.args[1].name
+
+
+def entry(tex: str, txt: str) -> Entry:
+    """An entry's name: ``tex`` in LaTeX, ``txt`` in a caption."""
+    return Entry(tex, txt)
+
+
+def d_entry(tex: str, txt: str) -> Entry:
+    """The name ∂L/∂(entry) in both printers (:func:`~bnviz.symbolic.partial_name`, ``partial_text``)."""
+    return Entry(partial_name(tex), partial_text(Entry(tex, txt)))
+
+
+class Labelled(sp.Expr):
+    """A number with a name under it (the bias b in a sum): an underbrace in LaTeX, ``b v`` in text."""
+
+    is_commutative = True
+
+    def __new__(cls, value: sp.Basic, label: str) -> Labelled:
+        return super().__new__(cls, value, sp.Symbol(label))
+
+    def _latex(self, printer: object) -> str:
+        value, label = self.args
+        return rf"\underbrace{{{printer.parenthesize(value, PRECEDENCE['Mul'], strict=True)}}}_{{{label.name}}}"
+
+    def _text(self, printer: object) -> str:
+        value, label = self.args
+        return f"{label.name} {printer.factor(value)}"
+
+
+def caption(expr: sp.Basic) -> str:
+    """A figure's caption: ``expr`` as plain text, numbers as :func:`bnviz.numfmt.fmt` writes them, products
+    with ×, a negative factor in parentheses: ``O[1,1] = 0.5×(−1) + 2×3 = 5.5``."""
+    return text(expr, number=fmt, mul_symbol="×")
 
 
 def name(tex: str) -> sp.Symbol:
@@ -80,6 +134,11 @@ def product(a: float, b: float) -> sp.Expr:
     return sp.Mul(sp.UnevaluatedExpr(number(a)), sp.UnevaluatedExpr(number(b)), evaluate=False)
 
 
+def scaled(a: float, m: Array) -> sp.Expr:
+    """a · M, a number times a matrix of numbers, unevaluated."""
+    return sp.Mul(sp.UnevaluatedExpr(number(a)), sp.UnevaluatedExpr(matrix(m)), evaluate=False)
+
+
 def products(pairs: Iterable[tuple[float, float]]) -> list[sp.Expr]:
     return [product(a, b) for a, b in pairs]
 
@@ -114,6 +173,14 @@ def aligned(lhs: sp.Basic, *rights: sp.Basic) -> str:
     """lhs = r1 = r2 … with each right side on its own line (an ``aligned`` block)."""
     rows = [f"{tex(lhs)} &= {tex(rights[0])}"] + [f"&= {tex(r)}" for r in rights[1:]]
     return "\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}"
+
+
+def sum_caption(lhs: sp.Basic, terms: Sequence[sp.Basic], total: float, per_line: int = 6) -> str:
+    """The caption of lhs = t1 + t2 + … = total (:func:`caption`), a line break (<br>) every ``per_line`` terms."""
+    if len(terms) <= per_line:
+        return caption(chain(lhs, add(terms), number(total)))
+    chunks = [caption(add(terms[n:n + per_line])) for n in range(0, len(terms), per_line)]
+    return f"{caption(lhs)} = " + "<br>+ ".join(chunks) + f" = {caption(number(total))}"
 
 
 def sum_equation(lhs: sp.Basic, terms: Sequence[sp.Basic], total: float, per_line: int = 8) -> str:

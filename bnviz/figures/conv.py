@@ -13,10 +13,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from bnviz import written as w
 from bnviz.figures import canvas
 from bnviz.figures.conv_dx import channel_sum_animation, padded_x, scatter_animation, slide_animation
 from bnviz.i18n import t
-from bnviz.numfmt import equation, factor, fmt, lfactor, matrix_latex, sum_latex, sum_text
+from bnviz.numfmt import fmt
 
 Array = np.ndarray
 
@@ -46,9 +47,10 @@ def forward_animation(p, f: int, lang: str) -> canvas.Animation:
         pairs = [(p.w[f, c, a, b], p.xp[0, c, s * i + a, s * j + b]) for c in range(c_n) for a in range(hh)
                  for b in range(ww)]
         total = p.out[0, f, i, j]
-        texts.append(f"O[{i + 1},{j + 1}] = " + sum_text(pairs, [f"b {factor(p.b[f])}"]) + f" = {fmt(total)}")
-        latex.append(equation(f"O_{{{f + 1},{i + 1},{j + 1}}}",
-                              sum_latex(pairs, [rf"\underbrace{{{lfactor(p.b[f])}}}_{{b}}"]), total))
+        lhs = w.entry(f"O_{{{f + 1},{i + 1},{j + 1}}}", f"O[{i + 1},{j + 1}]")
+        terms = [*w.products(pairs), w.Labelled(w.number(p.b[f]), "b")]
+        texts.append(w.sum_caption(lhs, terms, total))
+        latex.append(w.sum_equation(lhs, terms, total))
     g_cap = cv.caption(canvas.caption_lines(texts))
     updates = []
     for k in range(ho * wo):
@@ -98,9 +100,9 @@ def dw_animation(p, f: int, c: int, lang: str) -> canvas.Animation:
         u, v = divmod(k, ww)
         pairs = [(p.xp[0, c, s * i + u, s * j + v], p.dout[0, f, i, j]) for i in range(ho) for j in range(wo)]
         total = p.dw[f, c, u, v]
-        texts.append(f"∂L/∂F[{u + 1},{v + 1}] = " + sum_text(pairs) + f" = {fmt(total)}")
-        latex.append(equation(rf"\frac{{\partial L}}{{\partial F_{{{f + 1},{c + 1},{u + 1},{v + 1}}}}}",
-                              sum_latex(pairs), total))
+        lhs = w.d_entry(f"F_{{{f + 1},{c + 1},{u + 1},{v + 1}}}", f"F[{u + 1},{v + 1}]")
+        texts.append(w.sum_caption(lhs, w.products(pairs), total))
+        latex.append(w.sum_equation(lhs, w.products(pairs), total))
     g_cap = cv.caption(canvas.caption_lines(texts))
     updates = []
     for k in range(hh * ww):
@@ -148,7 +150,7 @@ def rotate_animation(p, c: int, lang: str) -> canvas.Animation:
             m = stage(p.w[f, c])
             u[g] = {"z": canvas.z_list(m), "text": _index_text(m, stage(idx).tolist())}
         updates.append(u)
-        latex.append(f"{name}_{{1,{c + 1}}} = " + matrix_latex(stage(p.w[0, c])))
+        latex.append(w.equals(w.name(f"{name}_{{1,{c + 1}}}"), w.matrix(stage(p.w[0, c]))))
     return canvas.finish(cv, updates, latex, lang, "rotate", 1500)
 
 
@@ -196,7 +198,7 @@ def dilate_animation(p, lang: str) -> canvas.Animation:
                 shown = {"dil0": p.dout, "dil1": p.dout_dil, "dil2": p.dout_pad}[stage][0, 0]
             u[zeros[f]] = {"z": canvas.z_list(np.where(zero, 0.0, np.nan))}
         updates.append(u)
-        latex.append(f"{names[stage]} = " + matrix_latex(shown))
+        latex.append(w.equals(w.name(names[stage]), w.matrix(shown)))
     return canvas.finish(cv, updates, latex, lang, "dilate", 1600)
 
 

@@ -9,9 +9,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from bnviz import written as w
 from bnviz.figures import canvas
 from bnviz.i18n import t
-from bnviz.numfmt import equation, factor, fmt, lfactor, matrix_latex, sum_latex, sum_text
+from bnviz.numfmt import factor, fmt
 from bnviz.ops.windows import DROPPED, kinds_2d
 
 Array = np.ndarray
@@ -64,7 +65,7 @@ def _crop_and_finish(cv: canvas.Canvas, p, dx: Array, c: int, traces: tuple[int,
     if pad:
         hp, wp = dx.shape[0] + 2 * pad, dx.shape[1] + 2 * pad
         texts.append(t("page.conv.cap.crop", lang, p=pad))
-        latex.append(rf"\frac{{\partial L}}{{\partial X_{{{c + 1}}}}} = " + matrix_latex(dx))
+        latex.append(w.equals(w.d(f"X_{{{c + 1}}}"), w.matrix(dx)))
         inner = np.full((hp, wp), np.nan)
         inner[pad:hp - pad, pad:wp - pad] = dx
         frames.append({g_out: {"z": canvas.z_list(inner)}, g_win: {"x": [], "y": []},
@@ -106,14 +107,13 @@ def slide_animation(p, c: int, lang: str, width: int = canvas.WIDTH) -> canvas.A
         pairs = [(p.w_rot[f, c, a, b], p.dout_pad[0, f, r + a, q + b]) for f in range(sh["F"]) for a in range(hh)
                  for b in range(ww) if real[f][r + a, q + b]]
         total = p.dxp[0, c, r, q]
-        lhs = f"∂L/∂X_pad[{r + 1},{q + 1}] = "
-        llhs = rf"\frac{{\partial L}}{{\partial X^{{pad}}_{{{c + 1},{r + 1},{q + 1}}}}}"
+        lhs = w.d_entry(f"X^{{pad}}_{{{c + 1},{r + 1},{q + 1}}}", f"X_pad[{r + 1},{q + 1}]")
         if pairs:
-            texts.append(lhs + sum_text(pairs) + f" = {fmt(total)}")
-            latex.append(equation(llhs, sum_latex(pairs), total))
+            texts.append(w.sum_caption(lhs, w.products(pairs), total))
+            latex.append(w.sum_equation(lhs, w.products(pairs), total))
         else:
-            texts.append(lhs + f"0 ({t('page.conv.cap.only_zeros', lang)})")
-            latex.append(f"{llhs} = 0")
+            texts.append(f"{w.caption(w.chain(lhs, w.number(0)))} ({t('page.conv.cap.only_zeros', lang)})")
+            latex.append(w.equals(lhs, w.number(0)))
     frames = []
     for k in range(hp * wp):
         r, q = divmod(k, wp)
@@ -160,9 +160,9 @@ def scatter_animation(p, c: int, lang: str, width: int = canvas.WIDTH) -> canvas
             terms = " + ".join(t("page.conv.cap.scatter_term", lang, d=factor(p.dout[0, f, i, j]), f=f + 1, c=c + 1)
                                for f in range(sh["F"]))
             texts.append(f"{head}<br>{terms}")
-            lterms = " + ".join(rf"{lfactor(p.dout[0, f, i, j])} \cdot {matrix_latex(p.w[f, c])}"
-                                for f in range(sh["F"]))
-            latex.append(rf"\Delta X^{{pad}}_{{{s * i + 1}:{s * i + hh},\,{s * j + 1}:{s * j + ww}}} = {lterms}")
+            spread = w.add([w.scaled(p.dout[0, f, i, j], p.w[f, c]) for f in range(sh["F"])])
+            latex.append(w.equals(w.name(rf"\Delta X^{{pad}}_{{{s * i + 1}:{s * i + hh},\,{s * j + 1}:{s * j + ww}}}"),
+                                  spread))
     frames = []
     for k in range(ho * wo):
         i, j = divmod(k, wo)
@@ -186,14 +186,14 @@ def channel_sum_animation(p, which: str, index: int, lang: str, width: int = can
         adds = [t("page.conv.cap.channel_add", lang, c=c + 1) for c in range(sh["C"])]
         total, bias = p.out[0, index], p.b[index]
         head = t("page.conv.panel.sum_out", lang, f=index + 1, b=fmt(bias))
-        lhs = f"O_{{{index + 1}}}"
+        lhs = w.name(f"O_{{{index + 1}}}")
     else:
         parts = [p.dx_by_f[0, f, index] for f in range(sh["F"])]
         titles = [t("page.conv.panel.part_dx", lang, f=f + 1) for f in range(sh["F"])]
         adds = [t("page.conv.cap.output_add", lang, f=f + 1) for f in range(sh["F"])]
         total, bias = p.dx[0, index], None
         head = t("page.conv.panel.sum_dx", lang, c=index + 1)
-        lhs = rf"\frac{{\partial L}}{{\partial X_{{{index + 1}}}}}"
+        lhs = w.d(f"X_{{{index + 1}}}")
     rows, cols = total.shape
     cv = canvas.Canvas(width)
     ys = canvas.stack_y(len(parts), rows)
@@ -208,17 +208,15 @@ def channel_sum_animation(p, which: str, index: int, lang: str, width: int = can
     g_cap = cv.caption(1)
     updates, latex = [], []
     acc = np.zeros((rows, cols))
-    terms: list[str] = []
     for k, part in enumerate(parts):
         acc = acc + part
-        terms.append(matrix_latex(part))
         updates.append({g_out: {"z": canvas.z_list(acc)}, g_win: canvas.rects([(0, ys[k], 0, 0, rows, cols)]),
                         g_cap: {"text": [adds[k]]}})
-        latex.append(f"{lhs} = " + " + ".join(terms) + " = " + matrix_latex(acc))
+        latex.append(w.equals(lhs, w.broadcast_sum(parts[:k + 1]), w.matrix(acc)))
     if bias is not None:
         updates.append({g_out: {"z": canvas.z_list(total)}, g_win: canvas.rects([(xo, 0, 0, 0, rows, cols)]),
                         g_cap: {"text": [t("page.conv.cap.channel_bias", lang, b=fmt(bias))]}})
-        latex.append(f"{lhs} = " + " + ".join(terms) + f" + {lfactor(bias)} = " + matrix_latex(total))
+        latex.append(w.equals(lhs, w.broadcast_sum(parts, bias), w.matrix(total)))
     return canvas.finish(cv, updates, latex, lang, f"channels_{which}", 1400)
 
 

@@ -20,7 +20,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from bnviz import symbolic as S
 from bnviz.figures.graph_diagram import DARK, GREY, HIGHLIGHT, PATH_COLORS
+from bnviz.ops.renorm import RN_SYM
+from bnviz.ops.testmode import TEST_SYM
 
 Array = np.ndarray
 
@@ -243,8 +246,8 @@ TEST_POSITIONS = {
     "xhat": (4.6, 0.0), "y": (5.8, 0.0), "L": (7.0, 0.0), "gamma": (5.2, -1.0), "beta": (6.0, -1.0),
     "dout": (6.8, -1.0),
 }
-TEST_LABELS = {"x": "x", "mu_run": "μ_run", "xc": "x − μ_run", "var_run": "σ²_run", "std": "√(σ²_run+ε)",
-               "xhat": "x̂", "y": "y", "L": "L", "gamma": "γ", "beta": "β", "dout": "∂L/∂y"}
+TEST_LABELS = {name: S.label(TEST_SYM[name]) for name in TEST_POSITIONS}
+"""Node labels: the text of each node's symbol (:func:`bnviz.symbolic.label`)."""
 TEST_PATHS = {"xhat": {("y", "xhat"), ("xhat", "xc"), ("xc", "x")}}
 TEST_CONSTANTS = {"dout", "mu_run", "var_run", "std"}
 """No gradient flows into these: the given ∂L/∂y and the stored statistics (√(σ²_run + ε) included)."""
@@ -254,8 +257,7 @@ RENORM_POSITIONS = {
     "xn": (5.0, 0.0), "r": (5.4, 1.1), "d": (6.4, 1.1), "xhat": (6.2, 0.0), "y": (7.3, 0.0), "L": (8.5, 0.0),
     "gamma": (6.8, -1.0), "beta": (7.6, -1.0), "dout": (8.4, -1.0),
 }
-RENORM_LABELS = {"x": "x", "mu": "μ_B", "xc": "x − μ_B", "var": "σ²_B", "std": "σ_B", "xn": "x̃", "r": "r",
-                 "d": "d", "xhat": "x̂", "y": "y", "L": "L", "gamma": "γ", "beta": "β", "dout": "∂L/∂y"}
+RENORM_LABELS = {name: S.label(RN_SYM[name]) for name in RENORM_POSITIONS}
 RENORM_PATHS = {
     "xhat": {("xhat", "xn"), ("xn", "xc"), ("xc", "x")},
     "var": {("xhat", "xn"), ("xn", "std"), ("std", "var"), ("var", "xc"), ("xc", "x")},

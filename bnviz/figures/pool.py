@@ -11,9 +11,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from bnviz import symbolic as S
+from bnviz import written as wr
 from bnviz.figures import canvas
 from bnviz.i18n import t
-from bnviz.numfmt import factor, fmt, lfactor, lnum
+from bnviz.numfmt import fmt
 from bnviz.ops.windows import DROPPED, OVERHANG, PAD
 
 Array = np.ndarray
@@ -72,21 +74,15 @@ def pool_animation(pp, kind: str, backward: bool, lang: str, width: int = canvas
         win = grid[s * i:s * i + k, s * j:s * j + k]
         vals_ = win[np.isfinite(win)]
         r, q = int(pp.rows[0, 0, i, j]), int(pp.cols[0, 0, i, j])
-        vals = ", ".join(fmt(v) for v in vals_)
-        lvals = ", ".join(lnum(v) for v in vals_)
         top = np.nanmax(win)
         tied = [(s * i + int(a), s * j + int(b)) for a, b in np.argwhere(win == top)
                 if (s * i + a, s * j + b) != (r, q)]
         div = int(pp.divisors[i, j])
-        if kind == "max":
-            fwd = f"O[{i + 1},{j + 1}] = max({vals}) = {fmt(out[i, j])}"
-            lfwd = rf"O_{{{i + 1}{j + 1}}} = \max({lvals}) = {lnum(out[i, j])}"
-            if tied:
-                fwd += "<br>" + t("page.pool.cap.tie", lang, r=r + 1 - pp.pad, q=q + 1 - pp.pad)
-        else:
-            fwd = f"O[{i + 1},{j + 1}] = ({' + '.join(factor(v) for v in vals_)}) / {div} = {fmt(out[i, j])}"
-            lfwd = (rf"O_{{{i + 1}{j + 1}}} = \frac{{{' + '.join(lfactor(v) for v in vals_)}}}{{{div}}}"
-                    f" = {lnum(out[i, j])}")
+        pooled = wr.WindowMax(*(wr.number(v) for v in vals_)) if kind == "max" else wr.average(vals_, div)
+        line = wr.chain(wr.entry(f"O_{{{i + 1}{j + 1}}}", f"O[{i + 1},{j + 1}]"), pooled, wr.number(out[i, j]))
+        fwd, lfwd = wr.caption(line), wr.tex(line)
+        if kind == "max" and tied:
+            fwd += "<br>" + t("page.pool.cap.tie", lang, r=r + 1 - pp.pad, q=q + 1 - pp.pad)
         u: dict[int, dict] = {
             g_win: canvas.rects([(0, 0, s * i, s * j, k, k)] + ([(0, yb, s * i, s * j, k, k)] if backward else [])),
             g_cell: canvas.rects([(xo, 0, i, j, 1, 1)] + ([(xo, yb, i, j, 1, 1)] if backward else [])),
@@ -112,8 +108,8 @@ def pool_animation(pp, kind: str, backward: bool, lang: str, width: int = canvas
                     text += "<br>" + t("page.pool.cap.accumulate", lang, r=r + 1 - pp.pad, q=q + 1 - pp.pad,
                                        before=fmt(before[r, q]), after=fmt(acc[r, q]))
                 hits[r, q] += 1
-                ltext = (rf"\frac{{\partial L}}{{\partial x_{{{r + 1 - pp.pad}{q + 1 - pp.pad}}}}} = "
-                         rf"{lnum(before[r, q])} + {lfactor(d)} = {lnum(acc[r, q])}")
+                ltext = wr.equals(wr.d(f"x_{{{r + 1 - pp.pad}{q + 1 - pp.pad}}}"),
+                                 wr.add([wr.number(before[r, q]), wr.number(d)]), wr.number(acc[r, q]))
             else:
                 share = d / div
                 block = acc[s * i:s * i + k, s * j:s * j + k]
@@ -122,8 +118,8 @@ def pool_animation(pp, kind: str, backward: bool, lang: str, width: int = canvas
                 if np.any(hits[s * i:s * i + k, s * j:s * j + k]):
                     text += "<br>" + t("page.pool.cap.overlap", lang)
                 hits[s * i:s * i + k, s * j:s * j + k] += 1
-                ltext = (rf"\frac{{\partial L}}{{\partial x_{{{s * i + 1}:{s * i + k},\,{s * j + 1}:{s * j + k}}}}}"
-                         rf" \mathrel{{+}}= \frac{{{lnum(d)}}}{{{div}}} = {lnum(share)}")
+                cells = wr.d(rf"x_{{{s * i + 1}:{s * i + k},\,{s * j + 1}:{s * j + k}}}")
+                ltext = wr.tex(S.AddTo(cells, wr.chain(wr.average([d], div), wr.number(share))))
             u[g_dx] = {"z": canvas.z_list(acc)}
             texts.append(text)
             latex.append(ltext)

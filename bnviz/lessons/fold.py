@@ -29,9 +29,38 @@ DEFAULTS = {"layer": "affine", "d_out": 3}
 CONV_X = (2, 2, 4, 4)
 """The conv lesson's input (N, C, H, W); filters are (D_out, C, 3, 3)."""
 STEPS = ("layer", "bn", "compose", "weights", "bias", "check")
-LABELS = {"w": "W", "b": "b", "z": "z = L(x) + b", "running_mean": "μ_run", "running_var": "σ²_run",
-          "y": "y = BN(z)", "scale": "γ/√(σ²_run + ε)", "w_fold": "W'", "b_fold": "b'", "y_fold": "y' = L'(x) + b'",
-          "max_diff": "max |y − y'|"}
+
+
+class Largest(sp.Function):
+    """max over every entry of an array (notation: the check's number), printed ``max |y − y'|``."""
+
+    def _text(self, printer: object) -> str:
+        return f"max {printer._print(self.args[0])}"
+
+    def _latex(self, printer: object) -> str:
+        return rf"\max {printer._print(self.args[0])}"
+
+
+LINEAR, FOLDED, BN = sp.Function("L"), sp.Function("L'"), sp.Function("BN")
+"""Notation: the layer's linear part L(x), the folded layer's L'(x), test-mode BN as a function BN(z)."""
+
+
+@lru_cache(maxsize=len(F.LAYERS))
+def labels(layer: str = DEFAULTS["layer"]) -> dict[str, str]:
+    """Display names of this lesson's value ids, printed (:func:`bnviz.symbolic.text`) from the fold rule's
+    symbols and derivation (:func:`bnviz.ops.fold.derivation`; L(x) names the layer's linear part)."""
+    d, g = F.derivation(layer), F.SYM
+    x = S.value_of(g["x"])
+    defs = {
+        "w": S.value_of(g["W"]), "b": g["b"],
+        "z": sp.Eq(g["z"], S.rename(d.layer, {d.lin: LINEAR(x)}), evaluate=False),
+        "running_mean": g["mu"], "running_var": g["var"],
+        "y": sp.Eq(g["y"], BN(g["z"]), evaluate=False),
+        "scale": d.scale, "w_fold": S.value_of(g["Wf"]), "b_fold": g["bf"],
+        "y_fold": sp.Eq(g["yf"], S.add(FOLDED(x), g["bf"]), evaluate=False),
+        "max_diff": Largest(sp.Abs(S.add(g["y"], -g["yf"]))),
+    }
+    return {name: S.text(expr) for name, expr in defs.items()}
 
 
 @dataclass(frozen=True)
@@ -164,4 +193,4 @@ def build(le: FoldLesson, settings: Settings | None, lang: str, params: dict) ->
              vals[n], "", codes[n])
         for n in STEPS)
     record = {**(asdict(settings) if settings is not None else {}), **params}
-    return Walkthrough("fold", t("page.fold.title", lang), lang, record, steps, le.setup, dict(LABELS))
+    return Walkthrough("fold", t("page.fold.title", lang), lang, record, steps, le.setup, dict(labels(le.layer)))

@@ -34,12 +34,27 @@ FORWARD = ("x", "mu", "std", "rd", "xhat", "y", "moving", "inference")
 BACKWARD = ("dxhat", "dparams", "dstd", "dmu", "dx", "bn_limit")
 STEPS = tuple(f"forward.{n}" for n in FORWARD) + tuple(f"backward.{n}" for n in BACKWARD)
 
-LABELS = {
-    "mu": "μ_B", "var": "σ²_B", "std": "σ_B", "xn": "x̃ = (x − μ_B)/σ_B", "r_raw": "σ_B/σ", "r": "r",
-    "d_raw": "(μ_B − μ)/σ", "d": "d", "mu_mov": "μ", "sigma_mov": "σ", "dxn": "∂L/∂x̃", "dstd": "∂L/∂σ_B",
-    "dvar": "∂L/∂σ²_B", "dmu": "∂L/∂μ_B", "dx_xhat": "∂L/∂x̂ · ∂x̂/∂x", "dx_std": "∂L/∂σ_B · ∂σ_B/∂x",
-    "dx_mu": "∂L/∂μ_B · ∂μ_B/∂x",
-}
+
+
+def _definitions() -> dict[str, sp.Basic]:
+    """Value id -> what its label names: a node's symbol or definition, a rule's argument, a path term."""
+    s, g, rules = renorm.RN_SYM, renorm.RN_GRAD, renorm.renorm_rules()
+    xn = next(n.sym for n in renorm.RENORM_STRUCTURE.nodes if n.name == "xn")
+    inside = {k: rules[k].args[0].args[0] for k in ("r", "d")}  # sg(clip(raw, lo, hi)) -> raw
+    x = S.value_of(s["x"])
+    return {
+        "mu": s["mu"], "var": s["var"], "std": s["std"],
+        "xn": sp.Eq(S.value_of(s["xn"]), S.plain(xn), evaluate=False),
+        "r_raw": inside["r"], "r": s["r"], "d_raw": inside["d"], "d": s["d"],
+        "mu_mov": s["mu_mov"], "sigma_mov": s["sigma_mov"],
+        **{f"d{k}": S.value_of(g[k]) for k in ("xn", "std", "var", "mu")},
+        **{f"dx_{lab}": S.mul(S.value_of(g[lab]), sp.Derivative(S.value_of(s[lab]), x, evaluate=False))
+           for lab in renorm.RN_PATHS},
+    }
+
+
+LABELS = {name: S.text(expr) for name, expr in _definitions().items()}
+"""Display names of the value ids, printed by :func:`bnviz.symbolic.text` from the BRN symbols and rules."""
 WORDED = ("mu_new", "sigma_new", "y_test", "y_gap", "dx_r1", "dx_bn")
 """Value ids whose display names are sentences in the catalog (``step.renorm.label.<id>``)."""
 

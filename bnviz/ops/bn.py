@@ -46,20 +46,20 @@ PATHS = ("xhat", "var", "mu")
 """Path labels, in the order of the chain rule's three terms (Ioffe & Szegedy 2015)."""
 
 # Symbols of every node and leaf (element i of a vector, or a per-feature scalar)
-_VAR = S.scalar("var", r"\sigma^{2}", nonnegative=True)
-_X, _MU, _Y = S.vector("x", "x"), S.scalar("mu", r"\mu"), S.vector("y", "y")
+_VAR = S.scalar("var", r"\sigma^{2}", "σ²", nonnegative=True)
+_X, _MU, _Y = S.vector("x", "x", "x"), S.scalar("mu", r"\mu", "μ"), S.vector("y", "y", "y")
 SYM = {
     "x": _X,
     "mu": _MU,
     "xc": S.named_vector("xc", S.add(_X[S.i], -_MU)),
     "var": _VAR,
     "std": S.named("std", sp.sqrt(S.add(_VAR, S.eps)), positive=True),
-    "xhat": S.vector("xhat", r"\hat{x}"),
+    "xhat": S.vector("xhat", r"\hat{x}", "x̂"),
     "y": _Y,
-    "L": S.scalar("L", "L"),
-    "gamma": S.scalar("gamma", r"\gamma"),
-    "beta": S.scalar("beta", r"\beta"),
-    "dout": S.vector("dout", S.partial_name("y")),
+    "L": S.scalar("L", "L", "L"),
+    "gamma": S.scalar("gamma", r"\gamma", "γ"),
+    "beta": S.scalar("beta", r"\beta", "β"),
+    "dout": S.vector("dout", S.partial_name(_Y.label), S.partial_text(_Y.label)),
 }
 GRAD = {name: S.grad_symbol(name, base) for name, base in SYM.items() if name not in ("L", "dout")}
 GRAD["y"] = SYM["dout"]  # the upstream gradient is given
@@ -86,6 +86,25 @@ def bn_graph(eps: float, axes: tuple[int, ...] = (0,)) -> Graph:
 
 STRUCTURE = bn_graph(0.0)
 """The graph's shape (names, edges, symbols); ε only matters numerically."""
+
+
+CLOSED = sp.Function("f")
+"""Notation: the closed form ∂L/∂x as a function f(x̂, ∂L/∂x̂) of x̂ and ∂L/∂x̂ alone."""
+
+LABEL_DEFINITIONS: dict[str, sp.Basic] = {
+    "x": S.value_of(X), "mu": SYM["mu"], "xc": S.plain(S.NAMED[XC.label]), "var": SYM["var"], "std": SYM["std"],
+    "xhat": S.value_of(XHAT), "y": S.value_of(Y), "L": SYM["L"], "gamma": SYM["gamma"], "beta": SYM["beta"],
+    "dout": S.value_of(DOUT),
+    **{f"d{name}": S.value_of(GRAD[name]) for name in ("gamma", "beta", "xhat", "std", "var", "xc", "mu", "x")},
+    **{f"dx_{lab}": S.mul(S.value_of(GRAD[lab]), sp.Derivative(S.value_of(SYM[lab]), S.value_of(X), evaluate=False))
+       for lab in PATHS},
+    "dx_closed": sp.Eq(S.value_of(GRAD["x"]), CLOSED(S.value_of(XHAT), S.value_of(GRAD["xhat"])), evaluate=False),
+}
+"""Value id -> what its label names, in SymPy: a node's symbol, its definition (x − μ), a gradient, a path term
+∂L/∂x̂ · ∂x̂/∂x."""
+
+LABELS: dict[str, str] = {name: S.text(expr) for name, expr in LABEL_DEFINITIONS.items()}
+"""Display names of the graph's value ids (plain text printed by :func:`bnviz.symbolic.text`)."""
 
 
 # ------------------------------------------------------------ numeric API --

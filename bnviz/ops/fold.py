@@ -43,16 +43,18 @@ SYM = {
     "x": sp.IndexedBase("x"),
     "W": sp.IndexedBase("W"),
     "Wf": sp.IndexedBase("W'"),
-    "b": S.scalar("b_j", "b_{j}"),
-    "bf": S.scalar("bf_j", "b'_{j}"),
-    "z": S.scalar("z_j", "z_{j}"),
-    "y": S.scalar("y_j", "y_{j}"),
+    "b": S.scalar("b_j", "b_{j}", "b"),
+    "bf": S.scalar("bf_j", "b'_{j}", "b'"),
+    "z": S.scalar("z_j", "z_{j}", "z"),
+    "y": S.scalar("y_j", "y_{j}", "y"),
+    "yf": S.scalar("yf_j", "y'_{j}", "y'"),
     "lin": sp.Symbol("ell_j"),
-    "gamma": S.scalar("gamma_j", r"\gamma_{j}"),
-    "beta": S.scalar("beta_j", r"\beta_{j}"),
-    "mu": S.scalar("mu_run_j", r"\mu_{\mathrm{run},j}"),
-    "var": S.scalar("var_run_j", r"\sigma^{2}_{\mathrm{run},j}", nonnegative=True),
+    "gamma": S.scalar("gamma_j", r"\gamma_{j}", "γ"),
+    "beta": S.scalar("beta_j", r"\beta_{j}", "β"),
+    "mu": S.scalar("mu_run_j", r"\mu_{\mathrm{run},j}", "μ_run"),
+    "var": S.scalar("var_run_j", r"\sigma^{2}_{\mathrm{run},j}", "σ²_run", nonnegative=True),
 }
+"""Per output channel j; the text names (labels of a whole value, every channel) carry no j."""
 
 
 def linear_part(layer: str) -> sp.Expr:

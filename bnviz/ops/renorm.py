@@ -44,27 +44,27 @@ class StopGradient(sp.Function):
         return rf"\operatorname{{sg}}\left({printer._print(self.args[0])}\right)"
 
 
-_MU_B = S.scalar("mu_Bn", r"\mu_{B}")
+_MU_B = S.scalar("mu_Bn", r"\mu_{B}", "μ_B")
 RN_SYM = {
     "x": X,
     "mu": _MU_B,
     "xc": S.named_vector("xc_B", S.add(X[S.i], -_MU_B)),
-    "var": S.scalar("var_Bn", r"\sigma^{2}_{B}", nonnegative=True),
-    "std": S.scalar("sigma_Bn", r"\sigma_{B}", positive=True),
-    "xn": S.vector("xn", r"\tilde{x}"),
-    "r": S.scalar("r", "r", positive=True),
-    "d": S.scalar("d", "d"),
+    "var": S.scalar("var_Bn", r"\sigma^{2}_{B}", "σ²_B", nonnegative=True),
+    "std": S.scalar("sigma_Bn", r"\sigma_{B}", "σ_B", positive=True),
+    "xn": S.vector("xn", r"\tilde{x}", "x̃"),
+    "r": S.scalar("r", "r", "r", positive=True),
+    "d": S.scalar("d", "d", "d"),
     "xhat": XHAT,
     "y": Y,
     "L": SYM["L"],
     "gamma": SYM["gamma"],
     "beta": SYM["beta"],
     "dout": DOUT,
-    "mu_mov": S.scalar("mu_mov", r"\mu"),
-    "sigma_mov": S.scalar("sigma_mov", r"\sigma", positive=True),
-    "rmax": S.scalar("r_max", r"r_{\max}", positive=True),
-    "dmax": S.scalar("d_max", r"d_{\max}", nonnegative=True),
-    "alpha": S.scalar("alpha", r"\alpha", positive=True),
+    "mu_mov": S.scalar("mu_mov", r"\mu", "μ"),
+    "sigma_mov": S.scalar("sigma_mov", r"\sigma", "σ", positive=True),
+    "rmax": S.scalar("r_max", r"r_{\max}", "r_max", positive=True),
+    "dmax": S.scalar("d_max", r"d_{\max}", "d_max", nonnegative=True),
+    "alpha": S.scalar("alpha", r"\alpha", "α", positive=True),
 }
 RN_GRAD = {name: S.grad_symbol(f"{name}_rn", RN_SYM[name])
            for name in ("x", "mu", "xc", "var", "std", "xn", "xhat", "gamma", "beta")}

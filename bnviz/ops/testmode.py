@@ -22,8 +22,8 @@ from bnviz.ops.family import NormRun, check_params, layout
 
 Array = np.ndarray
 
-_VAR_RUN = S.scalar("var_run", r"\sigma^{2}_{\mathrm{run}}", nonnegative=True)
-_MU_RUN = S.scalar("mu_run", r"\mu_{\mathrm{run}}")
+_VAR_RUN = S.scalar("var_run", r"\sigma^{2}_{\mathrm{run}}", "σ²_run", nonnegative=True)
+_MU_RUN = S.scalar("mu_run", r"\mu_{\mathrm{run}}", "μ_run")
 TEST_SYM = {
     **SYM,
     "mu_run": _MU_RUN,
