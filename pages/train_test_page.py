@@ -9,7 +9,7 @@ from bnviz.ops import frameworks, testmode
 from bnviz.steps import feature_table
 from ui import norms_controls as nc
 from ui import render, sidebar
-from ui.charts import picture, plot, table
+from ui.charts import picture, table
 from ui.stepper import stepper
 
 s = sidebar.current()
@@ -61,10 +61,10 @@ j = nc.column_picker(tt.x.shape[1], lang, "tt_feature", "page.train_test.feature
 labels = {"population": t("page.train_test.population", lang), "batch": t("page.train_test.batch_stat", lang),
           "step": t("page.train_test.step_axis", lang), "mean": t("page.train_test.mean_axis", lang),
           "var": t("page.train_test.var_axis", lang)}
-plot(nf.estimates_figure({c_: tr.mean[:, j] for c_, tr in tt.traces.items()},
-                         {c_: tr.var[:, j] for c_, tr in tt.traces.items()}, names, tt.mu_b[:, j], tt.var_b[:, j],
-                         pop_mean, pop_std ** 2, labels, t("page.train_test.estimates_chart", lang, j=j + 1)),
-     "estimates")
+picture(nf.estimates_figure({c_: tr.mean[:, j] for c_, tr in tt.traces.items()},
+                            {c_: tr.var[:, j] for c_, tr in tt.traces.items()}, names, tt.mu_b[:, j], tt.var_b[:, j],
+                            pop_mean, pop_std ** 2, labels, t("page.train_test.estimates_chart", lang, j=j + 1)),
+        "estimates")
 for a, b in lesson.coinciding(tt.traces, j):
     st.caption(t("sees.train_test.coincide", lang, a=names[a], b=names[b]))
 st.caption(t("page.train_test.final", lang, k=k, j=j + 1, mean=f"{pop_mean:g}", var=f"{pop_std ** 2:.4g}"))

@@ -60,6 +60,8 @@ def _group(tr: dict, kind: str) -> str:
     attrs = [f'data-trace="{kind}"']
     if tr.get("name"):
         attrs.append(f'data-name="{_esc(tr["name"])}"')
+    if tr.get("panel_axis"):  # a trace of a side-by-side figure's right panel (its y axis: "y2")
+        attrs.append(f'data-yaxis="{_esc(tr["panel_axis"])}"')
     for axis in ("x", "y", "z"):
         if tr.get(axis) is not None:
             attrs.append(f'data-{axis}="{_esc(json.dumps(tr[axis], separators=(",", ":")))}"')
@@ -116,8 +118,35 @@ def _scale_color(name, t: float, reverse: bool) -> str:
     return "rgb({},{},{})".format(*stops[-1][1])
 
 
+def _panels(fig: dict) -> list[dict] | None:
+    """Two panels side by side (``xaxis``/``yaxis`` and ``xaxis2``/``yaxis2`` with x domains, traces on
+    ``x2``/``y2`` for the right one) as two one-panel figures, each with its share of the width in
+    ``layout.meta.domain``; None for any other layout."""
+    layout = fig.get("layout", {})
+    axes = {k for k in layout if k.startswith(("xaxis", "yaxis"))}
+    if axes != {"xaxis", "yaxis", "xaxis2", "yaxis2"} or not all(
+            layout[a].get("domain") for a in ("xaxis", "xaxis2")):
+        return None
+    panels = []
+    for suffix, ref in (("", ("x", "y")), ("2", ("x2", "y2"))):
+        keep = ("domain", "anchor")
+        data = [{k: v for k, v in tr.items() if k not in ("xaxis", "yaxis")} | {"showlegend": False}
+                | ({"panel_axis": ref[1]} if suffix else {})
+                for tr in fig.get("data", []) if (tr.get("xaxis", "x"), tr.get("yaxis", "y")) == ref]
+        panels.append({"data": data, "layout": {
+            "height": layout.get("height"), "showlegend": False,
+            "margin": {k: v for k, v in layout.get("margin", {}).items() if k in ("l", "r", "b")} | {"t": 6},
+            "xaxis": {k: v for k, v in layout[f"xaxis{suffix}"].items() if k not in keep},
+            "yaxis": {k: v for k, v in layout[f"yaxis{suffix}"].items() if k not in keep},
+            "meta": {"domain": layout[f"xaxis{suffix}"]["domain"]}}})
+    return panels
+
+
 def drawable(fig: dict) -> bool:
     """Whether ``to_svg`` draws this figure (else show it with Plotly)."""
+    panels = _panels(fig)
+    if panels is not None:
+        return not fig.get("frames") and all(drawable(p) for p in panels)
     layout = fig.get("layout", {})
     if fig.get("frames") or layout.get("updatemenus") or layout.get("sliders") or layout.get("shapes"):
         return False
@@ -220,6 +249,8 @@ def to_svg(fig: dict, width: int = WIDTH, lang: str = "en") -> str | None:
     ``lang``: the page language (the accessible name of a figure that shows no words)."""
     if not drawable(fig):
         return None
+    if (panels := _panels(fig)) is not None:
+        return _side_by_side(fig, panels, width, lang)
     layout = fig.get("layout", {})
     traces = [tr for tr in fig.get("data", []) if tr.get("visible", True) is True]
     height = int(layout.get("height") or 360)
@@ -322,6 +353,39 @@ def to_svg(fig: dict, width: int = WIDTH, lang: str = "en") -> str | None:
             out.append(_annotation_text(ann, ax, width, height))
     if show_legend:
         out += _legend_svg(legend_items, px0, height - legend_h / 2 - 4, width)
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _side_by_side(fig: dict, panels: list[dict], width: int, lang: str) -> str:
+    """Two panels (``_panels``) in one ``<svg>``: the title above, each panel in its share of the width, one
+    legend below for both."""
+    layout = fig.get("layout", {})
+    traces = [tr for tr in fig.get("data", []) if tr.get("visible", True) is True]
+    height = int(layout.get("height") or 360)
+    title = _title_text(layout.get("title"))
+    top = int(layout.get("margin", {}).get("t", 30)) if title else 4
+    items = [(tr.get("name"), tr) for tr in traces if tr.get("name") and tr.get("showlegend", True)]
+    items = [it for k, it in enumerate(items) if it[0] not in [n for n, _ in items[:k]]]
+    legend_h = 22 if layout.get("showlegend", len(items) > 1) and items else 0
+    inner_h = height - top - legend_h
+    aria = _esc(title or _alt_text(layout, traces, lang))
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
+           f'style="max-width:{width}px;height:auto;display:block" font-family="{FONT}" font-size="12" '
+           f'fill="{TEXT}" text-anchor="middle" dominant-baseline="middle" role="img" aria-label="{aria}">']
+    if title:
+        size = (layout.get("title") or {}).get("font", {}).get("size", 14) if isinstance(layout.get("title"), dict) \
+            else 14
+        out.append(_text(int(layout.get("margin", {}).get("l", 50)), top / 2, title, size, anchor="start"))
+    for panel in panels:
+        d0, d1 = panel["layout"].pop("meta")["domain"]
+        w = max(int(width * (float(d1) - float(d0))), 1)
+        panel["layout"]["height"] = inner_h
+        inner = to_svg(panel, w, lang) or ""
+        body = inner[inner.index(">") + 1:inner.rindex("</svg>")]
+        out.append(f'<g data-panel="{w}" transform="translate({width * float(d0):.0f},{top})">{body}</g>')
+    if legend_h:
+        out += _legend_svg(items, int(layout.get("margin", {}).get("l", 50)), height - legend_h / 2 - 4, width)
     out.append("</svg>")
     return "".join(out)
 

@@ -325,6 +325,8 @@ class _Figures(HTMLParser):
             trace = {"type": a["data-trace"]}
             if "data-name" in a:
                 trace["name"] = a["data-name"]
+            if "data-yaxis" in a:  # the right panel of two side by side
+                trace["yaxis"] = a["data-yaxis"]
             for axis in ("x", "y", "z"):
                 if f"data-{axis}" in a:
                     trace[axis] = json.loads(a[f"data-{axis}"])

@@ -108,3 +108,33 @@ def test_table_shows_six_digits_and_keeps_the_exact_value():
     assert [c[0].text for c in cells] == ["1", "2"]
     assert [c[1].text for c in cells] == ["0.333333", "-2.5e-09"]
     assert [float(c[1].get("data-v")) for c in cells] == [v, -2.5e-9]  # round-trips exactly
+
+
+def test_two_panels_side_by_side_are_drawn_in_their_shares_of_the_width():
+    """Train vs test's running estimates: mean (left, x domain 0–0.46) and variance (right, 0.54–1), one legend."""
+    left = {"type": "scatter", "mode": "lines", "name": "left line", "x": [1, 2, 3], "y": [0.0, 1.0, 2.0]}
+    right = {"type": "scatter", "mode": "lines", "name": "right line", "x": [10, 20, 30], "y": [50.0, 60.0, 90.0],
+             "xaxis": "x2", "yaxis": "y2"}
+    fig = {"data": [left, right], "layout": {
+        "height": 300, "title": {"text": "Two panels"}, "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
+        "xaxis": {"domain": [0.0, 0.46]}, "yaxis": {"title": {"text": "mean"}},
+        "xaxis2": {"domain": [0.54, 1.0], "anchor": "y2"}, "yaxis2": {"title": {"text": "var"}, "anchor": "x2"}}}
+    assert drawable(fig)
+    root = parse(to_svg(fig, 700))
+    panels = [e for e in root if e.get("data-panel")]
+    assert [(p.get("transform").split("(")[1].split(",")[0], int(p.get("data-panel"))) for p in panels] \
+        == [("0", 322), ("378", 322)]  # at 700·domain, 700·(domain width) wide
+    assert [g.get("data-yaxis") for g in root.iter(f"{NS}g") if g.get("data-trace")] == [None, "y2"]
+    # each panel draws its own trace: the right one's ticks reach 90, the left one's stay at or below 3
+    ticks = [[float(t.text) for t in p.iter(f"{NS}text") if t.text and t.text.replace(".", "").isdigit()]
+             for p in panels]
+    assert max(ticks[0]) <= 3 and min(ticks[1]) >= 10 and max(ticks[1]) >= 90
+    words = [t.text for t in root.iter(f"{NS}text")]
+    assert "Two panels" in words and words.count("left line") == 1 and words.count("right line") == 1
+    assert "mean" in words and "var" in words
+
+
+def test_a_second_axis_that_is_not_a_side_by_side_panel_falls_back_to_plotly():
+    fig = {"data": [{"type": "scatter", "x": [1], "y": [1], "yaxis": "y2"}],
+           "layout": {"yaxis2": {"overlaying": "y", "side": "right"}}}
+    assert not drawable(fig) and to_svg(fig) is None
