@@ -20,6 +20,7 @@ reproduces the NumPy values.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -47,10 +48,21 @@ _TEXT_NAMES: dict[sp.Symbol, str] = {eps: "ε"}
 A symbol with no text name prints as its SymPy name."""
 
 
+_NAMES_LOCK = threading.Lock()
+"""Lessons may name new symbols while another thread prints (each session's run, the warm-up thread):
+names are added and copied for a print under this lock."""
+
+
 def _name(sym: sp.Symbol, tex: str, text: str | None) -> None:
-    _LATEX_NAMES[sym] = tex
-    if text is not None:
-        _TEXT_NAMES[sym] = text
+    with _NAMES_LOCK:
+        _LATEX_NAMES[sym] = tex
+        if text is not None:
+            _TEXT_NAMES[sym] = text
+
+
+def _names(table: dict[sp.Symbol, str], extra: Mapping[sp.Basic, str] | None) -> dict:
+    with _NAMES_LOCK:
+        return {**table, **(extra or {})}
 
 
 def vector(name: str, tex: str, text: str | None = None) -> sp.IndexedBase:
@@ -96,7 +108,7 @@ def partial_text(wrt: sp.Basic, of: sp.Basic | str = "L") -> str:
     """The name ∂of/∂wrt as plain text, ``∂L/∂σ²``; a compound ``wrt`` in parentheses: ``∂L/∂(x − μ)``.
 
     ``wrt`` and ``of`` are printed by :func:`text` (a string ``of`` is taken as printed already)."""
-    return TextPrinter({"symbol_names": _TEXT_NAMES}).partial(of, wrt)
+    return TextPrinter({"symbol_names": _names(_TEXT_NAMES, None)}).partial(of, wrt)
 
 
 def grad_symbol(name: str, base: sp.Basic) -> sp.Basic:
@@ -254,7 +266,7 @@ def text(expr: sp.Basic | str, names: Mapping[sp.Basic, str] | None = None, **se
     """
     if isinstance(expr, str):
         return expr
-    return TextPrinter({"symbol_names": {**_TEXT_NAMES, **(names or {})}, **settings}).doprint(expr)
+    return TextPrinter({"symbol_names": _names(_TEXT_NAMES, names), **settings}).doprint(expr)
 
 
 NORMAL = sp.Function(NOTATION["normal"])
@@ -269,7 +281,7 @@ def latex(expr: sp.Basic, names: Mapping[sp.Basic, str] | None = None, **setting
     ``settings``: further printer settings (e.g. ``mul_symbol="dot"`` for products of numbers; ``order=None``
     for SymPy's own order, for expressions SymPy built rather than display forms written in order).
     """
-    return _Printer({"symbol_names": {**_LATEX_NAMES, **(names or {})}, "order": "none", **settings}).doprint(expr)
+    return _Printer({"symbol_names": _names(_LATEX_NAMES, names), "order": "none", **settings}).doprint(expr)
 
 
 def eq(*sides: sp.Basic) -> str:

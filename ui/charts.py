@@ -15,6 +15,7 @@ inside a box that scrolls sideways (styled and made keyboard-focusable by
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -129,6 +130,9 @@ def table(columns: dict[str, list], container=st, caption: str = "") -> None:
 
 _SVGS: dict[str, str | None] = {}
 _SVGS_MAX = 512
+_SVGS_LOCK = threading.Lock()
+"""Sessions run in their own threads: the memo is read and trimmed under this lock (a trim while another
+thread iterated it raised "dictionary changed size during iteration" under the load test)."""
 
 
 def _cached_svg(fig: dict, width: int = 700) -> str | None:
@@ -139,8 +143,12 @@ def _cached_svg(fig: dict, width: int = 700) -> str | None:
         key = f"{width}:{lang}:" + json.dumps(fig, separators=(",", ":"))
     except TypeError:  # not plain JSON (e.g. NumPy values): draw it every time
         return to_svg(fig, width, lang)
-    if key not in _SVGS:
-        if len(_SVGS) >= _SVGS_MAX:
+    with _SVGS_LOCK:
+        if key in _SVGS:
+            return _SVGS[key]
+    svg = to_svg(fig, width, lang)  # outside the lock: another session may draw the same figure meanwhile
+    with _SVGS_LOCK:
+        while len(_SVGS) >= _SVGS_MAX:
             _SVGS.pop(next(iter(_SVGS)))  # the oldest
-        _SVGS[key] = to_svg(fig, width, lang)
-    return _SVGS[key]
+        _SVGS[key] = svg
+    return svg
