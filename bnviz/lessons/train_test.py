@@ -5,25 +5,26 @@ features, the sidebar's seed). After each batch the running mean and
 variance are updated as cs231n, PyTorch, Keras/TensorFlow and Caffe do
 (``running.update_rules``, SymPy; the numbers come from the same rules; Keras is
 cs231n's rule started from (0, 1), ``frameworks.running``). The frameworks' other
-differences are a table (:func:`framework_table`), and :func:`translate` gives one
+differences are a table (``frameworks_table.framework_table``), and ``frameworks_table.translate`` gives one
 framework's settings in each other's terms with the running statistics side by side. The last batch is then
 normalised in training mode (its own statistics) and in test mode (one
 convention's running statistics, or the learner's own), and the test-mode
 backward pass comes from its own short graph (``testmode.TEST_STRUCTURE``).
+
+This module holds the numbers and the steps; the formula lines are in ``train_test_formulas``,
+the NumPy code in ``train_test_code``.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 
 import numpy as np
-import sympy as sp
 
 from bnviz import data
-from bnviz import symbolic as S
 from bnviz.i18n import InputError, t
-from bnviz.ops import bn as bn_ops
+from bnviz.lessons.train_test_code import BACKWARD_TEST_CODE, code, setup
+from bnviz.lessons.train_test_formulas import formulas
 from bnviz.ops import family, frameworks, running, testmode
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
@@ -177,143 +178,6 @@ def keras_trace(batches: Array, momentum: float) -> running.RunningTrace:
     return running.RunningTrace("keras", float(momentum), mean, var, {"mean": mean, "var": var})
 
 
-# ---------------------------------------------------------------- formulas --
-
-
-Y_TRAIN, Y_TEST = S.vector("y_train", r"y^{\mathrm{train}}"), S.vector("y_test", r"y^{\mathrm{test}}")
-"""BN's output in training mode (batch statistics) and in test mode (running estimates)."""
-
-
-def _rule_lines(convention: str) -> tuple[str, ...]:
-    r = running.RUN_SYM
-    rules = running.update_rules()[convention]
-    lines = [S.latex(S.Update(r[k], rules[k])) for k in running.STATE[convention]]
-    if convention == "caffe":
-        lines += [f"{S.latex(r[k])} = {S.latex(rules[k])}" for k in ("mean", "var")]
-    return tuple(lines)
-
-
-@lru_cache(maxsize=1)
-def formulas() -> dict[str, tuple[str, ...]]:
-    """step key -> formula lines, every one printed from a SymPy expression. Cached."""
-    bn = bn_ops.bn_derivation().definitions
-    r = running.RUN_SYM
-    batch = {bn_ops.SYM["mu"]: r["mu_b"], bn_ops.SYM["var"]: r["var_b"]}
-    mu_b = bn["mu"]
-    var_b = S.rename(bn_ops.display_form(bn["var"]), batch)
-    test = testmode.test_derivation()
-    t_sym = testmode.TEST_SYM
-    xhat_test = S.rename(test.definitions["xhat"], {
-        t_sym["xc"][S.i]: sp.Add(bn_ops.X[S.i], -t_sym["mu_run"], evaluate=False),
-        t_sym["std"]: sp.sqrt(sp.Add(t_sym["var_run"], S.eps, evaluate=False))})
-    y_sym, gamma, beta = bn_ops.Y[S.i], bn_ops.SYM["gamma"], bn_ops.SYM["beta"]
-    y_test = sp.Add(gamma * xhat_test, beta, evaluate=False)
-    xhat_train = S.rename(bn["xhat"], {
-        bn_ops.XC[S.i]: sp.Add(bn_ops.X[S.i], -r["mu_b"], evaluate=False),
-        bn_ops.SYM["std"]: sp.sqrt(sp.Add(r["var_b"], S.eps, evaluate=False))})
-    y_train = S.rename(bn["y"], {bn_ops.XHAT[S.i]: xhat_train})
-    gap = sp.Mul(gamma, sp.Add(xhat_train, -xhat_test, evaluate=False), evaluate=False)
-    g = {k: v[S.i] if isinstance(v, sp.IndexedBase) else v for k, v in testmode.TEST_GRAD.items()}
-    return {
-        "forward.batches": (f"{S.latex(r['mu_b'])} = {S.latex(mu_b)}", f"{S.latex(r['var_b'])} = {S.latex(var_b)}"),
-        "forward.cs231n": _rule_lines("cs231n"),
-        "forward.pytorch": _rule_lines("pytorch"),
-        "forward.keras": _rule_lines("cs231n"),
-        "forward.caffe": _rule_lines("caffe"),
-        "forward.test": (f"{S.latex(y_sym)} = {S.latex(y_test)}",),
-        "forward.gap": (S.eq(Y_TRAIN[S.i], y_train), S.eq(S.add(Y_TRAIN[S.i], -Y_TEST[S.i]), gap)),
-        "backward.test": (f"{S.latex(g['xhat'])} = {S.latex(test.back.chain['xhat'])}",
-                          f"{S.latex(g['x'])} = {S.latex(test.back.chain['x'])} = "
-                          f"{S.latex(test.expanded['x'])}",
-                          f"{S.latex(g['gamma'])} = {S.latex(test.back.chain['gamma'])}"),
-    }
-
-
-# -------------------------------------------------------------------- code --
-
-
-def setup(tt: TrainTest, settings: Settings, params: dict) -> str:
-    """NumPy statements that rebuild the inputs (seeded draws, literal arrays otherwise)."""
-    m, d = tt.x.shape
-    lines = ["import numpy as np", "", f"m, d, eps = {m}, {d}, {tt.eps!r}", "bessel = m / (m - 1) if m > 1 else 1.0",
-             f"K, pop_mean, pop_std, seed = {params['k']}, {params['pop_mean']!r}, {params['pop_std']!r}, "
-             f"{settings.seed}",
-             "batches = pop_mean + pop_std * np.random.default_rng(seed).standard_normal((K, m, d))",
-             "x = batches[-1]"]
-    if settings.upstream == "ones":
-        lines.append("dout = np.ones((m, d))")
-    elif settings.upstream == "random":
-        lines.append("dout = np.random.default_rng(seed + 1).standard_normal((m, d))")
-    else:
-        lines.append(f"dout = np.array({tt.dout.tolist()!r})")
-    lines += [f"gamma = np.array({tt.gamma.tolist()!r})", f"beta = np.array({tt.beta.tolist()!r})",
-              f"momentum_cs231n, momentum_pytorch, lam_caffe = {params['momentum_cs231n']!r}, "
-              f"{params['momentum_pytorch']!r}, {params['lam_caffe']!r}",
-              f"momentum_keras = {params['momentum_keras']!r}"]
-    return "\n".join(lines)
-
-
-def _loop(convention: str) -> str:
-    if convention == "caffe":
-        return "\n".join([
-            "caffe_s, caffe_sum_mean, caffe_sum_var = np.zeros((K, d)), np.zeros((K, d)), np.zeros((K, d))",
-            "s, sum_mean, sum_var = 0.0, np.zeros(d), np.zeros(d)",
-            "for k in range(K):",
-            "    s = lam_caffe * s + 1",
-            "    sum_mean = lam_caffe * sum_mean + mu_b[k]",
-            "    sum_var = lam_caffe * sum_var + bessel * var_b[k]",
-            "    caffe_s[k], caffe_sum_mean[k], caffe_sum_var[k] = s, sum_mean, sum_var",
-            "run_mean_caffe, run_var_caffe = caffe_sum_mean / caffe_s, caffe_sum_var / caffe_s",
-        ])
-    mom = f"momentum_{convention}"
-    if convention in ("cs231n", "keras"):
-        upd = [f"    mean = {mom} * mean + (1 - {mom}) * mu_b[k]",
-               f"    var = {mom} * var + (1 - {mom}) * var_b[k]"]
-        init = "mean, var = np.zeros(d), " + ("np.zeros(d)" if convention == "cs231n" else "np.ones(d)")
-    else:
-        upd = [f"    mean = (1 - {mom}) * mean + {mom} * mu_b[k]",
-               f"    var = (1 - {mom}) * var + {mom} * bessel * var_b[k]"]
-        init = "mean, var = np.zeros(d), np.ones(d)"
-    return "\n".join([f"run_mean_{convention}, run_var_{convention} = np.zeros((K, d)), np.zeros((K, d))", init,
-                      "for k in range(K):", *upd,
-                      f"    run_mean_{convention}[k], run_var_{convention}[k] = mean, var"])
-
-
-BACKWARD_TEST_CODE = "\n".join([
-    "dx_test = gamma * dout / np.sqrt(var_run + eps)",
-    "xhat_b = (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps)",
-    "dxhat_b = gamma * dout",
-    "dx_train = (m * dxhat_b - dxhat_b.sum(axis=0) - xhat_b * (dxhat_b * xhat_b).sum(axis=0)) "
-    "/ (m * np.sqrt(x.var(axis=0) + eps))",
-    "dgamma_test = (dout * (x - mean_run) / np.sqrt(var_run + eps)).sum(axis=0)",
-    "dbeta_test = dout.sum(axis=0)",
-])
-"""The test-mode backward in NumPy (x, dout: (m, C) with one column per channel)."""
-
-
-def code(source: str, tt: TrainTest) -> dict[str, str]:
-    if source == "custom":
-        stats = f"mean_run, var_run = np.array({tt.mean_run.tolist()!r}), np.array({tt.var_run.tolist()!r})"
-    else:
-        stats = f"mean_run, var_run = run_mean_{source}[-1], run_var_{source}[-1]"
-    gaps = "\n".join(f"gap_{c} = y_train - (gamma * (x - run_mean_{c}[-1]) / np.sqrt(run_var_{c}[-1] + eps) + beta)"
-                     for c in SHOWN)
-    return {
-        "forward.batches": "mu_b = batches.mean(axis=1)\nvar_b = batches.var(axis=1)",
-        "forward.cs231n": _loop("cs231n"),
-        "forward.pytorch": _loop("pytorch"),
-        "forward.keras": _loop("keras"),
-        "forward.caffe": _loop("caffe"),
-        "forward.test": "\n".join([
-            stats,
-            "y_train = gamma * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps) + beta",
-            "y_test = gamma * (x - mean_run) / np.sqrt(var_run + eps) + beta",
-        ]),
-        "forward.gap": gaps,
-        "backward.test": BACKWARD_TEST_CODE,
-    }
-
-
 # ------------------------------------------------------------- walkthrough --
 
 
@@ -435,47 +299,6 @@ def test_walkthrough(x: Array, dout: Array, gamma: Array, beta: Array, eps: floa
                   running_mean=mean.tolist(), running_var=var.tolist())
     return Walkthrough("train_test", t("page.train_test.title", lang), lang, record, steps, "\n".join(setup_lines),
                        labels(lang))
-
-
-# ------------------------------------------------------- frameworks side by side --
-
-
-def framework_table(lang: str) -> dict[str, list[str]]:
-    """What differs between the four frameworks' BN bookkeeping (``frameworks.CONVENTIONS``), as table columns."""
-    cols: dict[str, list[str]] = {}
-    for fw in frameworks.FRAMEWORKS:
-        c = frameworks.CONVENTIONS[fw]
-        initial = t("page.train_test.fw.no_initial", lang) if c.initial_mean is None else \
-            f"({c.initial_mean:g}, {c.initial_var:g})"
-        row = {
-            "col_framework": frameworks.NAMES[fw], "col_parameter": c.parameter, "col_default": f"{c.momentum:g}",
-            "col_weights": t(f"page.train_test.fw.{'new' if c.weights_new else 'old'}", lang),
-            "col_variance": t(f"page.train_test.fw.{'unbiased' if c.unbiased_var else 'biased'}", lang),
-            "col_initial": initial, "col_eps": f"{c.eps:g}",
-            "col_scale": t(f"page.train_test.fw.scale_{'yes' if c.scale_factor else 'no'}", lang),
-        }
-        for key, value in row.items():
-            cols.setdefault(t(f"page.train_test.fw.{key}", lang), []).append(value)
-    return cols
-
-
-def translate(tt: TrainTest, from_: str, momentum: float, eps: float, j: int, lang: str) -> dict[str, list[str]]:
-    """``from_``'s (momentum, ε) in each framework's terms (``frameworks.convert``), with each one's running
-    mean and variance of feature ``j`` after this lesson's K batches under those settings
-    (``frameworks.agreement``) and, in words, what no setting makes equal. Table columns."""
-    eqs = frameworks.convert(from_, momentum, eps)
-    runs = frameworks.agreement(from_, momentum, tt.batches)
-    cols: dict[str, list[str]] = {t(f"page.train_test.fw.{k}", lang): [] for k in
-                                  ("col_framework", "col_parameter", "col_momentum", "col_eps_equal", "col_mean",
-                                   "col_var", "col_differs")}
-    for e in eqs:
-        mean, var = runs[e.framework]
-        differs = " ".join(t(k, lang) for k in e.differences) or t("page.train_test.fw.same", lang)
-        for col, value in zip(cols.values(), (frameworks.NAMES[e.framework], e.parameter, f"{e.momentum:g}",
-                                              f"{e.eps:g}", f"{mean[-1, j]:.6g}", f"{var[-1, j]:.6g}", differs),
-                              strict=True):
-            col.append(value)
-    return cols
 
 
 def coinciding(traces: dict[str, running.RunningTrace], j: int, what: str = "mean") -> list[tuple[str, str]]:

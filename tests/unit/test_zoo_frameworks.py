@@ -16,6 +16,7 @@ import torch
 
 from bnviz import cli
 from bnviz.i18n import t
+from bnviz.lessons import frameworks_table as F
 from bnviz.lessons import train_test as L
 from bnviz.settings import Settings
 from tests.oracles import bn_frameworks as O
@@ -71,7 +72,7 @@ def test_keras_step_code_recomputes_its_values(lang: str):
 
 
 def test_framework_table_states_each_frameworks_bookkeeping():
-    cols = L.framework_table("en")
+    cols = F.framework_table("en")
     fw = cols[t("page.train_test.fw.col_framework", "en")]
     row = {name: {k: v[n] for k, v in cols.items()} for n, name in enumerate(fw)}
     keras, torch_row = row["Keras/TensorFlow"], row["PyTorch"]
@@ -82,14 +83,14 @@ def test_framework_table_states_each_frameworks_bookkeeping():
     assert torch_row[t("page.train_test.fw.col_weights", "en")] == t("page.train_test.fw.new", "en")
     assert torch_row[t("page.train_test.fw.col_variance", "en")] == t("page.train_test.fw.unbiased", "en")
     assert row["Caffe"][t("page.train_test.fw.col_parameter", "en")] == "moving_average_fraction"
-    assert len(L.framework_table("zh")) == len(cols)
+    assert len(F.framework_table("zh")) == len(cols)
 
 
 @pytest.mark.parametrize(("source", "momentum", "old"), [("pytorch", 0.1, 0.9), ("keras", 0.99, 0.99),
                                                           ("cs231n", 0.7, 0.7), ("caffe", 0.95, 0.95)])
 def test_translate_gives_each_framework_the_same_old_weight(source: str, momentum: float, old: float):
     tt = L.compute(Settings(m=8, d=2, seed=3), k=30)
-    cols = L.translate(tt, source, momentum, 1e-3, 1, "en")
+    cols = F.translate(tt, source, momentum, 1e-3, 1, "en")
     col = {k: cols[t(f"page.train_test.fw.{k}", "en")] for k in ("col_framework", "col_momentum", "col_mean",
                                                                  "col_var", "col_differs", "col_eps_equal")}
     rates = dict(zip(col["col_framework"], col["col_momentum"], strict=True))
@@ -113,7 +114,7 @@ def test_translate_gives_each_framework_the_same_old_weight(source: str, momentu
 def test_translate_refuses_a_bad_momentum():
     tt = L.compute(Settings(), k=5)
     with pytest.raises(Exception) as err:
-        L.translate(tt, "keras", 1.5, 1e-3, 0, "en")
+        F.translate(tt, "keras", 1.5, 1e-3, 0, "en")
     assert getattr(err.value, "key", "") == "error.practice.momentum"
 
 
