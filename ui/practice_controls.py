@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
-import streamlit as st
+from html import escape
 
+import numpy as np
+
+from bnviz.figures.table import table_html
 from bnviz.steps import Step, Walkthrough
 from ui import charts
+
+GRID = "display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));gap:0.75rem 1rem"
+"""As many columns as fit (three on a laptop, one on a phone)."""
 
 
 def _rows(a: np.ndarray) -> np.ndarray:
@@ -19,12 +24,17 @@ def _rows(a: np.ndarray) -> np.ndarray:
     return a.reshape(-1, a.shape[-1])
 
 
-def arrays(step: Step, walk: Walkthrough, columns: int = 3) -> None:
-    """Every value of the step as a small table under its display name, ``columns`` per row."""
-    items = list(step.values.items())
-    for start in range(0, len(items), columns):
-        cols = st.columns(columns)
-        for col, (key, value) in zip(cols, items[start:start + columns], strict=False):
-            table = _rows(value)
-            col.markdown(f"**{walk.label(key)}** `{tuple(np.shape(value))}`")
-            charts.table({str(j + 1): table[:, j].tolist() for j in range(table.shape[1])}, col)
+def array_html(name: str, value: np.ndarray) -> str:
+    """One array under its display name and shape: ``<div class="bnviz-array" data-name=…>`` with its table."""
+    table = _rows(value)
+    label = escape(name)
+    return (f'<div class="bnviz-array" data-name="{label}"><p style="margin:0 0 0.25rem"><strong>{label}</strong> '
+            f'<code>{escape(str(tuple(np.shape(value))))}</code></p>'
+            f'{table_html({str(j + 1): table[:, j].tolist() for j in range(table.shape[1])})}</div>')
+
+
+def arrays(step: Step, walk: Walkthrough) -> None:
+    """Every value of the step as a small table under its display name, in a grid: one static HTML element
+    (inside a stepper it is part of the step's HTML, hidden with the step)."""
+    cells = "".join(array_html(walk.label(key), value) for key, value in step.values.items())
+    charts.html(f'<div class="bnviz-arrays" style="{GRID}">{cells}</div>')

@@ -6,6 +6,7 @@ Expected numbers are recomputed here with PyTorch from the batch the sidebar des
 
 from __future__ import annotations
 
+import html
 import re
 
 import light_html
@@ -13,7 +14,18 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as tF
-from app_helpers import LANGS, assert_ok, batch, go_to_number, heading, open_page, plotly_specs, shown, upstream
+from app_helpers import (
+    LANGS,
+    StepHtml,
+    assert_ok,
+    batch,
+    go_to_number,
+    heading,
+    open_page,
+    plotly_specs,
+    shown,
+    upstream,
+)
 from app_helpers import tables as app_tables
 from streamlit.testing.v1 import AppTest
 
@@ -28,12 +40,19 @@ def step_to(at: AppTest, key: str, n: int) -> AppTest:
     return at
 
 
+_ARRAY = re.compile(r'<div class="bnviz-array" data-name="([^"]*)">(.*?</table></div>)', re.S)
+
+
 def value_tables(at: AppTest) -> dict[str, np.ndarray]:
-    """The step's value tables by display name (each table follows its "**name** `shape`" caption)."""
-    captions = [m.value for m in shown(at, "markdown") if m.value.startswith("**") and "`" in m.value]
-    found = app_tables(at)
-    assert len(captions) == len(found)
-    return {c.split("**")[1]: df.to_numpy(dtype=float) for c, df in zip(captions, found, strict=True)}
+    """The shown step's value tables by display name (each ``<div class="bnviz-array" data-name=…>`` of its
+    HTML holds one table)."""
+    found: dict[str, np.ndarray] = {}
+    for e in shown(at, "markdown"):
+        for name, body in _ARRAY.findall(str(e.value)):
+            (df,) = app_tables(StepHtml(body))
+            found[html.unescape(name)] = df.to_numpy(dtype=float)
+    assert found, "no value tables in the shown step"
+    return found
 
 
 @pytest.mark.parametrize("lang", LANGS)

@@ -24,8 +24,11 @@ STEPPER = '[data-testid="bnviz-stepper"]'
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 GRAPH_KEYS = [f"forward.{n}" for n in FORWARD] + [f"backward.{n}" for n in BACKWARD]
 STEPPED = {"saturation": "sat_step", "graph": "step", "upstream": "up_step", "train_test": "tt_step",
-           "renorm": "rn_step", "axes": "ax_step", "conv": "conv_step", "pool": "pool_step", "network": "net_step"}
+           "renorm": "rn_step", "axes": "ax_step", "conv": "conv_step", "pool": "pool_step", "network": "net_step",
+           "fold": "fold_step", "sync": "sync_step"}
 """Every lesson on the one stepper, with its URL parameter."""
+PAGE_LEVEL = {"renorm": 1}
+"""Figures or tables a lesson draws for the whole page below its steps (renorm: the gap experiment)."""
 
 
 def graph_title(n: int, lang: str) -> str:
@@ -59,6 +62,20 @@ def shown_steps(page: Page, key: str) -> list[int]:
               .filter(e => getComputedStyle(e).display !== 'none' && e.offsetParent !== null)
               .map(e => e.className.match(new RegExp(`bnvizstep-${key}-(\\\\d+)`)))
               .filter(m => m !== null).map(m => Number(m[1])))].sort((a, b) => a - b)""", key)
+
+
+def outside_steps(page: Page) -> int:
+    """Visible tables and figures below the steps that belong to no step (nor to an expander): a step's own
+    content drawn outside it would show on every step."""
+    return page.evaluate("""() => {
+      const steps = document.querySelector('.bnviz-steps');
+      return [...document.querySelectorAll('[data-testid=stMain] :is([data-testid=bnviz-table],'
+                                           + ' [data-testid=bnviz-figure], .stPlotlyChart)')]
+        .filter(e => e.offsetParent !== null && steps
+                && steps.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_FOLLOWING
+                && !e.closest('.bnviz-step-html, [class*="st-key-bnvizstep-"], [data-testid=stExpander]'))
+        .length;
+    }""")
 
 
 def open_idle(page: Page, url: str) -> None:
@@ -125,6 +142,7 @@ def test_every_stepped_lesson_steps_without_rerun(app_url: str, page_: Page, les
     open_idle(page, f"{app_url}/{lesson}")
     first = title(page).inner_text()
     assert shown_steps(page, key) == [1]
+    assert outside_steps(page) <= PAGE_LEVEL.get(lesson, 0)
     before = len(sent)
     page.locator('[data-bnviz="next"]').click()
     expect(title(page)).not_to_have_text(first)
