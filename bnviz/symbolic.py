@@ -187,8 +187,17 @@ NOTATION = {
     "normal": r"\mathcal{N}",
     "expect": r"\mathrm{{E}}\left[{}\right]",
     "norm": r"\left\lVert {} \right\rVert",
+    "max": r"\max_{{{var}}} {expr}",
+    "iff": r"{left} \;\Longleftrightarrow\; {right}",
+    "word": r"\mathrm{{{}}}",
 }
 """Format strings (``str.format`` fields in braces) of the notation the lessons write around derived formulas."""
+
+
+def word(name: str) -> sp.IndexedBase:
+    """A quantity named by a word, one value per index (``word("share")[k]``: share_k), printed upright
+    with ``NOTATION["word"]``."""
+    return vector(name, NOTATION["word"].format(name), name)
 
 
 def partial(child: sp.Basic, parent: sp.Basic) -> str:
@@ -235,6 +244,17 @@ class Expected(sp.Function):
     def _latex(self, printer: Any, exp: str | None = None) -> str:
         tex = NOTATION["expect"].format(printer._print(self.args[0]))
         return tex if exp is None else f"{tex}^{{{exp}}}"
+
+
+class Maximum(sp.Basic):
+    """``max_var expr`` (the largest value of ``expr`` over ``var``; never evaluated), printed with
+    ``NOTATION["max"]``."""
+
+    def __new__(cls, expr: sp.Basic, var: sp.Symbol) -> Maximum:
+        return super().__new__(cls, sp.sympify(expr, strict=True), sp.sympify(var, strict=True))
+
+    def _latex(self, printer: Any) -> str:
+        return NOTATION["max"].format(expr=printer._print(self.args[0]), var=printer._print(self.args[1]))
 
 
 class Norm(sp.Function):
@@ -287,6 +307,11 @@ def latex(expr: sp.Basic, names: Mapping[sp.Basic, str] | None = None, **setting
 def eq(*sides: sp.Basic) -> str:
     """``a = b = …`` with each side printed by :func:`latex`."""
     return " = ".join(latex(s) for s in sides)
+
+
+def iff(left: tuple[sp.Basic, ...], right: tuple[sp.Basic, ...]) -> str:
+    """``a = b ⟺ c = d = …``: two chains of equal sides (each printed by :func:`eq`) that are equivalent."""
+    return NOTATION["iff"].format(left=eq(*left), right=eq(*right))
 
 
 def relations(*exprs: sp.Basic | str) -> str:

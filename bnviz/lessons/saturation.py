@@ -56,29 +56,33 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     """step -> (formula lines, local lines), from :func:`bnviz.ops.layers.derivations` and BN's derivation."""
     d = layers.derivations()
     z, tau = layers.Z, layers.TAU
-    sig_of = sp.Function(r"\sigma")(z)
+    sig_of = sp.Function("sigma")(z)
     dsig = sp.Derivative(sig_of, z)
-    z_tau = S.scalar("z_tau", "z_{\\tau}")
-    n = S.scalar("n_samples", "n")
-    x = S.vector("sat_x", "x")
-    xk = x[S.i]
-    share = sp.Sum(sp.Heaviside(sp.Add(sp.Abs(xk), -z_tau, evaluate=False)), (S.i, 1, n)) / n
+    z_tau = sp.Symbol("z_tau")
+    n, k = sp.Symbol("n", integer=True, positive=True), sp.Symbol("k", integer=True, positive=True)
+    x = sp.IndexedBase("x")
+    share_k = sp.Eq(S.word("share")[k], _share(x, z_tau, n), evaluate=False)
     bn = bn_ops.bn_derivation()
-    xk, xi = S.vector("sat_xk", "x^{(k)}")[S.i], S.vector("sat_xi", r"\xi")[S.i]
-    mu_k, s_k = S.scalar("sat_mu_k", r"\mu_k"), S.scalar("sat_s_k", "s_k")
+    xk, xi = sp.IndexedBase("x^(k)")[S.i], sp.IndexedBase("xi")[S.i]
+    mu_k, s_k = sp.Symbol("mu_k"), sp.Symbol("s_k")
     batch_k = sp.Eq(xk, sp.Add(mu_k, sp.Mul(s_k, xi, evaluate=False), evaluate=False), evaluate=False)
     return {
         "batches": ((S.relations(batch_k, S.Distributed(xi, S.NORMAL(0, 1))),), ()),
-        "sigmoid": ((f"{S.latex(sig_of)} = {S.latex(d.sigmoid)}",), ()),
-        "dsigmoid": ((f"{S.latex(dsig)} = {S.latex(d.dsigmoid_raw)} = {S.latex(d.dsigmoid)}",),
-                     (rf"\max_z {S.latex(dsig)} = {S.latex(dsig.subs(z, 0))} = {S.latex(d.dsigmoid_max)}",)),
-        "threshold": ((f"{S.latex(d.dsigmoid)} = {S.latex(tau)}"
-                       rf"\;\Longleftrightarrow\; |z| = {S.latex(z_tau)} = {S.latex(d.threshold)}",), ()),
-        "share_before": ((rf"\mathrm{{share}}_k = {S.latex(share)}",), ()),
-        "normalize": ((f"{S.latex(bn_ops.SYM['xhat'][S.i])} = {S.latex(bn_ops.display_form(bn.definitions['xhat']))}",
-                       f"{S.latex(bn_ops.SYM['y'][S.i])} = {S.latex(bn.definitions['y'])}"), ()),
-        "share_after": ((rf"\mathrm{{share}}_k = {S.latex(share.subs(x, bn_ops.SYM['y']))}",), ()),
+        "sigmoid": ((S.eq(sig_of, d.sigmoid),), ()),
+        "dsigmoid": ((S.eq(dsig, d.dsigmoid_raw, d.dsigmoid),),
+                     (S.eq(S.Maximum(dsig, z), dsig.subs(z, 0), d.dsigmoid_max),)),
+        "threshold": ((S.iff((d.dsigmoid, tau), (sp.Abs(z), z_tau, d.threshold)),), ()),
+        "share_before": ((S.latex(share_k),), ()),
+        "normalize": ((S.eq(bn_ops.SYM['xhat'][S.i], bn_ops.display_form(bn.definitions['xhat'])),
+                       S.eq(bn_ops.SYM['y'][S.i], bn.definitions['y'])), ()),
+        "share_after": ((S.latex(S.rename(share_k, {x: bn_ops.SYM['y']})),), ()),
     }
+
+
+def _share(x: sp.IndexedBase, z_tau: sp.Symbol, n: sp.Symbol) -> sp.Expr:
+    """The share of a batch's n samples x_i beyond |x_i| > z_τ (Heaviside of |x_i| − z_τ, averaged)."""
+    beyond = sp.Add(sp.Abs(x[S.i]), -z_tau, evaluate=False)
+    return sp.Mul(sp.Sum(sp.Heaviside(beyond), (S.i, 1, n)), sp.Pow(n, -1), evaluate=False)
 
 
 @lru_cache(maxsize=1)
