@@ -18,7 +18,7 @@ Array = np.ndarray
 
 LABELS: dict[str, str] = bn.LABELS
 """Display names of value ids (mathematical notation, the same in every language), printed from the BN graph's
-symbols and definitions by :func:`bnviz.symbolic.text` (:data:`bnviz.ops.bn.LABEL_DEFINITIONS`)."""
+symbols and definitions by :func:`bnviz.symbolic.printing.text` (:data:`bnviz.ops.bn.LABEL_DEFINITIONS`)."""
 
 
 @dataclass(frozen=True)

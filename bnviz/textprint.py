@@ -1,5 +1,5 @@
 """The plain-text (Unicode) printer: SymPy expressions as a learner reads them outside LaTeX (a value's
-label, a figure's caption). :func:`bnviz.symbolic.text` uses it with the project's symbol names.
+label, a figure's caption). :func:`bnviz.symbolic.printing.text` uses it with the project's symbol names.
 """
 
 from __future__ import annotations

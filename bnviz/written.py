@@ -1,10 +1,10 @@
 """Live numbers written into SymPy expressions, for the conv and pool lessons: a sum of products
 with its values, a matrix of values, an average, an equation chain ``a = b = c``. Everything is a
-SymPy expression printed by the project's printer (:func:`bnviz.symbolic.latex`); only the
+SymPy expression printed by the project's printer (:func:`bnviz.symbolic.printing.latex`); only the
 layout around it (an ``aligned`` block for a sum too long for one line) is written here.
 
 Names such as ``O_{1,1,1}`` or ∂L/∂F_{1,1,1,1} are Symbols (:func:`name`), printed as given; a figure's
-caption prints the same expressions as plain text (:func:`caption`, :func:`bnviz.symbolic.text` with
+caption prints the same expressions as plain text (:func:`caption`, :func:`bnviz.symbolic.printing.text` with
 :func:`bnviz.numfmt.fmt` for the numbers), its entries named by :func:`entry` (``O[1,1]`` beside ``O_{1,1,1}``).
 """
 
@@ -17,7 +17,7 @@ import sympy as sp
 from sympy.printing.precedence import PRECEDENCE
 
 from bnviz.numfmt import fmt, plain
-from bnviz.symbolic import latex, partial_name, partial_text, text
+from bnviz.symbolic.printing import latex, partial_name, partial_text, text
 
 Array = np.ndarray
 
@@ -56,7 +56,7 @@ def entry(tex: str, txt: str) -> Entry:
 
 
 def d_entry(tex: str, txt: str) -> Entry:
-    """The name ∂L/∂(entry) in both printers (:func:`~bnviz.symbolic.partial_name`, ``partial_text``)."""
+    """The name ∂L/∂(entry) in both printers (:func:`~bnviz.symbolic.printing.partial_name`, ``partial_text``)."""
     return Entry(partial_name(tex), partial_text(Entry(tex, txt)))
 
 
@@ -89,7 +89,7 @@ def name(tex: str) -> sp.Symbol:
 
 
 def d(wrt: sp.Basic | str, of: sp.Basic | str = "L") -> sp.Symbol:
-    """The name ∂of/∂wrt as a Symbol (:func:`bnviz.symbolic.partial_name`; strings are LaTeX already)."""
+    """The name ∂of/∂wrt as a Symbol (:func:`bnviz.symbolic.printing.partial_name`; strings are LaTeX already)."""
     return name(partial_name(wrt, of))
 
 
@@ -100,7 +100,7 @@ def number(v: float) -> sp.Expr:
 
 
 def tex(expr: sp.Basic) -> str:
-    """The project's LaTeX (:func:`bnviz.symbolic.latex`) of numbers written out: sums in the order
+    """The project's LaTeX (:func:`bnviz.symbolic.printing.latex`) of numbers written out: sums in the order
     written, products of numbers with a ·, matrices as ``array`` (no column limit in amsmath)."""
     return latex(expr, mul_symbol="dot", mat_str="array", mat_delim="[")
 

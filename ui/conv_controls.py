@@ -17,7 +17,6 @@ from types import ModuleType
 import numpy as np
 import streamlit as st
 
-from bnviz import symbolic as S
 from bnviz.figures.canvas import Animation
 from bnviz.i18n import InputError, t
 from bnviz.lessons import conv_problem as conv_lesson
@@ -25,6 +24,7 @@ from bnviz.lessons import pool_problem as pool_lesson
 from bnviz.lessons.windowed import VALUE_MODES
 from bnviz.numfmt import fmt, matrix_latex
 from bnviz.steps import Step, Walkthrough
+from bnviz.symbolic import printing as P
 from ui import render, sidebar
 from ui.charts import plot
 
@@ -200,4 +200,4 @@ def values(step: Step, walk: Walkthrough, lang: str) -> None:
                 parts = [(t("page.conv.channel_pair_value", lang, name=name, n=1, f=f + 1, c=c + 1), v[0, f, c])
                          for f in range(v.shape[1]) for c in range(v.shape[2])]
             st.markdown(" · ".join(f"*{label}*" for label, _ in parts))
-            st.latex(S.relations(*(matrix_latex(m) for _, m in parts)))
+            st.latex(P.relations(*(matrix_latex(m) for _, m in parts)))

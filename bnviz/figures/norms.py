@@ -20,10 +20,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from bnviz import symbolic as S
 from bnviz.figures.graph_diagram import DARK, GREY, HIGHLIGHT, PATH_COLORS
 from bnviz.ops.renorm import RN_SYM
 from bnviz.ops.testmode import TEST_SYM
+from bnviz.symbolic import symbols as S
 
 Array = np.ndarray
 
@@ -247,7 +247,7 @@ TEST_POSITIONS = {
     "dout": (6.8, -1.0),
 }
 TEST_LABELS = {name: S.label(TEST_SYM[name]) for name in TEST_POSITIONS}
-"""Node labels: the text of each node's symbol (:func:`bnviz.symbolic.label`)."""
+"""Node labels: the text of each node's symbol (:func:`bnviz.symbolic.symbols.label`)."""
 TEST_PATHS = {"xhat": {("y", "xhat"), ("xhat", "xc"), ("xc", "x")}}
 TEST_CONSTANTS = {"dout", "mu_run", "var_run", "std"}
 """No gradient flows into these: the given ∂L/∂y and the stored statistics (√(σ²_run + ε) included)."""

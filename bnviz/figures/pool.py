@@ -11,12 +11,12 @@ from functools import lru_cache
 
 import numpy as np
 
-from bnviz import symbolic as S
 from bnviz import written as wr
 from bnviz.figures import canvas
 from bnviz.i18n import t
 from bnviz.numfmt import fmt
 from bnviz.ops.windows import DROPPED, OVERHANG, PAD
+from bnviz.symbolic import printing as P
 
 Array = np.ndarray
 
@@ -119,7 +119,7 @@ def pool_animation(pp, kind: str, backward: bool, lang: str, width: int = canvas
                     text += "<br>" + t("page.pool.cap.overlap", lang)
                 hits[s * i:s * i + k, s * j:s * j + k] += 1
                 cells = wr.d(rf"x_{{{s * i + 1}:{s * i + k},\,{s * j + 1}:{s * j + k}}}")
-                ltext = wr.tex(S.AddTo(cells, wr.chain(wr.average([d], div), wr.number(share))))
+                ltext = wr.tex(P.AddTo(cells, wr.chain(wr.average([d], div), wr.number(share))))
             u[g_dx] = {"z": canvas.z_list(acc)}
             texts.append(text)
             latex.append(ltext)

@@ -18,12 +18,13 @@ import numpy as np
 import sympy as sp
 
 from bnviz import data
-from bnviz import symbolic as S
 from bnviz.i18n import InputError, t
 from bnviz.ops import bn, family
 from bnviz.settings import Settings
 from bnviz.steps import LABELS as BASE_LABELS
 from bnviz.steps import Step, Table, Walkthrough, feature_table
+from bnviz.symbolic import printing as P
+from bnviz.symbolic import symbols as S
 
 Array = np.ndarray
 
@@ -153,7 +154,7 @@ def count_text(lay: family.Layout) -> str:
 
 def _counted(expr: sp.Expr, m_value: sp.Expr) -> str:
     """``expr`` printed with the count m written as the product it is (m = N H W)."""
-    return S.latex(expr, {S.m: S.latex(m_value)})
+    return P.latex(expr, {S.m: P.latex(m_value)})
 
 
 @lru_cache(maxsize=64)
@@ -162,20 +163,20 @@ def formulas(kind: str, shape: tuple[int, ...], groups: int) -> dict[str, tuple[
     lay = family.layout(shape, kind, groups)
     d = bn.bn_derivation()
     m_dims, m_nums, s_dims, s_nums = count_expr(lay)
-    count = S.eq(S.m, m_dims, *((m_nums,) if isinstance(m_nums, sp.Mul) else ()), lay.m)
-    sets = S.eq(SETS, s_dims, *((s_nums,) if isinstance(s_nums, sp.Mul) else ()), lay.sets)
+    count = P.eq(S.m, m_dims, *((m_nums,) if isinstance(m_nums, sp.Mul) else ()), lay.m)
+    sets = P.eq(SETS, s_dims, *((s_nums,) if isinstance(s_nums, sp.Mul) else ()), lay.sets)
     disp = bn.display_form
     g = {k: (v[S.i] if isinstance(v, sp.IndexedBase) else v) for k, v in bn.GRAD.items()}
     sym = bn.SYM
     out = {
         "forward.sets": ((count, sets), ()),
-        "forward.mu": ((f"{S.latex(sym['mu'])} = {S.latex(d.definitions['mu'])}",
-                        f"{S.latex(sym['mu'])} = {_counted(d.definitions['mu'], m_dims)}"), ()),
-        "forward.var": ((f"{S.latex(sym['var'])} = {S.latex(disp(d.definitions['var']))}",), ()),
-        "forward.xhat": ((f"{S.latex(bn.XHAT[S.i])} = {S.latex(disp(d.definitions['xhat']))}",), ()),
-        "forward.y": ((f"{S.latex(bn.Y[S.i])} = {S.latex(d.definitions['y'])}",), ()),
-        "backward.dx": ((f"{S.latex(g['x'])} = {S.latex(d.expanded['x'])}",
-                         f"{S.latex(g['x'])} = {S.latex(d.dx_closed)}"), ()),
+        "forward.mu": ((f"{P.latex(sym['mu'])} = {P.latex(d.definitions['mu'])}",
+                        f"{P.latex(sym['mu'])} = {_counted(d.definitions['mu'], m_dims)}"), ()),
+        "forward.var": ((f"{P.latex(sym['var'])} = {P.latex(disp(d.definitions['var']))}",), ()),
+        "forward.xhat": ((f"{P.latex(bn.XHAT[S.i])} = {P.latex(disp(d.definitions['xhat']))}",), ()),
+        "forward.y": ((f"{P.latex(bn.Y[S.i])} = {P.latex(d.definitions['y'])}",), ()),
+        "backward.dx": ((f"{P.latex(g['x'])} = {P.latex(d.expanded['x'])}",
+                         f"{P.latex(g['x'])} = {P.latex(d.dx_closed)}"), ()),
     }
     # γ_c, β_c belong to channel c whatever the statistics' axes: their gradients sum over the other axes
     idx = [sp.Symbol(k.lower(), integer=True, positive=True) for k in ("N", "C", "H", "W")[: len(shape)]]
@@ -184,7 +185,7 @@ def formulas(kind: str, shape: tuple[int, ...], groups: int) -> dict[str, tuple[
     gamma_c, beta_c = S.scalar("gamma_c", r"\gamma_{c}"), S.scalar("beta_c", r"\beta_{c}")
     dgamma = sp.Sum(dout4[tuple(idx)] * xhat4[tuple(idx)], *limits)
     dbeta = sp.Sum(dout4[tuple(idx)], *limits)
-    out["backward.dparams"] = ((S.eq(S.grad_element(gamma_c), dgamma), S.eq(S.grad_element(beta_c), dbeta)), ())
+    out["backward.dparams"] = ((P.eq(S.grad_element(gamma_c), dgamma), P.eq(S.grad_element(beta_c), dbeta)), ())
     if kind == "batch" and len(shape) == 4:
         size = SIZE
         nc = sp.Mul(size["N"], size["C"], evaluate=False)
@@ -198,11 +199,11 @@ def formulas(kind: str, shape: tuple[int, ...], groups: int) -> dict[str, tuple[
         t_el = sp.IndexedBase("t")
         x4 = sp.IndexedBase(bn.X.label)
         row = S.add(S.mul(S.add(n, -1), size["C"]), c)
-        out["forward.caffe"] = ((S.relations(S.element_of(xmat, S.real_matrices(nc, hw)),
-                                             S.eq(xmat[row, S.add(S.mul(S.add(h, -1), size["W"]), w)], x4[n, c, h, w])),
-                                 S.eq(tvec, sp.MatMul(sp.Pow(nhw, -1, evaluate=False), xmat, ones_hw)),
-                                 S.eq(tmat[n, c], t_el[row]),
-                                 S.eq(sym["mu"], tmat.T * ones_n)), ())
+        out["forward.caffe"] = ((P.relations(P.element_of(xmat, P.real_matrices(nc, hw)),
+                                             P.eq(xmat[row, S.add(S.mul(S.add(h, -1), size["W"]), w)], x4[n, c, h, w])),
+                                 P.eq(tvec, sp.MatMul(sp.Pow(nhw, -1, evaluate=False), xmat, ones_hw)),
+                                 P.eq(tmat[n, c], t_el[row]),
+                                 P.eq(sym["mu"], tmat.T * ones_n)), ())
     return out
 
 

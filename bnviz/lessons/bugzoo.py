@@ -16,12 +16,13 @@ import numpy as np
 import sympy as sp
 import sympy.stats as sps
 
-from bnviz import symbolic as S
 from bnviz.i18n import t
 from bnviz.nets import bugs
 from bnviz.ops import bn, running, testmode
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
+from bnviz.symbolic import printing as P
+from bnviz.symbolic import symbols as S
 
 Array = np.ndarray
 
@@ -60,7 +61,7 @@ def labels(lang: str) -> dict[str, str]:
 
 
 def _eq(lhs: sp.Basic, rhs: sp.Basic) -> str:
-    return f"{S.latex(lhs)} = {S.latex(rhs)}"
+    return f"{P.latex(lhs)} = {P.latex(rhs)}"
 
 
 def _node(structure, name: str) -> sp.Expr:

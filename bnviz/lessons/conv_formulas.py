@@ -15,7 +15,7 @@ from bnviz.lessons.conv_problem import TYPED_MAX, ConvProblem
 from bnviz.lessons.windowed import show_matrix
 from bnviz.ops import conv
 from bnviz.ops.windows import C_, F_, HH_, HO_, INDEX, P_, S_, WO_, WW_
-from bnviz.symbolic import partial_name
+from bnviz.symbolic.printing import partial_name
 
 CONCRETE_MAX = 9
 """The concrete SymPy case is written out up to this padded input side (beyond: general formulas only)."""

@@ -17,12 +17,12 @@ import numpy as np
 import sympy as sp
 
 from bnviz import nets
-from bnviz import symbolic as S
 from bnviz.i18n import InputError, t
 from bnviz.lessons import network
 from bnviz.ops import layers
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
+from bnviz.symbolic import printing as P
 
 Array = np.ndarray
 
@@ -142,7 +142,7 @@ def _layer(bn: bool) -> str:
     ls = network.layer_symbols()
     z = network.layer_affine(bn)
     inner = network.BN(z) if bn else z
-    return S.eq(ls["H"], sp.Function(S.latex(layers.SIG))(inner))
+    return P.eq(ls["H"], sp.Function(P.latex(layers.SIG))(inner))
 
 
 @lru_cache(maxsize=1)
@@ -158,11 +158,11 @@ def setup_lines() -> dict[str, tuple[str, ...]]:
     s_k = sp.Pow(10, lo + sp.Rational(hi - lo, n - 1) * k, evaluate=False)
     s_sym = sp.Symbol("s_k", positive=True)
     return {
-        "fig1": (S.relations(_layer(True), S.element_of(ell, sp.Range(1, f.depth + 1))),
-                 S.relations(_layer(False), S.element_of(ls["H"], S.real_matrices(f.batch, f.hidden[0])))),
-        "weights": (S.relations(S.Distributed(ls["W"], S.NORMAL(0, s_sym**2)), S.eq(s_sym, s_k),
-                                S.element_of(k, sp.Range(n))),),
-        "batch": (S.latex(S.element_of(batch, sp.FiniteSet(*BATCHES))),),
+        "fig1": (P.relations(_layer(True), P.element_of(ell, sp.Range(1, f.depth + 1))),
+                 P.relations(_layer(False), P.element_of(ls["H"], P.real_matrices(f.batch, f.hidden[0])))),
+        "weights": (P.relations(P.Distributed(ls["W"], P.NORMAL(0, s_sym**2)), P.eq(s_sym, s_k),
+                                P.element_of(k, sp.Range(n))),),
+        "batch": (P.latex(P.element_of(batch, sp.FiniteSet(*BATCHES))),),
     }
 
 

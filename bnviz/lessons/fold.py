@@ -16,11 +16,12 @@ import numpy as np
 import sympy as sp
 
 from bnviz import data
-from bnviz import symbolic as S
 from bnviz.i18n import InputError, t
 from bnviz.ops import fold as F
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
+from bnviz.symbolic import printing as P
+from bnviz.symbolic import symbols as S
 
 Array = np.ndarray
 
@@ -47,7 +48,7 @@ LINEAR, FOLDED, BN = sp.Function("L"), sp.Function("L'"), sp.Function("BN")
 
 @lru_cache(maxsize=len(F.LAYERS))
 def labels(layer: str = DEFAULTS["layer"]) -> dict[str, str]:
-    """Display names of this lesson's value ids, printed (:func:`bnviz.symbolic.text`) from the fold rule's
+    """Display names of this lesson's value ids, printed (:func:`bnviz.symbolic.printing.text`) from the fold rule's
     symbols and derivation (:func:`bnviz.ops.fold.derivation`; L(x) names the layer's linear part)."""
     d, g = F.derivation(layer), F.SYM
     x = S.value_of(g["x"])
@@ -60,7 +61,7 @@ def labels(layer: str = DEFAULTS["layer"]) -> dict[str, str]:
         "y_fold": sp.Eq(g["yf"], S.add(FOLDED(x), g["bf"]), evaluate=False),
         "max_diff": Largest(sp.Abs(S.add(g["y"], -g["yf"]))),
     }
-    return {name: S.text(expr) for name, expr in defs.items()}
+    return {name: P.text(expr) for name, expr in defs.items()}
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ def values(le: FoldLesson) -> dict[str, dict[str, Array]]:
 
 
 def _eq(lhs: sp.Basic, rhs: sp.Basic) -> str:
-    return f"{S.latex(lhs)} = {S.latex(rhs)}"
+    return f"{P.latex(lhs)} = {P.latex(rhs)}"
 
 
 @lru_cache(maxsize=len(F.LAYERS))

@@ -21,13 +21,14 @@ import numpy as np
 import sympy as sp
 
 from bnviz import ablation, gradcheck
-from bnviz import symbolic as S
 from bnviz.data import Problem, make_problem, setup_code
 from bnviz.i18n import InputError, t
 from bnviz.ops import bn, family, layernorm
 from bnviz.ops.bn import GRAD, SYM, BNResult
 from bnviz.settings import Settings
 from bnviz.steps import LABELS, Step, Table, Walkthrough
+from bnviz.symbolic import printing as P
+from bnviz.symbolic import symbols as S
 
 Array = np.ndarray
 
@@ -40,8 +41,8 @@ SAMPLES = S.scalar("m_samples", "m", positive=True)
 
 
 def _latex(expr: sp.Basic, norm: str = "batch") -> str:
-    """``symbolic.latex``; for LayerNorm the count m is printed as D (the same derivation, renamed)."""
-    return S.latex(expr, {S.m: "D"} if norm == "layer" else None)
+    """``symbolic.printing.latex``; for LayerNorm the count m is printed as D (the same derivation, renamed)."""
+    return P.latex(expr, {S.m: "D"} if norm == "layer" else None)
 
 
 def _eq(lhs: sp.Basic, rhs: sp.Basic, norm: str = "batch") -> str:
@@ -64,7 +65,7 @@ def _partial(child: str, parent: str, norm: str = "batch") -> str:
     """LaTeX ∂child/∂parent with the derived local derivative."""
     sym, _, d = _symbols(norm)
     local = bn.display_form(d.local[(child, parent)])
-    return f"{S.partial(_el(sym[child]), _el(sym[parent]))} = {_latex(local, norm)}"
+    return f"{P.partial(_el(sym[child]), _el(sym[parent]))} = {_latex(local, norm)}"
 
 
 def _over_samples(expr: sp.Expr) -> sp.Expr:
@@ -88,7 +89,7 @@ def formulas(norm: str = "batch") -> dict[str, tuple[tuple[str, ...], tuple[str,
         return _partial(child, parent, norm)
 
     g = {k: _el(v) for k, v in grad.items()}
-    x_line = S.NOTATION["sample" if norm == "layer" else "batch"]
+    x_line = P.NOTATION["sample" if norm == "layer" else "batch"]
     out: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {"x": ((x_line,), ())}
     locals_of = {
         "mu": (("mu", "x"),),
@@ -115,7 +116,7 @@ def formulas(norm: str = "batch") -> dict[str, tuple[tuple[str, ...], tuple[str,
 
     # the start: differentiating step 8's surrogate L gives back the given upstream array (no local of its own)
     y_i = _el(sym["y"])
-    out["dy"] = ((f"{S.partial(sym['L'], y_i)} = {_latex(sp.Derivative(d.definitions['L'], y_i), norm)}"
+    out["dy"] = ((f"{P.partial(sym['L'], y_i)} = {_latex(sp.Derivative(d.definitions['L'], y_i), norm)}"
                   f" = {_latex(d.local[('L', 'y')], norm)}",), ())
     params = [*chain("gamma"), *chain("beta")]
     if norm == "layer":  # γ_i, β_i are shared by the m samples: their gradients sum over the batch

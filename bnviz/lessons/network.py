@@ -16,13 +16,14 @@ import numpy as np
 import sympy as sp
 
 from bnviz import nets
-from bnviz import symbolic as S
 from bnviz.i18n import t
 from bnviz.limits import check_train_work
 from bnviz.ops import bn as bn_ops
 from bnviz.ops import layers
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
+from bnviz.symbolic import printing as P
+from bnviz.symbolic import symbols as S
 
 Array = np.ndarray
 
@@ -47,7 +48,7 @@ BN = sp.Function("BN")
 
 def layer_symbols() -> dict[str, sp.MatrixSymbol]:
     """Layer ℓ's matrices (and the output layer's), shaped like the affine derivation's A, W, b, G;
-    the gradients ∂L/∂M named by :func:`bnviz.symbolic.grad_matrix`."""
+    the gradients ∂L/∂M named by :func:`bnviz.symbolic.symbols.grad_matrix`."""
     sym = layers.derivations().symbols
     (nn, dd), cc = sym["A"].shape, sym["W"].shape[1]
     out = {}
@@ -76,14 +77,14 @@ def layer_affine(bn: bool) -> sp.Basic:
 def data_lines() -> tuple[str, ...]:
     """The input: a batch X of B digits (64 pixels each) and their labels t_i."""
     x = sp.MatrixSymbol("X", B, 64)
-    return (S.relations(S.element_of(x, S.real_matrices(B, 64)),
-                        S.element_of(layers.TARGETS[S.i], sp.Range(10))),)
+    return (P.relations(P.element_of(x, P.real_matrices(B, 64)),
+                        P.element_of(layers.TARGETS[S.i], sp.Range(10))),)
 
 
 def statistic() -> sp.Expr:
     """The statistic the last step shows per weight matrix: ‖∂L/∂W_ℓ‖ / ‖W_ℓ‖."""
     ls = layer_symbols()
-    return S.Norm(ls["dW"]) / S.Norm(ls["W"])
+    return P.Norm(ls["dW"]) / P.Norm(ls["W"])
 
 
 @lru_cache(maxsize=2)
@@ -113,14 +114,14 @@ def activation_chain(activation: str) -> dict[str, sp.Basic]:
 
 def _activation_lines(activation: str) -> tuple[str, str]:
     c = activation_chain(activation)
-    return S.relations(S.eq(c["h"], c["f"]), S.eq(c["f"], c["act"])), S.eq(c["da"], c["chain"], c["concrete"])
+    return P.relations(P.eq(c["h"], c["f"]), P.eq(c["f"], c["act"])), P.eq(c["da"], c["chain"], c["concrete"])
 
 
 def _bn_renamed() -> dict[sp.Basic, sp.Basic]:
     """BN's x, y renamed to layer ℓ's Z_ℓ, A_ℓ (column by column: element i of a column), by substitution."""
     ls = layer_symbols()
-    z, a = (S.vector(f"net_{k}", S.latex(ls[k])) for k in ("Z", "A"))
-    return {bn_ops.X: z, bn_ops.Y: a, bn_ops.GRAD["x"]: S.vector("net_dZ", S.partial_name(ls["Z"])), S.m: B}
+    z, a = (S.vector(f"net_{k}", P.latex(ls[k])) for k in ("Z", "A"))
+    return {bn_ops.X: z, bn_ops.Y: a, bn_ops.GRAD["x"]: S.vector("net_dZ", P.partial_name(ls["Z"])), S.m: B}
 
 
 @lru_cache(maxsize=4)
@@ -135,39 +136,39 @@ def formulas(activation: str, bn: bool) -> dict[str, tuple[tuple[str, ...], tupl
     sym, ls = d.symbols, layer_symbols()
     grads = {k: g for k, (_, g) in d.affine_grads.items()}
     z_def = layer_affine(bn)
-    lines_fwd = [S.eq(ls["Z"], z_def)]
+    lines_fwd = [P.eq(ls["Z"], z_def)]
     if bn:
         rn = _bn_renamed()
         y_i, xhat_i = S.rename(bn_ops.SYM["y"][S.i], rn), bn_ops.SYM["xhat"][S.i]
-        lines_fwd += [S.eq(ls["A"], BN(ls["Z"])),
-                      S.relations(S.eq(y_i, nb.definitions["y"]),
-                                  S.eq(xhat_i, S.rename(bn_ops.display_form(nb.definitions["xhat"]), rn)))]
+        lines_fwd += [P.eq(ls["A"], BN(ls["Z"])),
+                      P.relations(P.eq(y_i, nb.definitions["y"]),
+                                  P.eq(xhat_i, S.rename(bn_ops.display_form(nb.definitions["xhat"]), rn)))]
     else:
-        lines_fwd.append(S.eq(ls["A"], ls["Z"]))
+        lines_fwd.append(P.eq(ls["A"], ls["Z"]))
     act_line, chain_line = _activation_lines(activation)
     lines_fwd.append(act_line)
     dh = grads["A"].xreplace({sym["G"]: ls["dZ_next"], sym["W"]: ls["W_next"]})
     dw = grads["W"].xreplace({sym["G"]: ls["dZ"], sym["A"]: ls["H_prev"]})
-    back = [S.eq(ls["dH"], dh), chain_line]
+    back = [P.eq(ls["dH"], dh), chain_line]
     if bn:
         rn = _bn_renamed()
-        back.append(S.eq(S.rename(bn_ops.GRAD["x"][S.i], rn), S.rename(nb.dx_closed, rn)))
-    back.append(S.eq(ls["dW"], dw))
+        back.append(P.eq(S.rename(bn_ops.GRAD["x"][S.i], rn), S.rename(nb.dx_closed, rn)))
+    back.append(P.eq(ls["dW"], dw))
     # Adam (a definition, built in SymPy so it prints like the rest)
     g, m1, v1, w, lr, b1, b2, eps, tt = sp.symbols("g m v w eta beta_1 beta_2 epsilon t")
-    adam = (S.Update(m1, S.add(b1 * m1, (1 - b1) * g)), S.Update(v1, S.add(b2 * v1, (1 - b2) * g**2)),
-            S.Update(w, w - lr * (m1 / (1 - b1**tt)) / (sp.sqrt(v1 / (1 - b2**tt)) + eps)))
+    adam = (P.Update(m1, S.add(b1 * m1, (1 - b1) * g)), P.Update(v1, S.add(b2 * v1, (1 - b2) * g**2)),
+            P.Update(w, w - lr * (m1 / (1 - b1**tt)) / (sp.sqrt(v1 / (1 - b2**tt)) + eps)))
     out_def = d.affine.xreplace({sym["A"]: ls["H_L"], sym["W"]: ls["W_out"], sym["b"]: ls["b_out"]})
     dscores = S.grad_element(layers.SCORES[S.i, S.j])
     return {
         "data": (data_lines(), ()),
         "forward.layer": (tuple(lines_fwd), ()),
-        "forward.output": ((S.eq(sym["S"], out_def), S.eq(layers.PROBS[S.i, S.j], d.softmax)), ()),
-        "forward.loss": ((S.eq(layers.LOSS, d.loss.subs(layers.N, B)),), ()),
-        "backward.output": ((S.eq(dscores, d.dscores.subs(layers.N, B)),), ()),
+        "forward.output": ((P.eq(sym["S"], out_def), P.eq(layers.PROBS[S.i, S.j], d.softmax)), ()),
+        "forward.loss": ((P.eq(layers.LOSS, d.loss.subs(layers.N, B)),), ()),
+        "backward.output": ((P.eq(dscores, d.dscores.subs(layers.N, B)),), ()),
         "backward.layer": (tuple(back), ()),
-        "update": (tuple(S.latex(u) for u in adam), ()),
-        "statistics": ((S.latex(statistic()),), ()),
+        "update": (tuple(P.latex(u) for u in adam), ()),
+        "statistics": ((P.latex(statistic()),), ()),
     }
 
 

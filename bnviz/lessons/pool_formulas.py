@@ -18,7 +18,7 @@ from bnviz.lessons.windowed import show_matrix
 from bnviz.ops import pool
 from bnviz.ops.pool import Pooling
 from bnviz.ops.windows import INDEX, REAL, S_, entry_symbol
-from bnviz.symbolic import partial_name
+from bnviz.symbolic.printing import partial_name
 
 Array = np.ndarray
 Forms = dict[str, tuple[tuple[str, ...], tuple[str, ...]]]

@@ -16,12 +16,13 @@ import numpy as np
 import sympy as sp
 
 from bnviz import data
-from bnviz import symbolic as S
 from bnviz.i18n import t
 from bnviz.ops import bn as bn_ops
 from bnviz.ops import renorm
 from bnviz.settings import Settings
 from bnviz.steps import Step, Table, Walkthrough
+from bnviz.symbolic import printing as P
+from bnviz.symbolic import symbols as S
 
 Array = np.ndarray
 
@@ -53,8 +54,8 @@ def _definitions() -> dict[str, sp.Basic]:
     }
 
 
-LABELS = {name: S.text(expr) for name, expr in _definitions().items()}
-"""Display names of the value ids, printed by :func:`bnviz.symbolic.text` from the BRN symbols and rules."""
+LABELS = {name: P.text(expr) for name, expr in _definitions().items()}
+"""Display names of the value ids, printed by :func:`bnviz.symbolic.printing.text` from the BRN symbols and rules."""
 WORDED = ("mu_new", "sigma_new", "y_test", "y_gap", "dx_r1", "dx_bn")
 """Value ids whose display names are sentences in the catalog (``step.renorm.label.<id>``)."""
 
@@ -111,7 +112,7 @@ def _el(base: sp.Basic) -> sp.Basic:
 
 
 def _eq(lhs: sp.Basic, rhs: sp.Basic) -> str:
-    return f"{S.latex(lhs)} = {S.latex(rhs)}"
+    return f"{P.latex(lhs)} = {P.latex(rhs)}"
 
 
 @lru_cache(maxsize=1)
@@ -130,7 +131,7 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
 
     def local(child: str, parent: str) -> str:
         value = written(d.local[(child, parent)]).subs(sp.sqrt(s["var"] + S.eps), s["std"])
-        return f"{S.partial(_el(s[child]), _el(s[parent]))} = {S.latex(value)}"
+        return f"{P.partial(_el(s[child]), _el(s[parent]))} = {P.latex(value)}"
 
     def chain(name: str) -> tuple[str, ...]:
         lines = [_eq(g[name], d.back.chain[name])]
@@ -141,9 +142,9 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     one = {s["r"]: sp.Integer(1), s["d"]: sp.Integer(0)}
     xhat_limit = d.definitions["xhat"].subs(one)
     dx_limit = sp.Add(*(term.subs(one) for term in d.expanded["x"].args), evaluate=False)
-    at_limit = S.NOTATION["at"].format(S.NOTATION["and_small"].join(S.eq(k, v) for k, v in one.items()))
+    at_limit = P.NOTATION["at"].format(P.NOTATION["and_small"].join(P.eq(k, v) for k, v in one.items()))
     return {
-        "forward.x": ((S.NOTATION["batch"],), ()),
+        "forward.x": ((P.NOTATION["batch"],), ()),
         "forward.mu": ((_eq(s["mu"], defs["mu"]),), (local("mu", "x"),)),
         "forward.std": ((_eq(s["var"], defs["var"]), _eq(s["std"], defs["std"])),
                         (local("std", "var"),)),
@@ -151,15 +152,15 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
         "forward.xhat": ((_eq(_el(s["xn"]), defs["xn"]), _eq(bn_ops.XHAT[S.i], defs["xhat"])),
                          (local("xhat", "xn"), local("xn", "xc"), local("xn", "std"))),
         "forward.y": ((_eq(bn_ops.Y[S.i], defs["y"]),), (local("y", "xhat"),)),
-        "forward.moving": (tuple(S.latex(S.Update(s[k], rules[k])) for k in ("mu_mov", "sigma_mov")), ()),
+        "forward.moving": (tuple(P.latex(P.Update(s[k], rules[k])) for k in ("mu_mov", "sigma_mov")), ()),
         "forward.inference": ((_eq(bn_ops.Y[S.i], rules["y_test"]),), ()),
         "backward.dxhat": (chain("xhat") + chain("xn"), (local("y", "xhat"), local("xhat", "xn"))),
         "backward.dparams": (chain("gamma") + chain("beta"), ()),
         "backward.dstd": (chain("std") + chain("var"), (local("xn", "std"), local("std", "var"))),
         "backward.dmu": (chain("mu"), (local("xc", "mu"),)),
         "backward.dx": (chain("x"), (local("xc", "x"), local("mu", "x"))),
-        "backward.bn_limit": ((f"{S.latex(bn_ops.XHAT[S.i])}{at_limit} = {S.latex(xhat_limit)}",
-                               f"{S.latex(g['x'])}{at_limit} = {S.latex(dx_limit)}"), ()),
+        "backward.bn_limit": ((f"{P.latex(bn_ops.XHAT[S.i])}{at_limit} = {P.latex(xhat_limit)}",
+                               f"{P.latex(g['x'])}{at_limit} = {P.latex(dx_limit)}"), ()),
     }
 
 

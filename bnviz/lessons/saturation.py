@@ -17,12 +17,13 @@ import numpy as np
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
 
-from bnviz import symbolic as S
 from bnviz.i18n import InputError, t
 from bnviz.ops import bn as bn_ops
 from bnviz.ops import layers
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
+from bnviz.symbolic import printing as P
+from bnviz.symbolic import symbols as S
 
 Array = np.ndarray
 
@@ -67,15 +68,15 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     mu_k, s_k = sp.Symbol("mu_k"), sp.Symbol("s_k")
     batch_k = sp.Eq(xk, sp.Add(mu_k, sp.Mul(s_k, xi, evaluate=False), evaluate=False), evaluate=False)
     return {
-        "batches": ((S.relations(batch_k, S.Distributed(xi, S.NORMAL(0, 1))),), ()),
-        "sigmoid": ((S.eq(sig_of, d.sigmoid),), ()),
-        "dsigmoid": ((S.eq(dsig, d.dsigmoid_raw, d.dsigmoid),),
-                     (S.eq(S.Maximum(dsig, z), dsig.subs(z, 0), d.dsigmoid_max),)),
-        "threshold": ((S.iff((d.dsigmoid, tau), (sp.Abs(z), z_tau, d.threshold)),), ()),
-        "share_before": ((S.latex(share_k),), ()),
-        "normalize": ((S.eq(bn_ops.SYM['xhat'][S.i], bn_ops.display_form(bn.definitions['xhat'])),
-                       S.eq(bn_ops.SYM['y'][S.i], bn.definitions['y'])), ()),
-        "share_after": ((S.latex(S.rename(share_k, {x: bn_ops.SYM['y']})),), ()),
+        "batches": ((P.relations(batch_k, P.Distributed(xi, P.NORMAL(0, 1))),), ()),
+        "sigmoid": ((P.eq(sig_of, d.sigmoid),), ()),
+        "dsigmoid": ((P.eq(dsig, d.dsigmoid_raw, d.dsigmoid),),
+                     (P.eq(P.Maximum(dsig, z), dsig.subs(z, 0), d.dsigmoid_max),)),
+        "threshold": ((P.iff((d.dsigmoid, tau), (sp.Abs(z), z_tau, d.threshold)),), ()),
+        "share_before": ((P.latex(share_k),), ()),
+        "normalize": ((P.eq(bn_ops.SYM['xhat'][S.i], bn_ops.display_form(bn.definitions['xhat'])),
+                       P.eq(bn_ops.SYM['y'][S.i], bn.definitions['y'])), ()),
+        "share_after": ((P.latex(S.rename(share_k, {x: bn_ops.SYM['y']})),), ()),
     }
 
 

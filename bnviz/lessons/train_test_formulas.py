@@ -10,9 +10,10 @@ from functools import lru_cache
 
 import sympy as sp
 
-from bnviz import symbolic as S
 from bnviz.ops import bn as bn_ops
 from bnviz.ops import running, testmode
+from bnviz.symbolic import printing as P
+from bnviz.symbolic import symbols as S
 
 Y_TRAIN, Y_TEST = S.vector("y_train", r"y^{\mathrm{train}}"), S.vector("y_test", r"y^{\mathrm{test}}")
 """BN's output in training mode (batch statistics) and in test mode (running estimates)."""
@@ -21,9 +22,9 @@ Y_TRAIN, Y_TEST = S.vector("y_train", r"y^{\mathrm{train}}"), S.vector("y_test",
 def _rule_lines(convention: str) -> tuple[str, ...]:
     r = running.RUN_SYM
     rules = running.update_rules()[convention]
-    lines = [S.latex(S.Update(r[k], rules[k])) for k in running.STATE[convention]]
+    lines = [P.latex(P.Update(r[k], rules[k])) for k in running.STATE[convention]]
     if convention == "caffe":
-        lines += [f"{S.latex(r[k])} = {S.latex(rules[k])}" for k in ("mean", "var")]
+        lines += [f"{P.latex(r[k])} = {P.latex(rules[k])}" for k in ("mean", "var")]
     return tuple(lines)
 
 
@@ -49,15 +50,15 @@ def formulas() -> dict[str, tuple[str, ...]]:
     gap = sp.Mul(gamma, sp.Add(xhat_train, -xhat_test, evaluate=False), evaluate=False)
     g = {k: v[S.i] if isinstance(v, sp.IndexedBase) else v for k, v in testmode.TEST_GRAD.items()}
     return {
-        "forward.batches": (f"{S.latex(r['mu_b'])} = {S.latex(mu_b)}", f"{S.latex(r['var_b'])} = {S.latex(var_b)}"),
+        "forward.batches": (f"{P.latex(r['mu_b'])} = {P.latex(mu_b)}", f"{P.latex(r['var_b'])} = {P.latex(var_b)}"),
         "forward.cs231n": _rule_lines("cs231n"),
         "forward.pytorch": _rule_lines("pytorch"),
         "forward.keras": _rule_lines("cs231n"),
         "forward.caffe": _rule_lines("caffe"),
-        "forward.test": (f"{S.latex(y_sym)} = {S.latex(y_test)}",),
-        "forward.gap": (S.eq(Y_TRAIN[S.i], y_train), S.eq(S.add(Y_TRAIN[S.i], -Y_TEST[S.i]), gap)),
-        "backward.test": (f"{S.latex(g['xhat'])} = {S.latex(test.back.chain['xhat'])}",
-                          f"{S.latex(g['x'])} = {S.latex(test.back.chain['x'])} = "
-                          f"{S.latex(test.expanded['x'])}",
-                          f"{S.latex(g['gamma'])} = {S.latex(test.back.chain['gamma'])}"),
+        "forward.test": (f"{P.latex(y_sym)} = {P.latex(y_test)}",),
+        "forward.gap": (P.eq(Y_TRAIN[S.i], y_train), P.eq(S.add(Y_TRAIN[S.i], -Y_TEST[S.i]), gap)),
+        "backward.test": (f"{P.latex(g['xhat'])} = {P.latex(test.back.chain['xhat'])}",
+                          f"{P.latex(g['x'])} = {P.latex(test.back.chain['x'])} = "
+                          f"{P.latex(test.expanded['x'])}",
+                          f"{P.latex(g['gamma'])} = {P.latex(test.back.chain['gamma'])}"),
     }

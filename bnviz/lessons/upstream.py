@@ -20,7 +20,6 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import symbolic as S
 from bnviz.data import Problem, make_problem, setup_code
 from bnviz.i18n import InputError, t
 from bnviz.ops import bn as bn_ops
@@ -36,6 +35,8 @@ from bnviz.softmax_chain import (  # noqa: F401 - the lesson's numbers, kept imp
     softmax_dout_code,
 )
 from bnviz.steps import Step, Walkthrough
+from bnviz.symbolic import printing as P
+from bnviz.symbolic import symbols as S
 
 Array = np.ndarray
 
@@ -78,8 +79,8 @@ _i, _j = S.i, S.j
 
 
 def _eq(lhs: sp.Basic | str, rhs: sp.Basic) -> str:
-    left = lhs if isinstance(lhs, str) else S.latex(lhs)
-    return f"{left} = {S.latex(rhs)}"
+    left = lhs if isinstance(lhs, str) else P.latex(lhs)
+    return f"{left} = {P.latex(rhs)}"
 
 
 def _el(name: str, tex: str) -> sp.Basic:
@@ -94,19 +95,19 @@ def formulas() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     bn = bn_ops.bn_derivation()
     sym = d.symbols
     y_ij, a_ij = _el("y", "y"), _el("a", "a")
-    da_ij, dy_ij = _el("da", S.partial_name("a")), _el("dy", S.partial_name("y"))
+    da_ij, dy_ij = _el("da", P.partial_name("a")), _el("dy", P.partial_name("y"))
     relu = d.relu.subs(layers.Z, y_ij)
     drelu = d.drelu.subs(layers.Z, y_ij)
     xhat = bn_ops.display_form(bn.definitions["xhat"])
     grad = {k: g for k, (_, g) in d.affine_grads.items()}
     mat = {k: S.grad_matrix(sp.MatrixSymbol(k, 1, 1)) for k in ("A", "W", "b")}
-    dscore = S.vector("up_ds", S.partial_name("s"))[_i, _j]
-    local_relu = f"{S.partial(a_ij, y_ij)} = {S.latex(drelu)}"
+    dscore = S.vector("up_ds", P.partial_name("s"))[_i, _j]
+    local_relu = f"{P.partial(a_ij, y_ij)} = {P.latex(drelu)}"
     a_mat = sp.MatrixSymbol("A", S.m, sp.Symbol("D", integer=True, positive=True))
     return {
         "forward.bn": ((_eq(bn_ops.SYM["xhat"][_i], xhat), _eq(bn_ops.SYM["y"][_i], bn.definitions["y"])), ()),
         "forward.relu": ((_eq(a_ij, relu),
-                          S.relations(S.eq(a_mat[_i, _j], a_ij), S.element_of(a_mat, S.real_matrices(*a_mat.shape)))),
+                          P.relations(P.eq(a_mat[_i, _j], a_ij), P.element_of(a_mat, P.real_matrices(*a_mat.shape)))),
                          (local_relu,)),
         "forward.affine": ((_eq(sym["S"], d.affine),), ()),
         "forward.softmax": ((_eq(layers.PROBS[_i, _j], d.softmax),), ()),

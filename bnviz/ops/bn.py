@@ -26,7 +26,6 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import symbolic as S
 from bnviz.graph import (
     Backward,
     Div,
@@ -39,6 +38,9 @@ from bnviz.graph import (
     SqrtPlus,
     Sub,
 )
+from bnviz.symbolic import printing as P
+from bnviz.symbolic import symbols as S
+from bnviz.symbolic.derivation import SymbolicBackward, local_derivative, reduce_sums, symbolic_backward
 
 Array = np.ndarray
 
@@ -59,7 +61,7 @@ SYM = {
     "L": S.scalar("L", "L", "L"),
     "gamma": S.scalar("gamma", r"\gamma", "γ"),
     "beta": S.scalar("beta", r"\beta", "β"),
-    "dout": S.vector("dout", S.partial_name(_Y.label), S.partial_text(_Y.label)),
+    "dout": S.vector("dout", P.partial_name(_Y.label), P.partial_text(_Y.label)),
 }
 GRAD = {name: S.grad_symbol(name, base) for name, base in SYM.items() if name not in ("L", "dout")}
 GRAD["y"] = SYM["dout"]  # the upstream gradient is given
@@ -103,8 +105,8 @@ LABEL_DEFINITIONS: dict[str, sp.Basic] = {
 """Value id -> what its label names, in SymPy: a node's symbol, its definition (x − μ), a gradient, a path term
 ∂L/∂x̂ · ∂x̂/∂x."""
 
-LABELS: dict[str, str] = {name: S.text(expr) for name, expr in LABEL_DEFINITIONS.items()}
-"""Display names of the graph's value ids (plain text printed by :func:`bnviz.symbolic.text`)."""
+LABELS: dict[str, str] = {name: P.text(expr) for name, expr in LABEL_DEFINITIONS.items()}
+"""Display names of the graph's value ids (plain text printed by :func:`bnviz.symbolic.printing.text`)."""
 
 
 # ------------------------------------------------------------ numeric API --
@@ -228,7 +230,7 @@ class BNDerivation:
 
     definitions: dict[str, sp.Expr]
     local: dict[tuple[str, str], sp.Expr]
-    back: S.SymbolicBackward
+    back: SymbolicBackward
     paths: dict[str, sp.Expr]
     expanded: dict[str, sp.Expr]
     dx_total: sp.Expr
@@ -239,7 +241,7 @@ def display_form(expr: sp.Expr) -> sp.Expr:
     """Write the intermediates x−μ and √(σ²+ε) out, as the papers do.
 
     The sums are left unevaluated so they print in reading order
-    (``x_i - μ``) with ``symbolic.latex``.
+    (``x_i - μ``) with ``symbolic.printing.latex``.
     """
     expr = expr.replace(
         lambda e: isinstance(e, sp.Indexed) and e.base == XC,
@@ -258,8 +260,8 @@ def derive_bn(nodes: tuple[Node, ...], sym: dict[str, sp.Basic], grad: dict[str,
                 per_element: bool) -> BNDerivation:
     """The BN derivation over ``nodes``; γ and β are per-element vectors
     (γ_i, β_i: LayerNorm's per-feature parameters) when ``per_element``."""
-    back = S.symbolic_backward(nodes, sym, grad, "L", sp.Integer(1))
-    local = {(n.name, p): S.local_derivative(n.sym, sym[p]) for n in nodes for p in n.inputs
+    back = symbolic_backward(nodes, sym, grad, "L", sp.Integer(1))
+    local = {(n.name, p): local_derivative(n.sym, sym[p]) for n in nodes for p in n.inputs
              if p in grad}
     definitions = {n.name: n.sym for n in nodes}
 
@@ -293,7 +295,7 @@ def derive_bn(nodes: tuple[Node, ...], sym: dict[str, sp.Basic], grad: dict[str,
     d = sp.diff(loss, X[i])
     d = d.xreplace({sp.Sum(X[j], (j, 1, m)): m * mu_s})
     d = d.xreplace({sp.Sum((X[j] - mu_s) ** 2, (j, 1, m)): m * var_s})
-    dx_total = sp.together(S.reduce_sums(d, {sp.Sum(X[j], (j, 1, m)): m * mu_s}))
+    dx_total = sp.together(reduce_sums(d, {sp.Sum(X[j], (j, 1, m)): m * mu_s}))
 
     # the same in x̂ and ∂L/∂x̂: substitute x = μ + s·x̂, dout = ∂L/∂x̂ / γ
     s = sp.Symbol("s", positive=True)
@@ -302,7 +304,7 @@ def derive_bn(nodes: tuple[Node, ...], sym: dict[str, sp.Basic], grad: dict[str,
                   lambda e: mu_s + s * XHAT[e.indices[0]])
     r = r.replace(lambda e: isinstance(e, sp.Indexed) and e.base == DOUT,
                   lambda e: GRAD["xhat"][e.indices[0]] / gam(e.indices[0]))
-    inner = sp.expand(S.reduce_sums(r) * m * s)
+    inner = sp.expand(reduce_sums(r) * m * s)
 
     def reading_order(term: sp.Expr) -> int:  # cs231n's order: m·∂L/∂x̂_i − Σ∂L/∂x̂_j − x̂_i·Σ∂L/∂x̂_j·x̂_j
         return 0 if not term.has(sp.Sum) else 2 if term.has(XHAT) else 1

@@ -13,9 +13,9 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import symbolic as S
 from bnviz.graph import Graph
 from bnviz.ops.bn import GRAD, STRUCTURE, SYM, XHAT, BNDerivation, all_backward_forms, batchnorm_forward, derive_bn, i
+from bnviz.symbolic import symbols as S
 
 Array = np.ndarray
 

@@ -10,7 +10,7 @@ layer alike.
 The SymPy side (:func:`derivations`) writes each layer as an expression and
 *derives* its backward from it: the affine layer with matrix calculus, the
 softmax cross-entropy loss with indexed sums (reduced by
-:func:`bnviz.symbolic.reduce_sums`), ReLU and sigmoid element-wise. The
+:func:`bnviz.symbolic.derivation.reduce_sums`), ReLU and sigmoid element-wise. The
 lessons show those derived formulas; the tests check that they reproduce the
 NumPy numbers.
 """
@@ -23,10 +23,11 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import symbolic as S
 from bnviz.ops.bn import batchnorm_backward_alt as batchnorm_backward
 from bnviz.ops.bn import batchnorm_forward
 from bnviz.ops.testmode import batchnorm_test
+from bnviz.symbolic import symbols as S
+from bnviz.symbolic.derivation import reduce_sums
 
 Array = np.ndarray
 
@@ -192,7 +193,7 @@ def derivations() -> LayerDerivation:
     s, y = SCORES, TARGETS
     softmax_e = sp.exp(s[i, j]) / sp.Sum(sp.exp(s[i, k]), (k, 1, C))
     loss = -sp.Sum(s[i, y[i]] - sp.log(sp.Sum(sp.exp(s[i, k]), (k, 1, C))), (i, 1, N)) / N
-    d = S.reduce_sums(sp.diff(loss, s[a, j]))
+    d = reduce_sums(sp.diff(loss, s[a, j]))
     total = sp.Sum(sp.exp(s[a, k]), (k, 1, C))
     d = sp.expand(d.subs(sp.exp(s[a, j]), PROBS[a, j] * total)).subs(a, i)
     # (p − δ)/N: the 1/N factored out, p first

@@ -14,10 +14,11 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import symbolic as S
 from bnviz.graph import Backward, Div, Dot, Graph, Mean, MeanSquare, Node, ScaleShift, SqrtPlus, Sub
 from bnviz.i18n import InputError
 from bnviz.ops.bn import DOUT, SYM, XHAT, X, Y, batchnorm_forward, i, j, m
+from bnviz.symbolic import symbols as S
+from bnviz.symbolic.derivation import Derivation, derive, reduce_sums, unchained
 
 Array = np.ndarray
 
@@ -200,23 +201,23 @@ def renorm_inference(x: Array, gamma: Array, beta: Array, mu_mov: Array, sigma_m
 
 
 @lru_cache(maxsize=1)
-def renorm_derivation() -> S.Derivation:
+def renorm_derivation() -> Derivation:
     """BRN's backward, derived: ∂L/∂σ_B, ∂L/∂μ_B and the three paths of ∂L/∂x (Ioffe 2017)."""
-    d = S.derive(RENORM_STRUCTURE.nodes, RN_SYM, RN_GRAD, unchain=("xn", "y"))
+    d = derive(RENORM_STRUCTURE.nodes, RN_SYM, RN_GRAD, unchain=("xn", "y"))
     s = RN_SYM
     std_expr = sp.sqrt(s["var"] + S.eps)
 
     def shown(e: sp.Expr) -> sp.Expr:
         """Constants out of sums, σ_B for √(σ²_B + ε), x − μ_B written out."""
-        return S.reduce_sums(e).subs(std_expr, s["std"]).replace(
+        return reduce_sums(e).subs(std_expr, s["std"]).replace(
             lambda a: isinstance(a, sp.Indexed) and a.base == s["xc"],
             lambda a: sp.Add(X[a.indices[0]], -s["mu"], evaluate=False))
 
     expanded = {k: shown(v) for k, v in d.expanded.items()}
     # ∂L/∂σ²_B in terms of ∂L/∂σ_B, and μ_B's gradient with σ_B's written out
     expanded["var"] = shown(d.back.chain["var"])
-    expanded["mu"] = shown(S.unchained(d.back.chain["mu"], d.back.chain, RN_GRAD, ("xc", "xn", "y")))
-    paths = {lab: shown(S.unchained(d.back.paths["x"][lab], d.back.chain, RN_GRAD, ("xn", "y")))
+    expanded["mu"] = shown(unchained(d.back.chain["mu"], d.back.chain, RN_GRAD, ("xc", "xn", "y")))
+    paths = {lab: shown(unchained(d.back.paths["x"][lab], d.back.chain, RN_GRAD, ("xn", "y")))
              for lab in RN_PATHS}
     expanded["x"] = sp.Add(*(paths[lab] for lab in RN_PATHS), evaluate=False)
     return replace(d, expanded=expanded)

@@ -11,9 +11,9 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import symbolic as S
 from bnviz.i18n import InputError
 from bnviz.ops.testmode import TEST_SYM
+from bnviz.symbolic import symbols as S
 
 Array = np.ndarray
 m = S.m

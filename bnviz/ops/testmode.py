@@ -14,11 +14,12 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from bnviz import symbolic as S
 from bnviz.graph import Div, Dot, Graph, Node, ScaleShift, SqrtPlus, Sub
 from bnviz.i18n import InputError
 from bnviz.ops.bn import DOUT, SYM, XHAT, BNResult, X, Y, i, j, m
 from bnviz.ops.family import NormRun, check_params, layout
+from bnviz.symbolic import symbols as S
+from bnviz.symbolic.derivation import Derivation, derive
 
 Array = np.ndarray
 
@@ -99,9 +100,9 @@ def batchnorm_test(x: Array, gamma: Array, beta: Array, mean: Array, var: Array,
 
 
 @lru_cache(maxsize=1)
-def test_derivation() -> S.Derivation:
+def test_derivation() -> Derivation:
     """Test-mode BN's backward: ∂L/∂x = γ·∂L/∂y/√(σ²_run + ε), derived."""
-    d = S.derive(TEST_STRUCTURE.nodes, TEST_SYM, TEST_GRAD, unchain=("xhat", "xc"))
+    d = derive(TEST_STRUCTURE.nodes, TEST_SYM, TEST_GRAD, unchain=("xhat", "xc"))
     std = TEST_SYM["std"]
     shown = sp.sqrt(sp.Add(TEST_SYM["var_run"], S.eps, evaluate=False))
     expanded = {k: v.subs(std, shown) for k, v in d.expanded.items()}

@@ -1,5 +1,5 @@
 """The conv and pool figures' frame captions and LaTeX lines (printed from SymPy expressions by
-bnviz.written / symbolic.text) against strings written out here by hand for small fixed arrays.
+bnviz.written / symbolic.printing.text) against strings written out here by hand for small fixed arrays.
 
 X (1, 1, 3, 3), F (1, 1, 2, 2), b = −0.5, dL/dO (1, 1, 2, 2), stride 1, no padding; the sums below
 are worked out by hand: O[1,1] = 1·1 + (−1)·2 + 0.5·(−1) + 2·3 − 0.5 = 4, and so on.

@@ -16,12 +16,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bnviz import course
-from bnviz import symbolic as S
 from bnviz.figures import practice as fig
 from bnviz.i18n import InputError
 from bnviz.lessons import fold as lesson
 from bnviz.ops import fold as F
 from bnviz.settings import Settings
+from bnviz.symbolic import symbols as S
 
 torch.set_default_dtype(torch.float64)
 

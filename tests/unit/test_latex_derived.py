@@ -11,14 +11,15 @@ import pytest
 import sympy as sp
 
 from bnviz import course
-from bnviz import symbolic as S
 from bnviz.lessons import graph
 from bnviz.ops import bn, renorm, testmode
 from bnviz.settings import Settings
+from bnviz.symbolic import printing as P
+from bnviz.symbolic import symbols as S
 
 LESSONS = Path(__file__).resolve().parents[2] / "bnviz" / "lessons"
 RETYPED = re.compile(r"\\frac\{+\\partial\s*L\s*\}+\{+\\partial|\\partial\s*L\s*/\s*\\partial")
-"""∂L/∂… typed as LaTeX (plain or as an f-string with doubled braces): ``symbolic.partial_name`` writes it once."""
+"""∂L/∂… typed as LaTeX (plain or as an f-string with doubled braces): ``partial_name`` writes it once."""
 
 def retyped(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if RETYPED.search(line)]
@@ -26,9 +27,9 @@ def retyped(text: str) -> list[str]:
 
 def test_the_scan_finds_a_typed_derivative_name():
     assert retyped('g = sp.Symbol(r"\\frac{\\partial L}{\\partial H_{\\ell}}")')
-    assert retyped('tex = rf"\\frac{{\\partial L}}{{\\partial {S.latex(c)}}} = "')
+    assert retyped('tex = rf"\\frac{{\\partial L}}{{\\partial {P.latex(c)}}} = "')
     assert retyped('r"\\frac{\\lVert \\partial L / \\partial W_{\\ell} \\rVert}{1}"')
-    assert not retyped('S.partial_name(gamma_c)')
+    assert not retyped('P.partial_name(gamma_c)')
 
 
 @pytest.mark.parametrize("path", sorted(LESSONS.glob("*.py")), ids=lambda p: p.name)
@@ -38,11 +39,11 @@ def test_no_lesson_retypes_a_derivative_name(path):
 
 def test_partial_name_is_the_one_spelling():
     x = sp.Symbol("x")
-    assert S.partial_name(x) == r"\frac{\partial L}{\partial x}"
-    assert S.partial_name("y", "a") == r"\frac{\partial a}{\partial y}"
+    assert P.partial_name(x) == r"\frac{\partial L}{\partial x}"
+    assert P.partial_name("y", "a") == r"\frac{\partial a}{\partial y}"
     w = sp.MatrixSymbol("W", 3, 2)
-    assert S.latex(S.grad_matrix(w)) == S.partial_name(w) and S.grad_matrix(w).shape == (3, 2)
-    assert S.latex(bn.GRAD["var"]) == S.partial_name(bn.SYM["var"])
+    assert P.latex(S.grad_matrix(w)) == P.partial_name(w) and S.grad_matrix(w).shape == (3, 2)
+    assert P.latex(bn.GRAD["var"]) == P.partial_name(bn.SYM["var"])
 
 
 # ------------------------------------------------------------- one order --
@@ -65,7 +66,7 @@ def every_lesson_line() -> list[str]:
 
 
 def test_the_order_check_can_fail():
-    swapped = S.latex(sp.sqrt(sp.Add(S.eps, bn.SYM["var"], evaluate=False)))
+    swapped = P.latex(sp.sqrt(sp.Add(S.eps, bn.SYM["var"], evaluate=False)))
     assert SWAPPED.search(swapped)
 
 
@@ -79,7 +80,7 @@ def test_sigma_squared_comes_before_epsilon_everywhere(every_lesson_line):
 def test_derived_sums_keep_the_definitions_order():
     var, var_run = bn.SYM["var"], testmode.TEST_SYM["var_run"]
     for v in (var, var_run, renorm.RN_SYM["var"]):
-        assert S.latex(1 / (2 * sp.sqrt(S.eps + v))).index(S.latex(v)) < S.latex(1 / sp.sqrt(S.eps + v)).index(
+        assert P.latex(1 / (2 * sp.sqrt(S.eps + v))).index(P.latex(v)) < P.latex(1 / sp.sqrt(S.eps + v)).index(
             r"\varepsilon")
 
 
@@ -89,20 +90,20 @@ OPERATORS = re.compile(r"[-+/]|\\sqrt|\\frac(?!\{\\partial)")
 
 
 def test_symbols_whose_names_are_formulas_are_derived_from_their_expression():
-    """A symbol table entry printed as a formula ((x − μ), √(σ²+ε)) stands for that expression (``symbolic.NAMED``)
+    """A symbol table entry printed as a formula ((x − μ), √(σ²+ε)) stands for that expression (``S.NAMED``)
     and its name is SymPy's printing of it: never typed."""
     tables = (bn.SYM, testmode.TEST_SYM, renorm.RN_SYM)
     checked = 0
     for table in tables:
         for sym in table.values():
             label = sym.label if isinstance(sym, sp.IndexedBase) else sym
-            tex = S._LATEX_NAMES.get(label, "")
+            tex = P._LATEX_NAMES.get(label, "")
             if not OPERATORS.search(tex.replace(r"\frac{\partial L}{\partial", "")):
                 continue
             expr = S.NAMED.get(label)
             assert expr is not None, tex
             plain = expr.replace(lambda e: isinstance(e, sp.Indexed), lambda e: e.base.label)
-            assert tex in (S.latex(plain), S.NOTATION["group"].format(S.latex(plain))), tex
+            assert tex in (P.latex(plain), P.NOTATION["group"].format(P.latex(plain))), tex
             checked += 1
     assert checked >= 5  # xc and std of BN, test mode; xc of Batch Renorm
 
@@ -117,7 +118,7 @@ def test_the_start_of_backward_differentiates_the_surrogate(norm):
     (line,) = lines
     assert r"\frac{\partial}{\partial {y}_{i}} \sum_{j=1}^{" in line  # the surrogate L, differentiated
     lhs, _, rhs = line.split(" = ")
-    assert lhs == S.partial(bn.SYM["L"], bn.Y[S.i]) and rhs == S.latex(bn.DOUT[S.i])
+    assert lhs == P.partial(bn.SYM["L"], bn.Y[S.i]) and rhs == P.latex(bn.DOUT[S.i])
     assert ("L", "dout") in graph.active_edges("backward.dy")
 
 

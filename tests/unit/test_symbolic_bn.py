@@ -1,6 +1,6 @@
 """The symbolic BN derivation (norms.bn_derivation, bnviz.symbolic).
 
-* Every derived expression, evaluated with ``symbolic.evaluate`` on random batches, reproduces
+* Every derived expression, evaluated with ``symbolic.derivation.evaluate`` on random batches, reproduces
   the numeric graph (``bn.bn_run``), and dx_total / dx_closed reproduce PyTorch's dx.
 * The derivation is exact: dx_total equals the sum of the three path terms as a SymPy identity.
 * The local derivatives equal hand derivations and ``sympy.diff`` of explicit small-m formulas.
@@ -14,9 +14,10 @@ import sympy as sp
 import torch
 import torch.nn.functional as F
 
-from bnviz import symbolic as S
 from bnviz.ops import bn
 from bnviz.ops.bn import GRAD, SYM
+from bnviz.symbolic import symbols as S
+from bnviz.symbolic.derivation import evaluate, reduce_sums
 
 TOL = 1e-10  # abs and rel: the batches below are O(1)
 BATCH_SIZES = (2, 3, 7, 20)
@@ -65,14 +66,14 @@ def value_map(r: bn.BNResult, eps: float, c: int) -> dict[sp.Basic, object]:
 
 
 def ev(expr: sp.Expr, vals: dict, count: int) -> np.ndarray:
-    """symbolic.evaluate with only the symbols ``expr`` contains (every free one must be known)."""
+    """symbolic.derivation.evaluate with only the symbols ``expr`` contains (every free one must be known)."""
     expr = sp.sympify(expr)
     subset = {s: val for s, val in vals.items() if expr.has(s)}
     known = {s.label if isinstance(s, sp.IndexedBase) else s for s in subset} | {m, i}
     # free_symbols lists x[j] (Indexed) and its label x (Symbol); the labels are what must be known
     unknown = {s for s in expr.free_symbols if not isinstance(s, sp.Indexed)} - known
     assert not unknown, f"{expr} has symbols without values: {unknown}"
-    return S.evaluate(expr, subset, count)
+    return evaluate(expr, subset, count)
 
 
 def check(got, expected, what: str) -> None:
@@ -226,7 +227,7 @@ def _in_terms_of_leaves(paths: dict[str, sp.Expr], derivation) -> sp.Expr:
 
 def _reduced_difference(expr: sp.Expr, derivation) -> sp.Expr:
     # Σ x_j = m·μ is the one fact about the statistics the difference needs (Σ (x_j − μ) = 0)
-    diff = S.reduce_sums(expr - derivation.dx_total, {sp.Sum(X[j], (j, 1, m)): m * MU})
+    diff = reduce_sums(expr - derivation.dx_total, {sp.Sum(X[j], (j, 1, m)): m * MU})
     return sp.simplify(diff)
 
 
@@ -261,8 +262,8 @@ def test_expanded_var_and_mu_are_seed_001s_formulas(derivation):
                 * (VAR + S.eps) ** sp.Rational(-3, 2))
     mu_hand = (sp.Sum(-dxh[j], (j, 1, m)) / sp.sqrt(VAR + S.eps)
                + GRAD["var"] * sp.Sum(-2 * (X[j] - MU), (j, 1, m)) / m)
-    assert sp.simplify(S.reduce_sums(derivation.expanded["var"] - var_hand)) == 0
-    assert sp.simplify(S.reduce_sums(derivation.expanded["mu"] - mu_hand)) == 0
+    assert sp.simplify(reduce_sums(derivation.expanded["var"] - var_hand)) == 0
+    assert sp.simplify(reduce_sums(derivation.expanded["mu"] - mu_hand)) == 0
 
 
 @pytest.mark.parametrize("name", ["dout", "beta", "gamma", "xhat", "std", "var", "xc", "mu", "x"])
@@ -347,9 +348,9 @@ def test_evaluate_uses_zero_based_arrays_and_sums_over_the_batch(mm):
     a, b = rng.normal(size=mm), rng.normal(size=mm)
     A, B = sp.IndexedBase("A"), sp.IndexedBase("B")
     t = sp.Symbol("t")
-    got = S.evaluate(A[i] * t + sp.Sum(A[j] * B[j], (j, 1, m)) / m, {A: a, B: b, t: 2.5}, mm)
+    got = evaluate(A[i] * t + sp.Sum(A[j] * B[j], (j, 1, m)) / m, {A: a, B: b, t: 2.5}, mm)
     np.testing.assert_allclose(got, a * 2.5 + np.dot(a, b) / mm, rtol=1e-13, atol=1e-14)
-    scalar = S.evaluate(sp.Sum(B[j] ** 2, (j, 1, m)), {B: b}, mm)
+    scalar = evaluate(sp.Sum(B[j] ** 2, (j, 1, m)), {B: b}, mm)
     assert np.ndim(scalar) == 0
     np.testing.assert_allclose(scalar, np.sum(b**2), rtol=1e-13)
 
@@ -358,9 +359,9 @@ def test_reduce_sums_evaluates_deltas_and_pulls_constants_out():
     A = sp.IndexedBase("A")
     c = sp.Symbol("c")
     # d/dA_i Σ_j c·A_j²  ->  2c·A_i
-    assert sp.simplify(S.reduce_sums(sp.diff(sp.Sum(c * A[j] ** 2, (j, 1, m)), A[i])) - 2 * c * A[i]) == 0
+    assert sp.simplify(reduce_sums(sp.diff(sp.Sum(c * A[j] ** 2, (j, 1, m)), A[i])) - 2 * c * A[i]) == 0
     # Σ_j c = m·c ;  Σ_j c·A_j = c·Σ_j A_j (rewritten to a name on request)
-    assert S.reduce_sums(sp.Sum(c, (j, 1, m))) == m * c
+    assert reduce_sums(sp.Sum(c, (j, 1, m))) == m * c
     mean = sp.Symbol("mean")
-    out = S.reduce_sums(sp.Sum(c * A[j] + 1, (j, 1, m)), {sp.Sum(A[j], (j, 1, m)): m * mean})
+    out = reduce_sums(sp.Sum(c * A[j] + 1, (j, 1, m)), {sp.Sum(A[j], (j, 1, m)): m * mean})
     assert sp.expand(out - (c * m * mean + m)) == 0

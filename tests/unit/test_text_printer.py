@@ -1,4 +1,4 @@
-"""symbolic.text, the plain-text (Unicode) printer, and the value labels printed with it.
+"""symbolic.printing.text, the plain-text (Unicode) printer, and the value labels printed with it.
 
 Oracles are hand-written strings: what a learner reads today (the labels were a typed table before).
 """
@@ -9,12 +9,13 @@ import pytest
 import sympy as sp
 
 from bnviz import numfmt
-from bnviz import symbolic as S
 from bnviz.figures import norms as nf
 from bnviz.lessons import fold as fold_lesson
 from bnviz.lessons import renorm as renorm_lesson
 from bnviz.ops import bn
 from bnviz.steps import LABELS, Walkthrough
+from bnviz.symbolic import printing as P
+from bnviz.symbolic import symbols as S
 
 a, b, c = sp.symbols("a b c")
 SIGMA2 = S.scalar("t_sigma2", r"\sigma^{2}", "σ²")
@@ -30,7 +31,7 @@ XHAT = S.vector("t_xhat", r"\hat{x}", "x̂")
     (sp.Symbol("no_text_name"), "no_text_name"),
 ])
 def test_symbols_print_their_text_names(expr: sp.Basic, expected: str) -> None:
-    assert S.text(expr) == expected
+    assert P.text(expr) == expected
 
 
 @pytest.mark.parametrize(("expr", "expected"), [
@@ -43,7 +44,7 @@ def test_symbols_print_their_text_names(expr: sp.Basic, expected: str) -> None:
     (-a, "−a"),
 ])
 def test_sums_keep_their_order_with_a_real_minus(expr: sp.Basic, expected: str) -> None:
-    assert S.text(expr) == expected
+    assert P.text(expr) == expected
 
 
 @pytest.mark.parametrize(("expr", "expected"), [
@@ -54,7 +55,7 @@ def test_sums_keep_their_order_with_a_real_minus(expr: sp.Basic, expected: str) 
     (S.add(a, sp.sqrt(S.add(b, c))), "a + √(b+c)"),  # compact under the root only
 ])
 def test_square_roots(expr: sp.Basic, expected: str) -> None:
-    assert S.text(expr) == expected
+    assert P.text(expr) == expected
 
 
 @pytest.mark.parametrize(("expr", "expected"), [
@@ -68,50 +69,50 @@ def test_square_roots(expr: sp.Basic, expected: str) -> None:
     (a**b, "a^b"),
 ])
 def test_powers_and_quotients(expr: sp.Basic, expected: str) -> None:
-    assert S.text(expr) == expected
+    assert P.text(expr) == expected
 
 
 def test_derivative_names() -> None:
-    assert S.partial_text(SIGMA2) == "∂L/∂σ²"
-    assert S.partial_text(XHAT.label) == "∂L/∂x̂"
-    assert S.partial_text(S.add(a, -b)) == "∂L/∂(a − b)"
-    assert S.partial_text(S.mul(a, b)) == "∂L/∂(a · b)"
-    assert S.partial_text(sp.sqrt(S.add(SIGMA2, S.eps))) == "∂L/∂√(σ²+ε)"
-    assert S.partial_text(a, of=XHAT.label) == "∂x̂/∂a"
-    assert S.text(sp.Derivative(XHAT.label, a, evaluate=False)) == "∂x̂/∂a"
-    assert S.text(S.mul(sp.Symbol("g"), sp.Derivative(XHAT.label, a, evaluate=False))) == "g · ∂x̂/∂a"
+    assert P.partial_text(SIGMA2) == "∂L/∂σ²"
+    assert P.partial_text(XHAT.label) == "∂L/∂x̂"
+    assert P.partial_text(S.add(a, -b)) == "∂L/∂(a − b)"
+    assert P.partial_text(S.mul(a, b)) == "∂L/∂(a · b)"
+    assert P.partial_text(sp.sqrt(S.add(SIGMA2, S.eps))) == "∂L/∂√(σ²+ε)"
+    assert P.partial_text(a, of=XHAT.label) == "∂x̂/∂a"
+    assert P.text(sp.Derivative(XHAT.label, a, evaluate=False)) == "∂x̂/∂a"
+    assert P.text(S.mul(sp.Symbol("g"), sp.Derivative(XHAT.label, a, evaluate=False))) == "g · ∂x̂/∂a"
 
 
 def test_gradient_placeholders_are_named_in_both_printers() -> None:
     g = S.grad_symbol("t_g", SIGMA2)
-    assert (S.text(g), S.latex(g)) == ("∂L/∂σ²", r"\frac{\partial L}{\partial \sigma^{2}}")
+    assert (P.text(g), P.latex(g)) == ("∂L/∂σ²", r"\frac{\partial L}{\partial \sigma^{2}}")
     v = S.grad_symbol("t_gv", XHAT)
-    assert S.text(v.label) == "∂L/∂x̂"
+    assert P.text(v.label) == "∂L/∂x̂"
 
 
 def test_equations_functions_and_absolute_values() -> None:
     f = sp.Function("f")
-    assert S.text(sp.Eq(a, f(b, c), evaluate=False)) == "a = f(b, c)"
-    assert S.text(sp.Abs(S.add(a, -b))) == "|a − b|"
+    assert P.text(sp.Eq(a, f(b, c), evaluate=False)) == "a = f(b, c)"
+    assert P.text(sp.Abs(S.add(a, -b))) == "|a − b|"
 
 
 def test_numbers_and_the_number_hook() -> None:
     def two(v: float) -> sp.Expr:
         return sp.UnevaluatedExpr(sp.Float(v) if v != int(v) else sp.Integer(int(v)))
     product = sp.Mul(two(2), two(-1.5), evaluate=False)
-    assert S.text(product, number=numfmt.fmt, mul_symbol="×") == "2×(−1.5)"
-    assert S.text(S.add(two(0.25), two(-3)), number=numfmt.fmt) == "0.25 + (−3)"
-    assert S.text(sp.Integer(-4)) == "−4"
-    assert S.text(sp.Rational(1, 3) * a) == "a/3"
-    assert S.text(sp.Rational(-2, 3) * a) == "−(2 · a)/3"
+    assert P.text(product, number=numfmt.fmt, mul_symbol="×") == "2×(−1.5)"
+    assert P.text(S.add(two(0.25), two(-3)), number=numfmt.fmt) == "0.25 + (−3)"
+    assert P.text(sp.Integer(-4)) == "−4"
+    assert P.text(sp.Rational(1, 3) * a) == "a/3"
+    assert P.text(sp.Rational(-2, 3) * a) == "−(2 · a)/3"
 
 
 def test_named_symbols_print_what_they_stand_for() -> None:
     xc = S.named_vector("t_xc", S.add(XHAT[S.i], -SIGMA2))
-    assert S.text(xc.label) == "(x̂ − σ²)"
-    assert S.partial_text(xc.label) == "∂L/∂(x̂ − σ²)"  # the group's parentheses, not doubled
+    assert P.text(xc.label) == "(x̂ − σ²)"
+    assert P.partial_text(xc.label) == "∂L/∂(x̂ − σ²)"  # the group's parentheses, not doubled
     std = S.named("t_std", sp.sqrt(S.add(SIGMA2, S.eps)))
-    assert S.text(std) == "√(σ²+ε)"
+    assert P.text(std) == "√(σ²+ε)"
 
 
 BN_LABELS = {
@@ -126,7 +127,7 @@ BN_LABELS = {
 def test_bn_labels_are_the_text_of_their_definitions() -> None:
     assert LABELS == BN_LABELS
     assert list(LABELS) == list(BN_LABELS)  # the order tables and the CLI list them in
-    assert S.text(bn.LABEL_DEFINITIONS["std"]) == BN_LABELS["std"]
+    assert P.text(bn.LABEL_DEFINITIONS["std"]) == BN_LABELS["std"]
     # the label is the node's definition: x − μ is the xc node's own expression, indices dropped
     assert bn.LABEL_DEFINITIONS["xc"] == S.plain(next(n.sym for n in bn.STRUCTURE.nodes if n.name == "xc"))
 
