@@ -62,23 +62,23 @@ def controls(lang: str) -> dict:
 
 def estimates(tt: lesson.TrainTest, params: dict, j: int, lang: str) -> None:
     """Feature j's running estimates after each batch beside the batch statistics and the population,
-    the conventions whose lines coincide, the final values and the train/test gap per batch."""
-    names, k, pop_mean, pop_std = lesson.NAMES, params["k"], params["pop_mean"], params["pop_std"]
+    the conventions whose lines coincide, the final values and the train/test gap per batch
+    (the numbers: ``lesson.feature_estimates``)."""
+    names, est = lesson.NAMES, lesson.feature_estimates(tt, params, j)
     labels = {"population": t("page.train_test.population", lang), "batch": t("page.train_test.batch_stat", lang),
               "step": t("page.train_test.step_axis", lang), "mean": t("page.train_test.mean_axis", lang),
               "var": t("page.train_test.var_axis", lang)}
-    picture(nf.estimates_figure({c: tr.mean[:, j] for c, tr in tt.traces.items()},
-                                {c: tr.var[:, j] for c, tr in tt.traces.items()}, names, tt.mu_b[:, j],
-                                tt.var_b[:, j], pop_mean, pop_std ** 2, labels,
-                                t("page.train_test.estimates_chart", lang, j=j + 1)), "estimates")
-    for a, b in lesson.coinciding(tt.traces, j):
+    picture(nf.estimates_figure(est.mean, est.var, names, est.mu_b, est.var_b, est.pop_mean, est.pop_var, labels,
+                                t("page.train_test.estimates_chart", lang, j=est.number)), "estimates")
+    for a, b in est.coinciding:
         st.caption(t("sees.train_test.coincide", lang, a=names[a], b=names[b]))
-    st.caption(t("page.train_test.final", lang, k=k, j=j + 1, mean=f"{pop_mean:g}", var=f"{pop_std ** 2:.4g}"))
+    mean, var = est.pop_text
+    st.caption(t("page.train_test.final", lang, k=params["k"], j=est.number, mean=mean, var=var))
     nc.table({
-        t("page.train_test.col_convention", lang): [names[c] for c in tt.traces],
-        t("page.train_test.col_mean", lang): [f"{tr.mean[-1, j]:.6g}" for tr in tt.traces.values()],
-        t("page.train_test.col_var", lang): [f"{tr.var[-1, j]:.6g}" for tr in tt.traces.values()],
-        t("page.train_test.col_gap", lang): [f"{tt.gaps[c][-1]:.4g}" for c in tt.traces],
+        t("page.train_test.col_convention", lang): [names[c] for c in est.final],
+        t("page.train_test.col_mean", lang): [row[0] for row in est.final.values()],
+        t("page.train_test.col_var", lang): [row[1] for row in est.final.values()],
+        t("page.train_test.col_gap", lang): [row[2] for row in est.final.values()],
     })
     picture(nf.gap_figure(tt.gaps, names, t("page.train_test.gap_chart", lang), labels["step"],
                           t("page.train_test.gap_axis", lang)), "gaps")

@@ -307,3 +307,39 @@ def coinciding(traces: dict[str, running.RunningTrace], j: int, what: str = "mea
     names = list(traces)
     return [(a, b) for n, a in enumerate(names) for b in names[n + 1:]
             if np.allclose(getattr(traces[a], what)[:, j], getattr(traces[b], what)[:, j], rtol=1e-12, atol=0)]
+
+
+@dataclass(frozen=True)
+class FeatureEstimates:
+    """Feature j's running estimates as the page shows them (K batches; conventions in ``SHOWN`` order).
+
+    mean, var:       convention -> (K,) estimates after each batch; mu_b, var_b: (K,) the batch statistics
+    pop_mean, pop_var: the population N(pop_mean, pop_var) the batches are drawn from (pop_var = pop_std²)
+    pop_text:        (pop_mean, pop_var) as text (``g`` and 4 significant digits)
+    coinciding:      pairs of conventions whose mean lines lie on top of each other
+    final:           convention -> (mean, var, gap) after the K-th batch, as text (6, 6 and 4 significant digits)
+    number:          j as the learner counts features (1-based)
+    """
+
+    mean: dict[str, Array]
+    var: dict[str, Array]
+    mu_b: Array
+    var_b: Array
+    pop_mean: float
+    pop_var: float
+    pop_text: tuple[str, str]
+    coinciding: list[tuple[str, str]]
+    final: dict[str, tuple[str, str, str]]
+    number: int
+
+
+def feature_estimates(tt: TrainTest, params: dict, j: int) -> FeatureEstimates:
+    """The numbers the page draws for feature j (``params``: the page's, with ``pop_mean`` and ``pop_std``)."""
+    pop_mean, pop_var = float(params["pop_mean"]), float(params["pop_std"]) ** 2
+    return FeatureEstimates(
+        mean={c: tr.mean[:, j] for c, tr in tt.traces.items()}, var={c: tr.var[:, j] for c, tr in tt.traces.items()},
+        mu_b=tt.mu_b[:, j], var_b=tt.var_b[:, j], pop_mean=pop_mean, pop_var=pop_var,
+        pop_text=(f"{pop_mean:g}", f"{pop_var:.4g}"), coinciding=coinciding(tt.traces, j),
+        final={c: (f"{tr.mean[-1, j]:.6g}", f"{tr.var[-1, j]:.6g}", f"{tt.gaps[c][-1]:.4g}")
+               for c, tr in tt.traces.items()},
+        number=j + 1)
