@@ -16,12 +16,14 @@ import numpy as np
 import sympy as sp
 
 from bnviz import data
-from bnviz import symbolic as S
 from bnviz.i18n import InputError, t
 from bnviz.ops import bn as bn_ops
 from bnviz.ops import sync as Y
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
+from bnviz.symbolic import printing as P
+from bnviz.symbolic import symbols as S
+from bnviz.symbolic.derivation import reduce_sums
 
 Array = np.ndarray
 
@@ -85,7 +87,7 @@ VAR_D = S.vector("var_dev", r"\sigma^{2,\mathrm{dev}}")
 
 
 def _eq(lhs: sp.Basic, rhs: sp.Basic) -> str:
-    return f"{S.latex(lhs)} = {S.latex(rhs)}"
+    return f"{P.latex(lhs)} = {P.latex(rhs)}"
 
 
 @lru_cache(maxsize=1)
@@ -96,7 +98,7 @@ def formulas() -> dict[str, tuple[str, ...]]:
     on_device = {m: n_sym}
     whole = {m: M_sym}
     var_def = sp.Sum(sp.expand((X[j] - mu) ** 2), (j, 1, m)) / m
-    var_sums = sp.expand(S.reduce_sums(var_def, {sp.Sum(X[j], (j, 1, m)): m * mu})).subs(whole)
+    var_sums = sp.expand(reduce_sums(var_def, {sp.Sum(X[j], (j, 1, m)): m * mu})).subs(whole)
     sum_x2 = sp.Sum(X[j] ** 2, (j, 1, M_sym))
     var_reduced = var_sums.subs(sum_x2, sp.Sum(SUM_X2[dev], (dev, 1, k_sym)))
     dx_closed = d.dx_closed
@@ -131,7 +133,7 @@ def formulas() -> dict[str, tuple[str, ...]]:
         "equal": (_eq(gx, sp.Add(*(by_path[p].subs(whole) for p in ("xhat", "var", "mu")), evaluate=False)),),
         "gn_back": (_eq(gx, S.rename(dx_closed, {m: n_g})),),
         "small": (_eq(MU_D[dev], d.definitions["mu"].subs(on_device)),
-                  _eq(S.Expected(VAR_D[dev]), S.mul(S.add(n_sym, -1) / n_sym, var))),
+                  _eq(P.Expected(VAR_D[dev]), S.mul(S.add(n_sym, -1) / n_sym, var))),
     }
 
 
