@@ -130,18 +130,18 @@ def values_block(title: str, step: Step, feature: int, labels: dict[str, str] | 
 
 
 def tables(walk: Walkthrough) -> None:
-    """The walkthrough's lesson tables, each in an expander (intro, table, note)."""
+    """The walkthrough's lesson tables, each folded away under its title (intro, table, note)."""
     for table in walk.tables:
         lesson_table(table)
 
 
 def lesson_table(table: Table) -> None:
-    with st.expander(table.title):
-        if table.intro:
-            st.write(table.intro)
-        charts.table(table.columns)  # light HTML: no data grid to convert and redraw on every rerun
-        if table.note:
-            st.caption(table.note)
+    """One lesson table as ONE light element: a native ``<details>`` styled like an expander (``ui.style``),
+    instead of an expander's block and its three elements."""
+    intro = f"<p>{escape(table.intro)}</p>" if table.intro else ""
+    note = charts.caption_html(table.note)
+    charts.html(f'<details class="bnviz-details" data-key="{escape(table.key)}"><summary>{escape(table.title)}'
+                f"</summary><div>{intro}{table_html(table.columns)}{note}</div></details>")
 
 
 def downloads(walk: Walkthrough | list[Walkthrough] | Callable[[], object], stem: str, lang: str | None = None,
@@ -155,10 +155,11 @@ def downloads(walk: Walkthrough | list[Walkthrough] | Callable[[], object], stem
     if exercises is None:
         exercises = predict_ui.active()
     st.caption(t(intro, lang))
-    for col, fmt in zip(st.columns(len(export.FORMATS)), export.FORMATS, strict=True):
-        col.download_button(t(f"export.download_{fmt}", lang), partial(_export, walk, fmt, exercises),
+    row = st.container(horizontal=True)  # one block, not a block per column
+    for fmt in export.FORMATS:
+        row.download_button(t(f"export.download_{fmt}", lang), partial(_export, walk, fmt, exercises),
                             file_name=f"{stem}.{fmt}", mime=export.MIME[fmt], on_click="ignore",
-                            key=f"{key}_{fmt}", width="stretch")
+                            key=f"{key}_{fmt}")
 
 
 def _export(walk, fmt: str, exercises: bool = False) -> str:

@@ -37,6 +37,10 @@ CSS = """
 .bnviz-math math { font-size: 1.15rem; }
 .bnviz-math:focus-visible, .bnviz-math:focus { outline: 2px solid #005a8f; outline-offset: 2px; }
 .bnviz-fold summary { cursor: pointer; }
+.bnviz-details { border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; margin: 0 0 1rem; }
+.bnviz-details > summary { cursor: pointer; padding: 0.6rem 1rem; }
+.bnviz-details > summary:focus-visible { outline: 2px solid #005a8f; outline-offset: 2px; }
+.bnviz-details > div { padding: 0 1rem 0.75rem; }
 [data-testid="stPlotlyChart"], [data-testid="stDataFrame"], [data-testid="stTable"] { max-width: 100%; }
 [data-testid="stTable"] { overflow-x: auto; }
 [class*="st-key-scroll"] { overflow-x: auto; overflow-y: hidden; scrollbar-width: thin;
@@ -98,8 +102,7 @@ SCRIPT = """
 
 
 def apply(lang: str) -> None:
-    """Add the CSS and the keyboard script to the page (invisible; call once per run)."""
-    st.html(CSS)
+    """Add the CSS and the keyboard script to the page, as one invisible element (call once per run)."""
     with st.container(key="bnviz_style"):
         labels = {"formula": t("sees.a11y.formula", lang), "figure": t("sees.a11y.figure", lang)}
-        st.html(SCRIPT % json.dumps(labels, ensure_ascii=False), unsafe_allow_javascript=True)
+        st.html(CSS + SCRIPT % json.dumps(labels, ensure_ascii=False), unsafe_allow_javascript=True)

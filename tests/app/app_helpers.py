@@ -8,7 +8,9 @@ catalog; the app is only driven and read through ``streamlit.testing``.
 from __future__ import annotations
 
 import base64
+import html
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -343,11 +345,18 @@ def svg_specs(htmls) -> list[dict]:
     return out
 
 
-def expander(at: AppTest, title_key: str, lang: str):
-    """The expander whose label is the catalog text ``title_key``."""
-    label = t(title_key, lang)
-    found = [e for e in at.expander if e.label == label]
-    assert found, f"no expander {label!r}; have {[e.label for e in at.expander]}"
+def folded(at: AppTest, title_key: str, lang: str) -> StepHtml:
+    """The lesson table folded under the catalog text ``title_key`` (``ui.render.lesson_table``: a
+    ``<details class="bnviz-details">`` whose ``<summary>`` is the title), read like an element."""
+    label = html.escape(t(title_key, lang), quote=True)
+    found, titles = [], []
+    for e in shown(at, LIGHT):
+        for title, body in re.findall(r'<details class="bnviz-details"[^>]*><summary>(.*?)</summary>(.*?)</details>',
+                                      str(e.value), re.S):
+            titles.append(html.unescape(title))
+            if title == label:
+                found.append(StepHtml(body))
+    assert found, f"no folded table {t(title_key, lang)!r}; have {titles}"
     return found[0]
 
 

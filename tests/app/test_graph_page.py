@@ -14,7 +14,7 @@ from app_helpers import (
     batch,
     bn_reference,
     decode,
-    expander,
+    folded,
     go_to,
     heading,
     is_paths_chart,
@@ -543,17 +543,17 @@ def test_custom_dout_of_the_wrong_shape(lang):
     close(col(at, "dout"), [0.5])
 
 
-# --------------------------------------------------------------------------- expanders
+# --------------------------------------------------------------------------- folded tables
 
 
 def test_three_forms_and_gradient_check(lang):
     at = open_app(lang)
-    forms = tables(expander(at, "page.graph.forms_title", lang))[0]
+    forms = tables(folded(at, "page.graph.forms_title", lang))[0]
     diffs = forms[t("page.graph.max_diff", lang)].astype(float)
     assert len(diffs) == 3  # three pairs of three forms
     assert (diffs < 1e-12).all(), diffs
 
-    check = tables(expander(at, "page.graph.gradcheck_title", lang))[0]
+    check = tables(folded(at, "page.graph.gradcheck_title", lang))[0]
     assert len(check) >= 3
     quantities = set(check[t("page.graph.quantity", lang)])
     assert {L["dx"], L["dgamma"], L["dbeta"]} <= quantities
