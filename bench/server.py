@@ -104,15 +104,16 @@ def stop(proc: subprocess.Popen, grace: float = 10.0) -> None:
 
 @contextmanager
 def streamlit_server(log: Path, root: Path = ROOT, extra: Sequence[str] = (),
-                     timeout: float = STARTUP_TIMEOUT) -> Iterator[str]:
+                     timeout: float = STARTUP_TIMEOUT, env: Mapping[str, str] | None = None) -> Iterator[str]:
     """Run ``streamlit run app.py`` in ``root`` on a free port; yields its base URL (``http://127.0.0.1:PORT``)
     once ``/_stcore/health`` says ok, and stops it on leaving. ServerError if it does not come up.
 
-    log: the server's stdout and stderr; extra: more ``--flag value`` arguments.
+    log: the server's stdout and stderr; extra: more ``--flag value`` arguments; env: the server's environment
+    (None: this process's).
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = start(streamlit_command(port, extra), log, cwd=root)
+    proc = start(streamlit_command(port, extra), log, cwd=root, env=env)
     try:
         wait_healthy(proc, url, lambda: f"({log})\n{tail(log)}", timeout)
         yield url

@@ -32,6 +32,8 @@ from bench.server import chromium, streamlit_server
 from bnviz import course
 
 ARTIFACTS = ROOT / "artifacts"
+RUNPROBE = ROOT / "bench" / "runprobe"
+"""On the server's PYTHONPATH: its ``sitecustomize`` times every script run in the server."""
 
 
 def lesson_url(base: str, key: str, lang: str) -> str:
@@ -70,7 +72,12 @@ def run(lessons: Sequence[str] | None = None, n: int = 20, warmup: int = 2, lang
     }
     series: list[Series] = []
     errors: list[str] = []
-    with streamlit_server(log or ARTIFACTS / "bench-browser-server.log") as base, chromium() as browser:
+    runs = ARTIFACTS / "bench-browser-runs.txt"  # the server's own run times (bench/runprobe)
+    runs.parent.mkdir(parents=True, exist_ok=True)
+    runs.write_text("", encoding="utf-8")
+    env = {**os.environ, "BNVIZ_BENCH_RUNS": str(runs),
+           "PYTHONPATH": os.pathsep.join(p for p in (str(RUNPROBE), os.environ.get("PYTHONPATH")) if p)}
+    with streamlit_server(log or ARTIFACTS / "bench-browser-server.log", env=env) as base, chromium() as browser:
         machine["chromium"] = browser.version
         context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, locale="en-US")
         try:
@@ -78,7 +85,7 @@ def run(lessons: Sequence[str] | None = None, n: int = 20, warmup: int = 2, lang
             page = context.new_page()
             page.set_default_timeout(60_000)
             page.on("pageerror", lambda exc: errors.append(str(exc)[:200]))
-            tab = Lesson(page, quiet=quiet)
+            tab = Lesson(page, quiet=quiet, runs=runs)
             say("opening / (the first visit registers the pages) …")
             tab.open(f"{base}/")
             for key in keys:

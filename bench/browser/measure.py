@@ -11,6 +11,10 @@ websocket frame and no DOM mutation for ``quiet`` ms. Its figures:
 * ``server_ms``: the first ``rerun_script`` BackMsg sent → the last
   ``script_finished`` ForwardMsg received (None without a rerun): the script
   run plus Streamlit's post-run work, seen from the browser;
+* ``run_ms``: the server's own time for the script runs the interaction caused
+  (the page script and Streamlit's post-run work, wall clock, measured in
+  the server by ``bench/runprobe``): unlike ``server_ms`` it does not include
+  the browser's main thread getting round to the ``script_finished`` frame;
 * ``reruns``: ``rerun_script`` BackMsgs the interaction sent;
 * ``long_task_ms``: main-thread long tasks (> 50 ms each, PerformanceObserver)
   that started between the input and the end of the quiet window;
@@ -79,6 +83,7 @@ class Interaction:
     frames_in: int = 0
     frames_out: int = 0
     main_cpu_ms: float | None = None
+    run_ms: float | None = None
 
 
 @dataclass
@@ -144,8 +149,9 @@ class Lesson:
     timeout: give up waiting for idle after this many seconds.
     """
 
-    def __init__(self, page: Any, quiet: float = 400.0, grace: float = 5000.0, timeout: float = 60.0) -> None:
-        self.page, self.quiet, self.grace, self.timeout = page, quiet, grace, timeout
+    def __init__(self, page: Any, quiet: float = 400.0, grace: float = 5000.0, timeout: float = 60.0,
+                 runs: Path | None = None) -> None:
+        self.page, self.quiet, self.grace, self.timeout, self.runs = page, quiet, grace, timeout, runs
         self.cdp = page.context.new_cdp_session(page)
         self.cdp.send("Performance.enable")
 
@@ -153,6 +159,9 @@ class Lesson:
         """CPU time of the page's main thread so far (ms)."""
         metrics = self.cdp.send("Performance.getMetrics")["metrics"]
         return 1e3 * next(m["value"] for m in metrics if m["name"] == "ThreadTime")
+
+    def _run_lines(self) -> list[str]:
+        return self.runs.read_text(encoding="utf-8").splitlines() if self.runs and self.runs.exists() else []
 
     def open(self, url: str) -> Interaction:
         """Load ``url`` and wait until its first run is idle."""
@@ -172,10 +181,12 @@ class Lesson:
         """
         old = self.page.evaluate("s => window.__bnviz.titleText(s)", title) if title else None
         self.page.evaluate("() => window.__bnviz.reset()")
-        cpu0 = self.thread_ms()
+        cpu0, runs0 = self.thread_ms(), len(self._run_lines())
         do()
         res = self._wait(kind, action, expect_rerun, {"selector": title, "old": old} if title else None)
         res.main_cpu_ms = self.thread_ms() - cpu0
+        runs = self._run_lines()[runs0:]
+        res.run_ms = sum(float(line.split()[0]) for line in runs) if runs else None
         if title:
             res.changed = res.changed and self.page.evaluate("s => window.__bnviz.titleText(s)", title) != old
         return res

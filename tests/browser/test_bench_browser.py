@@ -49,12 +49,14 @@ def test_bench_browser_on_the_graph_lesson(tmp_path: Path) -> None:
         assert all(math.isfinite(v) and v >= 0 for v in row["long_task_ms"].values()), row
     # A slider key press reruns the script: every interaction sent a rerun and got its script_finished.
     assert slider["reruns"]["median"] >= 1 and _positive(slider["server_ms"]), slider
+    # ... and the server timed its own runs (bench/runprobe): each at most what the browser saw of it.
+    assert _positive(slider["run_ms"]) and slider["run_ms"]["median"] <= slider["server_ms"]["median"], slider
     raw = {s["kind"]: s["interactions"] for s in data["interactions"]}
     assert all(i["changed"] and i["reruns"] >= 1 and "FINISHED_SUCCESSFULLY" in i["finished"]
                for i in raw["slider"])
     # Stepping: the client-side stepper sends no rerun; the old buttons send one each.
     if step["method"].startswith("client"):
-        assert step["reruns"]["max"] == 0, step
+        assert step["reruns"]["max"] == 0 and step["run_ms"]["median"] is None, step
     else:
         assert step["reruns"]["median"] >= 1 and _positive(step["server_ms"]), step
     assert all(i["changed"] for i in raw["step"])

@@ -162,12 +162,16 @@ def test_browser_summary_and_table() -> None:
     assert row["updated_ms"]["p95"] == pytest.approx(95.5) and row["verdict"] == "OK"
     assert row["server_ms"]["median"] is None and row["reruns"] == {"median": 0.0, "max": 0}
     assert row["main_cpu_ms"]["median"] == pytest.approx(27.5)
+    assert row["run_ms"]["median"] is None  # no rerun, no server run
+    slider = browser_report.summary(measure.Series("graph", "slider", "sidebar slider", [
+        measure.Interaction("slider", "ArrowRight", 200.0, 150.0, 1, 0.0, True, run_ms=float(v)) for v in (40, 60)]))
+    assert slider["run_ms"]["median"] == pytest.approx(50.0) and slider["server_ms"]["median"] == 150.0
     machine = {"cpu": "x", "cpu_count": 2, "python": "3", "streamlit": "1", "chromium": "9", "viewport": "1x1",
                "lang": "en", "quiet_ms": 400.0, "load_start": [1.0, 2.0, 3.0], "load_end": None}
     table = browser_report.format_table({"machine": machine, "series": [row]})
     p95 = f"{row['updated_ms']['p95']:.0f}"  # 95.49999…: the table rounds what numpy gives
     cpu95 = f"{row['main_cpu_ms']['p95']:.0f}"
-    assert f"| graph | step | 10 | 55 | {p95} | — | — | 0 (max 0) | 0 | 0 | 28 | {cpu95} | 100 | OK |" in table
+    assert f"| graph | step | 10 | 55 | {p95} | — | — | — | — | 0 (max 0) | 0 | 0 | 28 | {cpu95} | 100 | OK |" in table
     assert "Chromium 9" in table and "1.00, 2.00, 3.00 / ?" in table
 
 
