@@ -42,6 +42,11 @@ def bar_stack(traces: list[dict], mode: str, xs_of: XsOf) -> list[tuple[dict, li
     return out
 
 
+MIN_TIP_PX = 4
+"""Heatmap cells smaller than this (px) carry no tooltip: at m = 256 a 270 px tall map has 1 px rows, and
+the tooltips were a third of every step's HTML."""
+
+
 def heatmap_svg(tr: dict, ax: Axes, xs_of: XsOf, px1: float) -> list[str]:
     """A heatmap trace as cells (z rows × columns), and its colour bar right of ``px1``."""
     z = tr.get("z") or [[]]
@@ -65,9 +70,11 @@ def heatmap_svg(tr: dict, ax: Axes, xs_of: XsOf, px1: float) -> list[str]:
             x0, x1 = ax.x(xs[c] - 0.5), ax.x(xs[c] + 0.5)
             y0, y1 = sorted((ax.y(ys[r] - 0.5), ax.y(ys[r] + 0.5)))
             color = scale_color(scale, (v - lo) / ((hi - lo) or 1), rev)
-            out.append(f'<rect x="{x0:.0f}" y="{y0:.0f}" width="{round(x1) - round(x0) + 0.5:g}" '
-                       f'height="{round(y1) - round(y0) + 0.5:g}" '
-                       f'fill="{color}"><title>{fmt(v)}</title></rect>')
+            width, height = round(x1) - round(x0) + 0.5, round(y1) - round(y0) + 0.5
+            # a cell big enough to point at names its value (the group's data-z holds them all)
+            tip = f"<title>{fmt(v)}</title>" if min(width, height) >= MIN_TIP_PX else ""
+            out.append(f'<rect x="{x0:.0f}" y="{y0:.0f}" width="{width:g}" height="{height:g}" '
+                       f'fill="{color}">{tip}</rect>')
     if tr.get("showscale", True):
         bx, top, bot = px1 + 8, ax.py0, ax.py1
         n = 12

@@ -83,6 +83,17 @@ def test_heatmap_colours_follow_the_reversed_rdbu_scale_around_zero():
     assert [c.get("fill") for c in cells] == ["rgb(178,10,28)", "rgb(190,190,190)", "rgb(5,10,172)"]
 
 
+def test_heatmap_cells_too_small_to_point_at_carry_no_tooltip_but_the_data_keeps_every_value():
+    rng = np.random.default_rng(3)
+    for rows, tips in ((8, True), (256, False)):  # 8 rows: ~30 px cells; 256 rows: ~1 px
+        z = rng.standard_normal((rows, 3))
+        (g,) = groups(parse(to_svg(heatmap(z, "t", "j", "i"))), "heatmap")
+        titles = [r.find(f"{NS}title") for r in g.iter(f"{NS}rect")]
+        cell_titles = [x.text for x in titles if x is not None]
+        assert len(cell_titles) == (rows * 3 if tips else 0), rows
+        np.testing.assert_array_equal(np.array(json.loads(g.get("data-z"))), z)
+
+
 def test_text_is_escaped():
     fig = heatmap(np.ones((2, 2)), '<script>alert("x")</script> & co', "j", "i")
     svg = to_svg(fig)
