@@ -17,6 +17,9 @@ It does what the browser does, minus the drawing:
    widgets today; when stepping becomes client-side there are no such buttons
    and a step sends nothing: only what is sent is counted).
 
+Between actions the learner thinks (:meth:`Learner.think`) while still reading
+its websocket, so the server's pings are answered as a browser answers them.
+
 Every action sent is timed from the BackMsg to ``script_finished``. An error is
 an ``exception`` delta, a compile error, a closed websocket or a failed
 handshake; a stall is no ``script_finished`` within ``timeout`` seconds.
@@ -292,36 +295,62 @@ class Learner:
                 opcode, data = self.ws.recv_data()
             except websocket.WebSocketTimeoutException as err:
                 raise LearnerError("stall", f"no script_finished within {self.timeout:g} s") from err
-            if opcode == websocket.ABNF.OPCODE_CLOSE:
-                self.close()
-                raise LearnerError("error", "websocket closed by the server")
-            if opcode != websocket.ABNF.OPCODE_BINARY:
-                continue
-            fwd = ForwardMsg()
-            fwd.ParseFromString(data)
-            kind = fwd.WhichOneof("type")
-            if kind == "delta":
-                exception = self._take_delta(fwd) or exception
-            elif kind == "new_session":
-                self.session_ids.append(fwd.new_session.initialize.session_id)
-            elif kind == "navigation":
-                self.page_hash = fwd.navigation.page_script_hash
-                for page in fwd.navigation.app_pages:
-                    if page.page_script_hash == self.page_hash:
-                        self.page_url = page.url_pathname
-            elif kind == "page_info_changed":
-                self.query_string = fwd.page_info_changed.query_string
-            elif kind == "page_not_found":
-                self.page_not_found += 1
-            elif kind == "script_finished":
-                status = fwd.script_finished
-                if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
-                    continue
-                if status not in FINISHED_OK:
-                    raise LearnerError("error", f"script_finished status {status}")
+            finished, found = self._take_frame(opcode, data)
+            exception = found or exception
+            if finished:
                 if exception:
                     raise LearnerError("error", exception)
                 return
+
+    def think(self, seconds: float, slice_s: float = 1.0) -> None:
+        """Wait ``seconds`` (a learner reading the page) while still reading the websocket, as a browser does:
+        websocket-client answers the server's pings only when it reads, and uvicorn closes a socket whose ping
+        goes unanswered for its timeout (30 s), which showed up as ``BrokenPipeError`` on the next action."""
+        end = time.perf_counter() + seconds
+        while self.ws is not None and (left := end - time.perf_counter()) > 0:
+            self.ws.settimeout(min(slice_s, left))
+            try:
+                opcode, data = self.ws.recv_data()
+                self._take_frame(opcode, data)
+            except websocket.WebSocketTimeoutException:
+                continue
+            except (OSError, websocket.WebSocketException, LearnerError):
+                self.close()  # the next action reconnects
+                break
+        if self.ws is None:
+            time.sleep(max(0.0, end - time.perf_counter()))
+
+    def _take_frame(self, opcode: int, data: bytes) -> tuple[bool, str | None]:
+        """Learn from one frame: (script_finished for this run, an exception's message or None)."""
+        if opcode == websocket.ABNF.OPCODE_CLOSE:
+            self.close()
+            raise LearnerError("error", "websocket closed by the server")
+        if opcode != websocket.ABNF.OPCODE_BINARY:
+            return False, None
+        fwd = ForwardMsg()
+        fwd.ParseFromString(data)
+        kind = fwd.WhichOneof("type")
+        if kind == "delta":
+            return False, self._take_delta(fwd)
+        if kind == "new_session":
+            self.session_ids.append(fwd.new_session.initialize.session_id)
+        elif kind == "navigation":
+            self.page_hash = fwd.navigation.page_script_hash
+            for page in fwd.navigation.app_pages:
+                if page.page_script_hash == self.page_hash:
+                    self.page_url = page.url_pathname
+        elif kind == "page_info_changed":
+            self.query_string = fwd.page_info_changed.query_string
+        elif kind == "page_not_found":
+            self.page_not_found += 1
+        elif kind == "script_finished":
+            status = fwd.script_finished
+            if status == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                return False, None
+            if status not in FINISHED_OK:
+                raise LearnerError("error", f"script_finished status {status}")
+            return True, None
+        return False, None
 
     def _take_delta(self, fwd: ForwardMsg) -> str | None:
         """Learn a widget from a new element; return an exception's message if the element is one."""

@@ -33,7 +33,7 @@ class LearnerUser(User):
     """One learner: opens a lesson, then moves sliders and steps with exponential think times."""
 
     def wait_time(self) -> float:
-        return random.expovariate(1.0 / self._opt("think", 3.0))
+        return 0.0  # the think time is spent in ``act``, reading the websocket (Learner.think)
 
     def _opt(self, name: str, default):
         opts = self.environment.parsed_options
@@ -50,6 +50,7 @@ class LearnerUser(User):
 
     @task
     def act(self) -> None:
+        self.learner.think(random.expovariate(1.0 / self._opt("think", 3.0)))
         if self.learner.ws is None:  # closed by an error: reconnect and reopen the same view, as the page does
             self.learner.open("reconnect")
             return

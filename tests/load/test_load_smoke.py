@@ -47,7 +47,7 @@ def _drive(learner: Learner, until: float, seed: int) -> None:
     time.sleep(rng.uniform(0, 4))  # arrivals spread over a few seconds, as a class would
     learner.open()
     while time.monotonic() < until:
-        time.sleep(min(rng.expovariate(1 / THINK_S), max(0.0, until - time.monotonic())))
+        learner.think(min(rng.expovariate(1 / THINK_S), max(0.0, until - time.monotonic())))
         if time.monotonic() >= until:
             break
         if learner.ws is None:
