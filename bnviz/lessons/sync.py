@@ -33,13 +33,17 @@ STEPS = tuple(f"forward.{n}" for n in FORWARD) + tuple(f"backward.{n}" for n in 
 DEFAULTS = {"devices": 0, "groups": 1}
 """devices 0: the largest count up to 4 that divides M (so every sidebar batch has a default)."""
 
-LABELS = {
-    "device": "device", "mu_dev": "μ_d", "var_dev": "σ²_d", "sum_x": "Σx (device)", "sum_x2": "Σx² (device)",
-    "gn_y": "y (GroupNorm)", "dx_local": "∂L/∂x (per-device BN)", "sum_dxhat": "Σ∂L/∂x̂ (device)",
-    "sum_dxhat_xhat": "Σ∂L/∂x̂·x̂ (device)", "dx_whole": "∂L/∂x (one device, whole batch)",
-    "max_diff": "max |SyncBN − whole batch|", "gn_dx": "∂L/∂x (GroupNorm)", "gn_diff": "max |GN split − GN whole|",
-    "devices": "k", "per_device": "n = M/k", "mean_dev": "mean |μ_d − μ|", "var_ratio": "mean σ²_d/σ²",
-}
+LABELS = {"mu_dev": "μ_d", "var_dev": "σ²_d", "devices": "k", "per_device": "n = M/k"}
+WORDED = ("device", "sum_x", "sum_x2", "gn_y", "dx_local", "sum_dxhat", "sum_dxhat_xhat", "dx_whole", "max_diff",
+          "gn_dx", "gn_diff", "mean_dev", "var_ratio")
+"""Value ids whose display names carry words, in the catalog in both languages (``step.sync.label.<id>``)."""
+
+
+def labels(lang: str) -> dict[str, str]:
+    """The value ids' display names in ``lang``."""
+    return {**LABELS, **{k: t(f"step.sync.label.{k}", lang) for k in WORDED}}
+
+
 FOCUS = {"split": "x", "local": "mu", "allreduce": "var", "normalize": "xhat", "groupnorm": "xhat",
          "local_grads": "x", "allreduce_back": "xhat", "paths": "x", "equal": "x", "gn_back": "x", "small": "var"}
 
@@ -222,4 +226,4 @@ def build(le: SyncLesson, settings: Settings, lang: str) -> Walkthrough:
                           t(f"step.sync.{name}.note", lang, **fields), vals[name], FOCUS[name], CODE[name]))
     setup = "\n".join([data.setup_code(le.problem, settings), f"k, groups = {le.k}, {le.groups}"])
     record = {**asdict(settings), "devices": le.k, "groups": le.groups}
-    return Walkthrough("sync", t("page.sync.title", lang), lang, record, tuple(steps), setup, dict(LABELS))
+    return Walkthrough("sync", t("page.sync.title", lang), lang, record, tuple(steps), setup, labels(lang))

@@ -6,6 +6,8 @@ to 1e-10; per-device BN equals torch BN on each slice; GroupNorm equals F.group_
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import plotly.graph_objs as go
 import pytest
@@ -125,3 +127,12 @@ def test_sync_figures_are_valid_plotly():
     go.Figure(fig.device_means(np.arange(3.0), 1.0, "t", "d", ("a", "b")))
     go.Figure(fig.spread_figure(np.array([1.0, 2.0]), np.array([0.0, 0.1]), np.array([1.0, 0.5]), "t", "k", ("a", "b")))
     go.Figure(fig.dx_compare(np.arange(4.0), np.arange(4.0), np.arange(4.0), "t", "i", ("a", "b", "c")))
+
+
+def test_the_value_names_carry_no_english_words_in_chinese():
+    """The sync tables' headers in zh: formulas and the methods' proper names only (they were English words)."""
+    names = {"GroupNorm", "SyncBN", "max"}  # proper names and the operator
+    for key, label in lesson.labels("zh").items():
+        words = set(re.findall(r"[A-Za-z]{3,}", label))
+        assert words <= names, (key, label)
+    assert lesson.labels("en")["dx_whole"] == "∂L/∂x (one device, whole batch)"
