@@ -33,7 +33,7 @@ LIMITS = {"n": (1, 6), "c": (1, 8), "h": (1, 5), "w": (1, 5), "groups": (1, 8)}
 """Ranges of the page's shape sliders (small: every cell is drawn)."""
 DEFAULTS = {"norm": "batch", "groups": 2, "n": 2, "c": 4, "h": 3, "w": 3}
 
-LABELS = {"num_by_chans": "t = X·1_HW / (NHW)", "mu_caffe": "μ = tᵀ·1_N", "var_caffe": "σ² (Caffe)",
+LABELS = {"num_by_chans": "t", "mu_caffe": "μ (Caffe)", "var_caffe": "σ² (Caffe)",
           "dgamma": "∂L/∂γ_c", "dbeta": "∂L/∂β_c"}
 
 SETS = S.scalar("sets", "S", positive=True, integer=True)

@@ -56,7 +56,7 @@ FOCUS = {
 """Chain nodes each step is about (for the diagram)."""
 
 LABELS = {
-    "a": "a = max(0, y)",
+    "a": "a",
     "s": "s",
     "p": "p",
     "onehot": "onehot(t)",
@@ -67,7 +67,8 @@ LABELS = {
     "db": "∂L/∂b",
     "da": "∂L/∂a",
 }
-"""Display names of this lesson's value ids (on top of bnviz.steps.LABELS)."""
+"""Display names of this lesson's value ids (on top of bnviz.steps.LABELS): names, not formulas (the step's
+formula box shows the derived definition)."""
 
 
 # ------------------------------------------------------------- numbers --
