@@ -27,7 +27,7 @@ def _latex(at) -> set[str]:
 def _texts(at) -> str:
     parts = [e.value for kind in ("markdown", "caption", "success", "info", "warning", "error")
              for e in getattr(at, kind)]
-    return "\n".join([*(str(p) for p in parts), *every_html(at)])
+    return html.unescape("\n".join([*(str(p) for p in parts), *every_html(at)]))  # static HTML is escaped
 
 
 def _seen(at) -> str:
