@@ -65,7 +65,7 @@ def shown_steps(page: Page, key: str) -> list[int]:
 
 
 def outside_steps(page: Page) -> int:
-    """Visible tables and figures below the steps that belong to no step (nor to an expander): a step's own
+    """Visible tables and figures below the steps that belong to no step (nor to a folded lesson table): a step's own
     content drawn outside it would show on every step."""
     return page.evaluate("""() => {
       const steps = document.querySelector('.bnviz-steps');
@@ -73,7 +73,8 @@ def outside_steps(page: Page) -> int:
                                            + ' [data-testid=bnviz-figure], .stPlotlyChart)')]
         .filter(e => e.offsetParent !== null && steps
                 && steps.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_FOLLOWING
-                && !e.closest('.bnviz-step-html, [class*="st-key-bnvizstep-"], [data-testid=stExpander]'))
+                && !e.closest('.bnviz-step-html, [class*="st-key-bnvizstep-"], [data-testid=stExpander], '
+                              + '.bnviz-details'))
         .length;
     }""")
 
