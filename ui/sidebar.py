@@ -269,7 +269,9 @@ def render(current: str = "home", lang: str | None = None) -> Settings:
     box("beta").slider(t("sidebar.beta", lang), lo, hi, DEFAULTS.beta, 0.1, key="beta", bind=BIND)
     box("eps").select_slider(t("sidebar.eps", lang), EPS_CHOICES, format_func=_eps_label, key="eps")
     lo, hi = LIMITS["seed"]
-    box("seed").number_input(t("sidebar.seed", lang), int(lo), int(hi), DEFAULTS.seed, 1, key="seed", bind=BIND)
+    # not bound to a bad URL value: Streamlit's number_input reads ?seed=inf with int(), which raises
+    seed_bind = None if "seed" in (st.session_state.get("_url_ignored") or ()) else BIND
+    box("seed").number_input(t("sidebar.seed", lang), int(lo), int(hi), DEFAULTS.seed, 1, key="seed", bind=seed_bind)
     dist = box("dist").selectbox(t("sidebar.dist", lang), DISTRIBUTIONS, format_func=lambda k: t(f"dist.{k}", lang),
                                  key="dist")
     if dist == "custom":

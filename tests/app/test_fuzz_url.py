@@ -218,3 +218,13 @@ def test_a_batch_too_long_for_a_link_is_offered_as_a_file() -> None:
     labels = [b.proto.label for b in at.get("download_button")]
     assert t("url.download", "en") in labels
     assert not at.error  # the batch itself is fine
+
+
+@pytest.mark.parametrize("raw", ["inf", "-inf", "nan", "1e999"])
+def test_a_seed_that_is_not_a_number_is_ignored_with_the_notice(raw):
+    """Streamlit's number_input reads a bound URL value with int(): "inf" raised OverflowError (the fuzz found it)."""
+    at = new_app({"seed": raw})
+    at.run()
+    assert_ok(at)
+    assert at.number_input(key="seed").value == 0
+    assert any("seed" in w.value for w in at.warning), [w.value for w in at.warning]
