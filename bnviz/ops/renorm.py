@@ -266,30 +266,37 @@ def gap_experiment(rmax: float, dmax: float, alpha: float, seed: int = 0, steps:
     noniid = np.broadcast_to(means[rng.integers(0, len(means), (steps, 1, 1))], (steps, n, features))
     x = np.stack([iid, noniid], axis=1) + CLASS_STD * rng.standard_normal((steps, 2, n, features))
     fn = _renorm_functions()
-    total = {meth: np.zeros((2, len(sizes))) for meth in ("bn", "brn")}
-    clip_count = np.zeros((2, len(sizes)))
-    start = steps // 2
-    for col, size in enumerate(sizes):
-        # one stream per batch size; both batch kinds at once: (2, size, F), statistics over axis 1
-        state = {meth: (np.zeros((2, 1, features)), np.ones((2, 1, features))) for meth in total}
-        for t in range(steps):
-            xt = x[t, :, :size]
-            train_bn, (_, _, inv_std) = batchnorm_forward(xt, 1.0, 0.0, eps, axis=1)
-            mu_b, sigma_b = xt.mean(axis=1, keepdims=True), 1.0 / inv_std
-            for meth, (mu, sigma) in state.items():
-                args = (mu_b, sigma_b, mu, sigma, rmax, dmax, alpha)
-                train = train_bn
-                if meth == "brn":
-                    r, d = fn["r"](*args), fn["d"](*args)
-                    train = r * train_bn + d  # x̂ = r·x̃ + d, the BRN graph's ScaleShift node
-                    if t >= start:
-                        hit = (r != sigma_b / sigma) | (d != (mu_b - mu) / sigma)
-                        clip_count[:, col] += hit.mean(axis=(1, 2))
-                if t >= start:
-                    test = renorm_inference(xt, 1.0, 0.0, mu, sigma)
-                    total[meth][:, col] += np.abs(train - test).mean(axis=(1, 2))
-                state[meth] = (fn["mu_mov"](*args), fn["sigma_mov"](*args))
-    runs = steps - start
-    gaps = {(meth, kind): total[meth][k] / runs for meth in total for k, kind in enumerate(("iid", "noniid"))}
-    clipped = {kind: clip_count[k] / runs for k, kind in enumerate(("iid", "noniid"))}
+    # The batch statistics do not depend on the moving ones: BN over every step at once, per batch size
+    # (each (steps, 2, size, F); the two batch kinds share the stream's moving μ, σ, as both methods do).
+    runs = [batchnorm_forward(x[:, :, :size], 1.0, 0.0, eps, axis=2) for size in sizes]
+    mu_b = np.stack([x[:, :, :size].mean(axis=2, keepdims=True) for size in sizes])  # (S, steps, 2, 1, F)
+    sigma_b = np.stack([1.0 / inv_std for _, (_, _, inv_std) in runs])
+    mu, sigma = _moving_statistics(fn, mu_b, sigma_b, rmax, dmax, alpha)
+    late = slice(steps // 2, None)  # measured over the second half of the stream
+    gaps = {key: np.zeros(len(sizes)) for key in
+            ((meth, kind) for meth in ("bn", "brn") for kind in ("iid", "noniid"))}
+    clipped = {kind: np.zeros(len(sizes)) for kind in ("iid", "noniid")}
+    for col, (size, (train_bn, _)) in enumerate(zip(sizes, runs, strict=True)):
+        args = (mu_b[col, late], sigma_b[col, late], mu[col, late], sigma[col, late], rmax, dmax, alpha)
+        r, d = fn["r"](*args), fn["d"](*args)
+        test = renorm_inference(x[late, :, :size], 1.0, 0.0, mu[col, late], sigma[col, late])
+        trains = {"bn": train_bn[late], "brn": r * train_bn[late] + d}  # x̂ = r·x̃ + d, BRN's ScaleShift node
+        hit = (r != args[1] / args[3]) | (d != (args[0] - args[2]) / args[3])
+        for k, kind in enumerate(("iid", "noniid")):
+            for meth, train in trains.items():
+                gaps[(meth, kind)][col] = np.abs(train[:, k] - test[:, k]).mean()
+            clipped[kind][col] = hit[:, k].mean()
     return GapExperiment(sizes, gaps, clipped, steps)
+
+
+def _moving_statistics(fn: dict, mu_b: Array, sigma_b: Array, rmax: float, dmax: float,
+                       alpha: float) -> tuple[Array, Array]:
+    """The moving μ, σ in force at each step (from μ = 0, σ = 1): arrays shaped like ``mu_b`` (…, steps, …).
+
+    mu_b, sigma_b: (S, steps, 2, 1, F), the batches' statistics; step t's values are updated with them after use.
+    """
+    mu, sigma = np.zeros_like(mu_b), np.ones_like(sigma_b)
+    for t in range(mu_b.shape[1] - 1):
+        args = (mu_b[:, t], sigma_b[:, t], mu[:, t], sigma[:, t], rmax, dmax, alpha)
+        mu[:, t + 1], sigma[:, t + 1] = fn["mu_mov"](*args), fn["sigma_mov"](*args)
+    return mu, sigma
