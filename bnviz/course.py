@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from bnviz.settings import Settings
@@ -69,8 +70,13 @@ COURSE: tuple[Lesson, ...] = (
 
 
 def available() -> list[Lesson]:
-    """The lessons whose page exists, in course order."""
-    return [lesson for lesson in COURSE if (ROOT / lesson.page).is_file()]
+    """The lessons whose page exists, in course order (the files are looked at once per process)."""
+    return list(_available())
+
+
+@lru_cache(maxsize=1)
+def _available() -> tuple[Lesson, ...]:
+    return tuple(lesson for lesson in COURSE if (ROOT / lesson.page).is_file())
 
 
 def lesson(key: str) -> Lesson:

@@ -63,17 +63,19 @@ class _Html(str):
         return str(self)
 
 
-def figure_html(fig: dict, width: int = 700) -> str | None:
+def figure_html(fig: dict, width: int = 700, memo: str = "") -> str | None:
     """A figure as the static ``<div data-testid="bnviz-figure"><svg>…`` (None: Plotly must draw it);
-    ``width``: its drawing width in px (text keeps its size when the figure is shown that wide)."""
-    svg = _cached_svg(fig, width)
+    ``width``: its drawing width in px (text keeps its size when the figure is shown that wide).
+    ``memo``: a name that alone determines the figure (e.g. a step's diagram): the drawing is memoised
+    on it instead of on the figure's JSON, which then need not be written on every rerun."""
+    svg = _cached_svg(fig, width, memo)
     return None if svg is None else f'<div class="bnviz-figure" data-testid="bnviz-figure">{svg}</div>'
 
 
-def picture(fig: dict, key: str, container=st, caption: str = "") -> None:
+def picture(fig: dict, key: str, container=st, caption: str = "", memo: str = "") -> None:
     """A figure inside a step: a light static SVG (``bnviz.figures.svg``), else Plotly when it cannot be drawn.
-    ``caption`` (plain text, escaped) goes under it in the same element."""
-    div = figure_html(fig)
+    ``caption`` (plain text, escaped) goes under it in the same element; ``memo`` as in :func:`figure_html`."""
+    div = figure_html(fig, memo=memo)
     if div is None:
         plot(fig, key, container)
         if caption:
@@ -135,12 +137,12 @@ _SVGS_LOCK = threading.Lock()
 thread iterated it raised "dictionary changed size during iteration" under the load test)."""
 
 
-def _cached_svg(fig: dict, width: int = 700) -> str | None:
-    """``to_svg`` memoised on the figure's JSON (a step diagram is the same on every rerun), in the page's
-    language (the accessible name of a figure without words)."""
+def _cached_svg(fig: dict, width: int = 700, memo: str = "") -> str | None:
+    """``to_svg`` memoised on the figure's JSON (a step diagram is the same on every rerun), or on ``memo``
+    when given, in the page's language (the accessible name of a figure without words)."""
     lang = getattr(st.session_state.get("_settings"), "lang", "en")
     try:
-        key = f"{width}:{lang}:" + json.dumps(fig, separators=(",", ":"))
+        key = f"{width}:{lang}:" + (f"memo:{memo}" if memo else json.dumps(fig, separators=(",", ":")))
     except TypeError:  # not plain JSON (e.g. NumPy values): draw it every time
         return to_svg(fig, width, lang)
     with _SVGS_LOCK:

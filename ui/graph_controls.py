@@ -8,6 +8,7 @@ only lays them out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import streamlit as st
 
@@ -59,8 +60,15 @@ def view(m: int, d: int, layer: bool, lang: str) -> View:
 def diagram(step: Step, lang: str) -> None:
     """The BN graph, the step's node in focus (going backward: the edges the gradient flows through)."""
     backward = step.phase == "backward"
-    picture(graph_figure(bn.STRUCTURE, step.focus, active_edges(step.key), backward), f"diagram-{step.key}",
+    memo = f"graph-diagram:{step.key}:{step.focus}:{backward}"  # all the figure depends on
+    picture(_diagram(step.key, step.focus, backward), f"diagram-{step.key}", memo=memo,
             caption=t("page.graph.diagram_paths" if backward else "page.graph.diagram", lang))
+
+
+@lru_cache(maxsize=64)
+def _diagram(key: str, focus: str, backward: bool) -> dict:
+    """The step's graph figure (the same on every rerun; callers must not change it)."""
+    return graph_figure(bn.STRUCTURE, focus, active_edges(key), backward)
 
 
 def values(step: Step, walk: Walkthrough, v: View, lang: str) -> None:
