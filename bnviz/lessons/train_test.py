@@ -18,6 +18,7 @@ the NumPy code in ``train_test_code``.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -139,10 +140,8 @@ def compute(settings: Settings, k: int = DEFAULTS["k"], pop_mean: float = DEFAUL
     rates = {c: _check_rate(v) for c, v in
              (("cs231n", momentum_cs231n), ("pytorch", momentum_pytorch), ("keras", momentum_keras),
               ("caffe", lam_caffe))}
-    batches = pop_mean + pop_std * np.random.default_rng(settings.seed).standard_normal((k, m, d))
-    mu_b, var_b = batches.mean(axis=1), batches.var(axis=1)
-    traces = {c: keras_trace(batches, rates[c]) if c == "keras" else running.running_stats(c, mu_b, var_b, m, rates[c])
-              for c in SHOWN}
+    batches, mu_b, var_b, traces = _stream(settings.seed, k, m, d, float(pop_mean), float(pop_std),
+                                           tuple(rates[c] for c in SHOWN))
     x = batches[-1]
     dout = problem.dout
     gamma, beta = np.full(d, float(settings.gamma)), np.full(d, float(settings.beta))
@@ -170,6 +169,21 @@ def compute(settings: Settings, k: int = DEFAULTS["k"], pop_mean: float = DEFAUL
     notes = (("step.train_test.m1_note", {}),) if m == 1 else ()
     return TrainTest(batches, mu_b, var_b, traces, x, dout, gamma, beta, eps, mean_run, var_run, train, test,
                      gaps, y_test, notes)
+
+
+@lru_cache(maxsize=32)
+def _stream(seed: int, k: int, m: int, d: int, pop_mean: float, pop_std: float,
+            rates: tuple[float, ...]) -> tuple[Array, Array, Array, dict[str, running.RunningTrace]]:
+    """The K batches (K, m, D) from the population, their means and biased variances (K, D) and each
+    convention's running statistics after each batch (``rates`` in ``SHOWN`` order). Cached: a change of γ,
+    β, ε or the upstream gradient leaves them as they are (callers must not change the arrays)."""
+    batches = pop_mean + pop_std * np.random.default_rng(seed).standard_normal((k, m, d))
+    mu_b, var_b = batches.mean(axis=1), batches.var(axis=1)
+    traces = {c: keras_trace(batches, rate) if c == "keras" else running.running_stats(c, mu_b, var_b, m, rate)
+              for c, rate in zip(SHOWN, rates, strict=True)}
+    for a in (batches, mu_b, var_b):
+        a.flags.writeable = False
+    return batches, mu_b, var_b, traces
 
 
 def keras_trace(batches: Array, momentum: float) -> running.RunningTrace:

@@ -12,11 +12,11 @@ from functools import lru_cache
 
 import numpy as np
 import sympy as sp
+from sympy.printing.latex import LatexPrinter
 
 from bnviz.data import parse_matrix
 from bnviz.i18n import InputError
 from bnviz.limits import MAX_CONV_CELLS, check_cells
-from bnviz.numfmt import matrix_latex
 from bnviz.ops.windows import shape_text
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
@@ -106,16 +106,27 @@ def blocks(text: str, what: str) -> list[Array]:
 def entries_latex(entry: Callable[[str], str], m: sp.Matrix) -> str:
     """Every entry of a SymPy matrix on its own line (an aligned block); ``entry(idx)`` is
     the LaTeX name of the entry with 1-based index ``idx`` (e.g. "12")."""
-    rows = [f"{entry(f'{r + 1}{s + 1}')} &= {sp.latex(m[r, s])}"
-            for r in range(m.rows) for s in range(m.cols)]
-    return "\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}"
+    return _aligned(entry, _cells(m))
 
 
 def show_matrix(name: str, entry: Callable[[str], str], m: sp.Matrix, small: int = 16) -> str:
-    """``name = [matrix]`` for a small matrix with short entries, else every entry on its own line."""
-    if m.rows * m.cols <= small and max(len(sp.latex(e)) for e in m) <= 60:
-        return f"{name} = {matrix_latex(m)}"
-    return entries_latex(entry, m)
+    """``name = [matrix]`` for a small matrix with short entries, else every entry on its own line
+    (each entry printed once: SymPy's printing is the slow part of a new shape)."""
+    cells = _cells(m)
+    if m.rows * m.cols <= small and max(len(c) for row in cells for c in row) <= 60:
+        rows = "\\\\".join(" & ".join(row) for row in cells)
+        return f"{name} = \\left[\\begin{{array}}{{{'c' * m.cols}}}{rows}\\end{{array}}\\right]"
+    return _aligned(entry, cells)
+
+
+def _cells(m: sp.Matrix) -> list[list[str]]:
+    printer = LatexPrinter()  # sp.latex's own printer, made once for all the entries
+    return [[printer.doprint(m[r, s]) for s in range(m.cols)] for r in range(m.rows)]
+
+
+def _aligned(entry: Callable[[str], str], cells: list[list[str]]) -> str:
+    rows = [f"{entry(f'{r + 1}{s + 1}')} &= {cell}" for r, row in enumerate(cells) for s, cell in enumerate(row)]
+    return "\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}"
 
 
 def plural(key: str, n: int) -> str:
