@@ -21,11 +21,15 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from html import escape
 
+import numpy as np
 import streamlit as st
 from plotly.basedatatypes import BaseFigure
 
 from bnviz.figures.svg import to_svg
 from bnviz.figures.table import table_html
+from bnviz.i18n import t
+
+Array = np.ndarray
 
 CONFIG = {"displayModeBar": False}
 
@@ -125,9 +129,30 @@ def html(body: str, container=st) -> None:
         container.html(_Html(body))
 
 
+SHOWN_ROWS = 32
+"""A table or heatmap on screen shows at most this many rows (samples): a page at m = 512, D = 16 sent 15 MB
+and took a second of the server's time per change. The downloads hold every number."""
+
+
+def shown_table_html(columns: dict[str, list], caption: str = "") -> str:
+    """``table_html`` of the first :data:`SHOWN_ROWS` rows, with a sentence under it when rows were left out."""
+    total = len(next(iter(columns.values()), []))
+    if total <= SHOWN_ROWS:
+        return table_html(columns, caption)
+    lang = getattr(st.session_state.get("_settings"), "lang", "en")
+    cut = {name: cells[:SHOWN_ROWS] for name, cells in columns.items()}
+    return table_html(cut, caption) + caption_html(t("table.rows_shown", lang, shown=SHOWN_ROWS, total=total))
+
+
+def shown_block(values: Array) -> Array:
+    """The part of a matrix a heatmap on screen shows: its first :data:`SHOWN_ROWS` rows and columns."""
+    return values[:SHOWN_ROWS, :SHOWN_ROWS]
+
+
 def table(columns: dict[str, list], container=st, caption: str = "") -> None:
-    """A light static table (one ``st.html``): ``columns`` name → cells (numbers shown to 6 significant digits)."""
-    html(table_html(columns, caption), container)
+    """A light static table (one ``st.html``): ``columns`` name → cells (numbers shown to 6 significant digits),
+    the first :data:`SHOWN_ROWS` rows of it."""
+    html(shown_table_html(columns, caption), container)
 
 
 _SVGS: dict[str, str | None] = {}

@@ -20,7 +20,7 @@ from bnviz.ops import bn
 from bnviz.steps import Step, Walkthrough
 from ui import ablation as ablation_ui
 from ui import norms_controls, render
-from ui.charts import picture
+from ui.charts import SHOWN_ROWS, picture, shown_block
 
 
 @dataclass(frozen=True)
@@ -76,17 +76,18 @@ def values(step: Step, walk: Walkthrough, v: View, lang: str) -> None:
     beside a heatmap of the step's last matrix (when there is more than one column)."""
     parts = []
     if step.key == "backward.dx":
-        paths = {p: step.values[f"dx_{p}"][:, v.feature] for p in bn.PATHS}
+        paths = {p: step.values[f"dx_{p}"][:SHOWN_ROWS, v.feature] for p in bn.PATHS}  # the table's rows
         names = {p: t(f"page.graph.path_{p}", lang) for p in bn.PATHS}
-        parts.append(paths_stack(paths, step.values["dx"][:, v.feature], names, t("page.graph.path_total", lang),
+        parts.append(paths_stack(paths, step.values["dx"][:SHOWN_ROWS, v.feature], names,
+                                 t("page.graph.path_total", lang),
                                  v.chart_title, v.rows_title, y_title=t("sees.axis.paths_y", lang)))
     main = next((k for k in reversed(step.values) if step.values[k].ndim == 2), None)
     heat = None
     if main is not None and v.columns > 1:
         if v.layer:
-            heat = heatmap(step.values[main], t("page.graph.norm.ln_heatmap", lang, name=walk.label(main)),
+            heat = heatmap(shown_block(step.values[main]), t("page.graph.norm.ln_heatmap", lang, name=walk.label(main)),
                            t("page.graph.norm.ln_sample_axis", lang), v.rows_title)
         else:
-            heat = heatmap(step.values[main], t("page.graph.heatmap", lang, name=walk.label(main)),
+            heat = heatmap(shown_block(step.values[main]), t("page.graph.heatmap", lang, name=walk.label(main)),
                            t("page.graph.feature_axis", lang), v.rows_title)
     render.values_block(t("page.graph.values", lang), step, v.feature, walk.labels, parts, heat)

@@ -24,12 +24,11 @@ import streamlit as st
 
 from bnviz import nets
 from bnviz.figures import histograms, training
-from bnviz.figures.table import table_html
 from bnviz.i18n import t
 from bnviz.steps import Step, Walkthrough
 from ui import ablation as ablation_ui
 from ui import charts, norms_controls
-from ui.charts import plot
+from ui.charts import plot, shown_table_html
 
 STORE_SIZE = 24
 """Finished results kept (each a few MB at most)."""
@@ -151,7 +150,7 @@ def value_tables(step: Step, walk: Walkthrough, max_cols: int = 3) -> None:
         cells = "".join(
             '<div style="flex:1 1 12rem;min-width:0">'
             + (f'<p style="font-weight:600;margin:0 0 0.25rem">{escape(label)}</p>' if label else "")
-            + table_html(table) + "</div>"
+            + shown_table_html(table) + "</div>"
             for label, table in tables[start:start + max_cols])
         parts.append(f'<div style="display:flex;gap:1rem;flex-wrap:wrap;margin:0.25rem 0">{cells}</div>')
     charts.html("".join(parts))  # one element (with the step's other HTML inside the stepper)

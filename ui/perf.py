@@ -56,6 +56,10 @@ def _build_all() -> None:
     from bnviz.settings import Settings
 
     try:
+        # Streamlit's components v2 serializer imports these on its first use (~1 s): here, not in a learner's run
+        import pandas  # noqa: F401
+        import pyarrow  # noqa: F401
+
         for lang in LANGS:
             course.course_walkthroughs(Settings(lang=lang), lang)
     except Exception:  # a warm-up must never take the server down; the lesson itself reports its errors

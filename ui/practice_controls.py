@@ -6,9 +6,9 @@ from html import escape
 
 import numpy as np
 
-from bnviz.figures.table import table_html
 from bnviz.steps import Step, Walkthrough
 from ui import charts
+from ui.charts import shown_table_html
 
 GRID = "display:grid;grid-template-columns:repeat(auto-fill,minmax(15rem,1fr));gap:0.75rem 1rem"
 """As many columns as fit (three on a laptop, one on a phone)."""
@@ -30,7 +30,7 @@ def array_html(name: str, value: np.ndarray) -> str:
     label = escape(name)
     return (f'<div class="bnviz-array" data-name="{label}"><p style="margin:0 0 0.25rem"><strong>{label}</strong> '
             f'<code>{escape(str(tuple(np.shape(value))))}</code></p>'
-            f'{table_html({str(j + 1): table[:, j].tolist() for j in range(table.shape[1])})}</div>')
+            f'{shown_table_html({str(j + 1): table[:, j].tolist() for j in range(table.shape[1])})}</div>')
 
 
 def arrays(step: Step, walk: Walkthrough) -> None:

@@ -119,7 +119,7 @@ def values_block(title: str, step: Step, feature: int, labels: dict[str, str] | 
     figs += [(beside, charts.figure_html(beside, width=420))] if beside else []
     drawn = {id(fig): div for fig, div in figs if div is not None}
     top = "".join(drawn.get(id(fig), "") for fig in above)
-    table = table_html(feature_table(step, feature, labels))
+    table = charts.shown_table_html(feature_table(step, feature, labels))
     side = drawn.get(id(beside), "") if beside else ""
     row = (f'<div style="display:flex;gap:1rem;flex-wrap:wrap"><div style="flex:3 1 18rem;min-width:0">{table}</div>'
            f'<div style="flex:2 1 14rem;min-width:0">{side}</div></div>') if side else table

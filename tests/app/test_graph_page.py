@@ -273,7 +273,33 @@ def test_m_slider():
     assert at.slider(key="m").value == 5
     close(col(at, "x"), batch(m=5)[:, 0])
     set_widget(at, "slider", "m", 512)
-    close(col(at, "x"), batch(m=512)[:, 0])
+    close(col(at, "x"), batch(m=512)[:32, 0])  # a long batch: its first 32 samples on screen
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_long_batch_shows_its_first_32_samples_and_says_so(lang):
+    """m = 512: the table, the heatmap and the paths chart show samples 1-32, computed on the whole batch
+    (the mean is all 512 samples'), with the catalog's sentence; the downloads keep every number."""
+    m = 512
+    at = open_app(lang, {"m": str(m), "d": "4"})
+    x = batch(m=m, d=4)
+    go_to(at, "forward.xc")
+    close(col(at, "xc"), x[:32, 0] - x[:, 0].mean(), rtol=1e-12)
+    html = _unescaped(step_block(at))
+    assert t("table.rows_shown", lang, shown=32, total=m) in html
+    heat = next(s for s in plotly_specs(step_block(at)) if s["data"][0].get("type") == "heatmap")
+    close(decode(heat["data"][0]["z"]), (x - x.mean(axis=0))[:32])
+    go_to(at, "backward.dx")
+    paths = next(s for s in plotly_specs(step_block(at)) if is_paths_chart(s))
+    ys = [tr["y"] for tr in paths["data"] if "y" in tr]
+    assert ys and all(len(y) == 32 for y in ys), [len(y) for y in ys]
+    assert len(values_table(at)) == 32
+
+
+def _unescaped(view) -> str:
+    import html
+
+    return html.unescape(view.children[0].value)
 
 
 def test_d_slider_and_feature_picker():
