@@ -29,12 +29,14 @@ Frames are decoded with Streamlit's own ``BackMsg_pb2`` / ``ForwardMsg_pb2``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import Error as PlaywrightError
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -237,6 +239,10 @@ def _step_controls(les: Lesson, lang: str) -> tuple[str, Any, Any, str] | None:
     """(method, next, prev, title selector) of the lesson's step navigation, or None without one."""
     page = les.page
     stepper = page.locator(STEPPER)
+    if not stepper.count():  # below the first screen the element may mount only once scrolled near
+        page.mouse.wheel(0, 100_000)
+        with contextlib.suppress(PlaywrightError):
+            stepper.first.wait_for(state="attached", timeout=5_000)
     if stepper.count():
         root = stepper.first
         return ("client-side stepper", root.locator('[data-bnviz="next"]'), root.locator('[data-bnviz="prev"]'),
