@@ -217,9 +217,10 @@ def slider_series(les: Lesson, lesson: str, lang: str, n: int, warmup: int) -> S
     label = t("sidebar.m", lang)
     series = Series(lesson, "slider", f"sidebar slider {label!r}, ArrowRight/ArrowLeft")
     sidebar = les.page.locator(SIDEBAR)
-    slider = sidebar.get_by_role("group", name=label, exact=True).get_by_role("slider")  # Streamlit's st.slider
-    if slider.count() == 0:
-        slider = sidebar.get_by_role("slider", name=label, exact=True)
+    slider = sidebar.get_by_role("group", name=label, exact=True).get_by_role("slider").or_(  # Streamlit's st.slider
+        sidebar.get_by_role("slider", name=label, exact=True))
+    with contextlib.suppress(PlaywrightError):  # the sidebar may still be drawing
+        slider.first.wait_for(state="attached", timeout=5_000)
     if slider.count() == 0:
         series.note = f"no sidebar slider {label!r} on this page"
         return series
