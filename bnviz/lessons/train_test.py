@@ -171,7 +171,7 @@ def compute(settings: Settings, k: int = DEFAULTS["k"], pop_mean: float = DEFAUL
                      gaps, y_test, notes)
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=8)  # at the limits (K = 200, m = 512, D = 16) one entry holds 13 MB of batches
 def _stream(seed: int, k: int, m: int, d: int, pop_mean: float, pop_std: float,
             rates: tuple[float, ...]) -> tuple[Array, Array, Array, dict[str, running.RunningTrace]]:
     """The K batches (K, m, D) from the population, their means and biased variances (K, D) and each
