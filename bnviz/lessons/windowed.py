@@ -17,6 +17,7 @@ from sympy.printing.latex import LatexPrinter
 from bnviz.data import parse_matrix
 from bnviz.i18n import InputError
 from bnviz.limits import MAX_CONV_CELLS, check_cells
+from bnviz.numfmt import matrix_latex
 from bnviz.ops.windows import shape_text
 from bnviz.settings import Settings
 from bnviz.steps import Step, Walkthrough
@@ -111,11 +112,10 @@ def entries_latex(entry: Callable[[str], str], m: sp.Matrix) -> str:
 
 def show_matrix(name: str, entry: Callable[[str], str], m: sp.Matrix, small: int = 16) -> str:
     """``name = [matrix]`` for a small matrix with short entries, else every entry on its own line
-    (each entry printed once: SymPy's printing is the slow part of a new shape)."""
+    (a long one's entries printed once, by one printer: SymPy's printing is the slow part of a new shape)."""
     cells = _cells(m)
     if m.rows * m.cols <= small and max(len(c) for row in cells for c in row) <= 60:
-        rows = "\\\\".join(" & ".join(row) for row in cells)
-        return f"{name} = \\left[\\begin{{array}}{{{'c' * m.cols}}}{rows}\\end{{array}}\\right]"
+        return f"{name} = {matrix_latex(m)}"  # at most 16 short entries: printing them again is cheap
     return _aligned(entry, cells)
 
 
